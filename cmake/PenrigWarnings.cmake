@@ -1,0 +1,23 @@
+# Per-target warning and sanitizer helpers (spdlog-style: opt-in per target,
+# never global flags that leak into dependencies' headers).
+add_library(penrig_warnings INTERFACE)
+target_compile_options(penrig_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+  -Wmisleading-indentation -Wduplicated-cond -Wlogical-op)
+if(PENRIG_WERROR)
+  target_compile_options(penrig_warnings INTERFACE -Werror)
+endif()
+
+add_library(penrig_sanitizers INTERFACE)
+if(PENRIG_SANITIZE)
+  target_compile_options(penrig_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(penrig_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+# penrig_target(<name>): the project's flags on one target.
+function(penrig_target name)
+  target_link_libraries(${name} PRIVATE penrig_warnings penrig_sanitizers)
+endfunction()

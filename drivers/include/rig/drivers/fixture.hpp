@@ -1,0 +1,58 @@
+#pragma once
+// A Fixture owns one backend's parts and its clock. The runner holds a
+// Fixture& and never knows which backend is behind it.
+//
+// Lifecycle: built by make_fixture() from a validated FixtureConfig; the
+// destructor calls safe_state(). safe_state() is idempotent, noexcept and
+// async-signal-tolerant (plain stores, no allocation): pen unpowered, speed
+// command 0, brake released.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rig/core/clock.hpp"
+#include "rig/drivers/fixture_config.hpp"
+#include "rig/drivers/parts.hpp"
+#include "rig/drivers/ground_truth.hpp"
+
+namespace rig {
+
+class Fixture {
+public:
+    virtual ~Fixture() = default;
+    Fixture() = default;
+    Fixture(const Fixture&) = delete;
+    Fixture& operator=(const Fixture&) = delete;
+
+    [[nodiscard]] virtual const FixtureConfig& config() const = 0;
+    virtual Clock& clock() = 0;
+
+    virtual PenPower& power() = 0;
+    virtual SpeedCommand& speed() = 0;
+    virtual DepthActuator& depth() = 0;
+    virtual StallBrake& brake() = 0;
+    virtual PositionEncoder& encoder() = 0;
+    virtual LoadCell& load_cell() = 0;
+    virtual CurrentSense& current() = 0;
+    virtual EStop& estop() = 0;
+
+    /// Pen off, speed 0, brake released. Safe from any thread; never throws.
+    virtual void safe_state() noexcept = 0;
+
+    /// Applies a fault injection from a scenario step. Backends that cannot
+    /// inject faults (hardware) return false; validation rejects such steps
+    /// for them before anything moves.
+    virtual bool inject_fault(const FaultInjection& fault) noexcept = 0;
+
+    /// Ground truth recorded by a model, when the backend has one (the sim);
+    /// nullptr on hardware.
+    [[nodiscard]] virtual const GroundTruth* ground_truth() const noexcept { return nullptr; }
+};
+
+/// Builds the fixture a config describes. Throws std::runtime_error /
+/// std::system_error with a precise message when hardware is missing.
+std::unique_ptr<Fixture> make_fixture(const FixtureConfig& config, std::uint64_t seed);
+
+}  // namespace rig

@@ -1,0 +1,28 @@
+#pragma once
+// What really happened in a model, recorded beside the measurements so that
+// the rig's own accuracy is tested and reported. Times are ns on the fixture
+// clock's epoch minus the run's t0 is applied by the runner (see Runner).
+
+#include <cstdint>
+#include <vector>
+
+namespace rig {
+
+struct TrueStroke {
+    std::int64_t t_bdc_ns = 0;  // true bottom-dead-centre time (model clock)
+    double depth_mm = 0.0;      // true protrusion at BDC, mm
+    double peak_force_n = 0.0;  // true peak phantom force during the stroke, N
+};
+
+struct TrueStall {
+    std::int64_t onset_ns = 0;   // rotor stopped (needle motion ceased)
+    std::int64_t cutoff_ns = -1; // firmware cut the drive (-1 = never)
+    std::int64_t retry_ns = -1;  // firmware re-applied drive after the cut (-1 = never)
+};
+
+struct GroundTruth {
+    std::vector<TrueStroke> strokes;
+    std::vector<TrueStall> stalls;
+};
+
+}  // namespace rig

@@ -1,0 +1,96 @@
+#pragma once
+// One interface per fixture part. A simulated and a real implementation of
+// each live side by side (drivers/sim, drivers/hw); the backend is chosen by
+// the fixture file at run time, never by #if.
+//
+// Common contract for every part:
+//  - Lifecycle: created by the fixture factory, owned by the Fixture, which
+//    outlives every use. Hardware handles are RAII and move-only; destroying a
+//    part leaves its output in the safe state (pen unpowered, brake released).
+//  - Thread-safety: a part is used by one thread at a time: the acquisition /
+//    actuation loop during a run. safe_state() on the Fixture may be called
+//    from another thread (signal path) and is lock-free.
+//  - Real-time path: read and set calls do not allocate, lock or throw. A
+//    failed read returns std::nullopt / false and the loop flags the sample;
+//    setup failures (missing chip, bad wiring) throw at construction.
+
+#include <cstdint>
+#include <optional>
+
+namespace rig {
+
+/// Pen power switch. Hardware: GPIO output, active-high, pull-down (released = off).
+class PenPower {
+public:
+    virtual ~PenPower() = default;
+    /// Returns false if the output could not be driven.
+    virtual bool set(bool on) noexcept = 0;
+    [[nodiscard]] virtual bool is_on() const noexcept = 0;
+};
+
+/// Pen speed command. The pen's firmware regulates its motor to the commanded
+/// puncture rate. Hardware: PWM duty proportional to rate (fixture mapping).
+class SpeedCommand {
+public:
+    virtual ~SpeedCommand() = default;
+    /// Commanded puncture rate, Hz; 0 = stop. Returns false on a driver error.
+    virtual bool set_rate_hz(double rate_hz) noexcept = 0;
+    [[nodiscard]] virtual double rate_hz() const noexcept = 0;
+};
+
+/// Turns the pen's depth dial. Hardware: stepper STEP/DIR with a home switch,
+/// or an operator prompt. Moves are slow (mechanical); the loop polls busy().
+class DepthActuator {
+public:
+    virtual ~DepthActuator() = default;
+    /// Starts a move of the dial to `depth_mm` (0..max). Returns false if refused
+    /// (out of range, not homed, driver error).
+    virtual bool move_to_mm(double depth_mm) noexcept = 0;
+    /// Advances an ongoing move (called every actuation tick with the time);
+    /// returns true while still moving.
+    virtual bool busy(std::int64_t now_ns) noexcept = 0;
+    /// The dial setting reached so far, mm.
+    [[nodiscard]] virtual double position_mm() const noexcept = 0;
+};
+
+/// Solenoid brake that stops the needle to provoke a stall.
+class StallBrake {
+public:
+    virtual ~StallBrake() = default;
+    virtual bool set(bool engaged) noexcept = 0;
+    [[nodiscard]] virtual bool is_engaged() const noexcept = 0;
+};
+
+/// Needle position (linear encoder on a quadrature counter).
+class PositionEncoder {
+public:
+    virtual ~PositionEncoder() = default;
+    /// Needle protrusion beyond the cartridge face, mm (counts x calibrated
+    /// scale, zero at the face); std::nullopt on a read error.
+    virtual std::optional<double> read_mm() noexcept = 0;
+};
+
+/// Load cell under the skin phantom.
+class LoadCell {
+public:
+    virtual ~LoadCell() = default;
+    /// Force, N, tare removed; std::nullopt on a read error or saturation.
+    virtual std::optional<double> read_n() noexcept = 0;
+};
+
+/// Pen motor current (shunt amplifier into an ADC channel).
+class CurrentSense {
+public:
+    virtual ~CurrentSense() = default;
+    virtual std::optional<double> read_a() noexcept = 0;
+};
+
+/// Operator emergency stop. Hardware: GPIO input, active-low, edge events.
+class EStop {
+public:
+    virtual ~EStop() = default;
+    /// True while the E-stop is pressed (or was pressed and not yet polled).
+    [[nodiscard]] virtual bool pressed() noexcept = 0;
+};
+
+}  // namespace rig

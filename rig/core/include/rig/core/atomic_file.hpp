@@ -1,0 +1,11 @@
+#pragma once
+// Atomic file writes: write to a temporary file in the same folder, fsync,
+// rename over the target, fsync the folder. A reader sees the old file or the
+// new one, never a truncated one. Throws std::system_error with the path.
+#include <filesystem>
+#include <string_view>
+
+namespace rig {
+void write_file_atomic(const std::filesystem::path& path, std::string_view contents);
+std::string read_file(const std::filesystem::path& path);  // throws std::system_error
+}  // namespace rig

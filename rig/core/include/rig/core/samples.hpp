@@ -1,0 +1,66 @@
+#pragma once
+// One acquisition-loop sample and the event log of what the rig did.
+//
+// Every sample carries the time it was actually taken (never the nominal
+// period): analysis uses these timestamps. Samples are plain data, trivially
+// copyable, so the real-time loop can put them in a preallocated ring.
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+namespace rig {
+
+/// Bit flags on a sample: problems the acquisition loop counted instead of
+/// throwing (the real-time path never throws).
+enum SampleFlag : std::uint32_t {
+    sample_ok = 0,
+    sample_late = 1u << 0,          // woken later than the loop's lateness budget
+    sample_after_gap = 1u << 1,     // one or more samples before this one were missed
+    sample_encoder_fault = 1u << 2, // encoder read failed / count lost
+    sample_force_fault = 1u << 3,   // load-cell read failed or saturated
+    sample_current_fault = 1u << 4, // current-sense read failed
+    sample_estop = 1u << 5,         // E-stop input active
+};
+
+struct Sample {
+    std::int64_t t_ns = 0;          // timestamp, ns since the run's start (clock time - t0)
+    std::int64_t lateness_ns = 0;   // woken at minus scheduled wake time (>= 0)
+    double position_mm = 0.0;       // needle tip protrusion beyond the cartridge face, mm
+                                    // (encoder counts x calibrated scale; + = out of the pen)
+    double force_n = 0.0;           // load-cell force, N, tare removed (calibrated)
+    double current_a = 0.0;         // pen motor current, A (calibrated)
+    double setpoint_hz = 0.0;       // commanded puncture rate at this sample, Hz (0 = off)
+    std::uint32_t flags = sample_ok;
+    std::uint32_t step_index = 0;   // index of the scenario step being executed
+};
+static_assert(std::is_trivially_copyable_v<Sample>);
+
+/// Things the rig did or saw, in time order. Analysis finds its anchors here
+/// (power-on for start-up time, setpoint change for step response, brake
+/// engage for stall protection).
+enum class EventKind : std::uint8_t {
+    step_started,
+    power_on,
+    power_off,
+    rate_setpoint,   // value = new setpoint, Hz
+    depth_setpoint,  // value = new dial setting, mm
+    brake_engaged,
+    brake_released,
+    fault_injected,
+    mark,            // a scenario `mark:` (text = its name)
+    prompt,          // operator prompt shown (text = the prompt)
+    estop,
+};
+
+struct Event {
+    std::int64_t t_ns = 0;
+    EventKind kind = EventKind::mark;
+    double value = 0.0;
+    std::uint32_t step_index = 0;
+    std::string text;
+};
+
+const char* to_string(EventKind k);
+
+}  // namespace rig
