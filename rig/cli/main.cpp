@@ -1,1 +1,62 @@
-int main() { return 0; }
+// `rig`: the penrig command line. Thin: each subcommand parses its options and
+// calls into the libraries (rig::scenario, rig::runner, rig::daemon, ...).
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "rig/core/version.hpp"
+
+namespace rig::cli {
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("rig");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    logger->set_level(spdlog::level::from_str(level));
+    spdlog::set_default_logger(logger);
+}
+
+std::filesystem::path default_fixture() {
+    std::error_code ec;
+    if (std::filesystem::exists("fixtures/sim.yaml", ec)) return "fixtures/sim.yaml";
+    return std::filesystem::path(PENRIG_DATA_DIR) / "fixtures" / "sim.yaml";
+}
+
+}  // namespace rig::cli
+
+int main(int argc, char** argv) {
+    using namespace rig::cli;
+    CLI::App app{
+        "rig - hardware-in-the-loop test rig for motorised microneedling pens.\n"
+        "Replays YAML scenarios on a fixture (the simulated one by default), measures the pen\n"
+        "against its specification and writes a signed, traceable run record.\n\n"
+        "Exit codes: 0 pass, 1 fail (pen out of spec), 2 error or bad input, 3 aborted.",
+        "rig"};
+    app.set_version_flag("--version", std::string(rig::software_version()) + " (" + std::string(rig::git_commit()) + ")");
+    app.require_subcommand(1);
+    std::string log_level = "info";
+    app.add_option("--log-level", log_level, "Logging threshold on stderr: trace, debug, info, warn, error, off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+        ->capture_default_str();
+
+    Commands cmds;
+    register_commands(app, cmds);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : exit_error;
+    }
+    setup_logging(log_level);
+    try {
+        return cmds.run();
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return exit_error;
+    }
+}

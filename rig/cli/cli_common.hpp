@@ -1,0 +1,24 @@
+#pragma once
+// Shared pieces of the `rig` command line: exit codes, logging, default paths.
+
+#include <filesystem>
+#include <string>
+
+namespace rig::cli {
+
+/// Exit codes of every `rig` command (documented in --help and the README).
+enum ExitCode : int {
+    exit_pass = 0,      // the run passed / the command succeeded
+    exit_fail = 1,      // the pen is out of spec (a measurement FAILed) / a check failed
+    exit_error = 2,     // bad input or the rig could not measure validly (ERROR)
+    exit_aborted = 3,   // the run was aborted (signal, E-stop, operator)
+};
+
+/// Sets up spdlog: plain text to stderr at `level` ("trace".."off").
+void setup_logging(const std::string& level);
+
+/// The default fixture: ./fixtures/sim.yaml if present, else the one shipped
+/// with the sources this binary was built from.
+std::filesystem::path default_fixture();
+
+}  // namespace rig::cli

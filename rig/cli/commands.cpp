@@ -1,0 +1,7 @@
+#include "commands.hpp"
+
+namespace rig::cli {
+void register_commands(CLI::App& app, Commands& cmds) {
+    add_validate_command(app, cmds);
+}
+}  // namespace rig::cli

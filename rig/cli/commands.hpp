@@ -1,0 +1,22 @@
+#pragma once
+// Registration of every `rig` subcommand. Each registers its options on the
+// app and sets Commands::run to its handler when selected.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace rig::cli {
+
+struct Commands {
+    std::function<int()> run = [] { return 0; };
+};
+
+void register_commands(CLI::App& app, Commands& cmds);
+
+void add_validate_command(CLI::App& app, Commands& cmds);
+void add_run_commands(CLI::App& app, Commands& cmds);     // run, analyze, export-csv
+void add_daemon_commands(CLI::App& app, Commands& cmds);  // serve, submit, status, watch, abort, queue
+void add_doctor_command(CLI::App& app, Commands& cmds);
+
+}  // namespace rig::cli

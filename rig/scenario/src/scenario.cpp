@@ -1,0 +1,848 @@
+#include "rig/scenario/scenario.hpp"
+
+#include "rig/core/atomic_file.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <cctype>
+#include <sstream>
+
+namespace rig {
+
+std::string_view to_string(MeasureWhat w) {
+    switch (w) {
+        case MeasureWhat::puncture_rate: return "puncture_rate";
+        case MeasureWhat::protrusion_depth: return "protrusion_depth";
+        case MeasureWhat::strike_force: return "strike_force";
+        case MeasureWhat::startup_time: return "startup_time";
+        case MeasureWhat::step_response: return "step_response";
+        case MeasureWhat::speed_regulation: return "speed_regulation";
+        case MeasureWhat::stall_protection: return "stall_protection";
+        case MeasureWhat::loop_timing: return "loop_timing";
+    }
+    return "?";
+}
+
+std::string_view to_string(StepKind k) {
+    switch (k) {
+        case StepKind::power: return "power";
+        case StepKind::set_depth: return "set_depth";
+        case StepKind::set_rate: return "set_rate";
+        case StepKind::hold: return "hold";
+        case StepKind::ramp: return "ramp";
+        case StepKind::stall: return "stall";
+        case StepKind::release: return "release";
+        case StepKind::wait_until: return "wait_until";
+        case StepKind::measure: return "measure";
+        case StepKind::prompt: return "prompt";
+        case StepKind::fault: return "fault";
+        case StepKind::mark: return "mark";
+    }
+    return "?";
+}
+
+bool Scenario::has_tag(std::string_view t) const {
+    return std::find(tags.begin(), tags.end(), t) != tags.end();
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kStepKeys[] = {"power", "set_depth", "set_rate", "set_level", "hold",   "ramp",
+                                          "step",  "stall",     "release",  "wait_until", "repeat", "sweep",
+                                          "measure", "prompt",  "fault",    "mark"};
+constexpr std::string_view kMeasureNames[] = {"puncture_rate", "protrusion_depth", "strike_force",
+                                              "startup_time",  "step_response",    "speed_regulation",
+                                              "stall_protection", "loop_timing"};
+
+std::optional<MeasureWhat> measure_from(std::string_view s) {
+    for (std::size_t i = 0; i < std::size(kMeasureNames); ++i) {
+        if (kMeasureNames[i] == s) return static_cast<MeasureWhat>(i);
+    }
+    return std::nullopt;
+}
+
+/// A measured quantity's dimension and the unit it is recorded in.
+struct QuantityInfo {
+    std::string_view name;
+    Dimension dim;
+    std::string_view unit;
+};
+constexpr QuantityInfo kQuantities[] = {
+    {"puncture_rate", Dimension::frequency, "Hz"}, {"protrusion_depth", Dimension::length, "mm"},
+    {"strike_force", Dimension::force, "N"},       {"startup_time", Dimension::time, "ms"},
+    {"rise_time", Dimension::time, "ms"},          {"overshoot", Dimension::ratio, "%"},
+    {"settling_time", Dimension::time, "ms"},      {"speed_regulation", Dimension::ratio, "%"},
+    {"stall_latency", Dimension::time, "ms"},      {"stall_retry_delay", Dimension::time, "ms"},
+    {"loop_timing", Dimension::time, "us"},
+};
+const QuantityInfo* quantity_info(std::string_view name) {
+    for (const auto& q : kQuantities) {
+        if (q.name == name) return &q;
+    }
+    return nullptr;
+}
+
+std::string fmt(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+}
+
+/// Walks the scenario's steps, expanding repeat/sweep, tracking the state the
+/// rig would be in, and checking each step against spec and fixture.
+class Builder {
+public:
+    Builder(const YamlFile& file, const PenSpec& spec, const FixtureConfig& fixture, Diagnostics& diags)
+        : file_(file), spec_(spec), fx_(fixture), diags_(diags) {}
+
+    void steps(const YAML::Node& list, const std::string& context, const std::string& suffix) {
+        if (!list.IsSequence()) {
+            diags_.error(location_of(list, file_.path), context + ": expected a list of steps");
+            return;
+        }
+        if (list.size() == 0) diags_.error(location_of(list, file_.path), context + ": the list of steps is empty");
+        for (const auto& item : list) step(item, suffix);
+    }
+
+    std::vector<PlanStep> plan;
+    std::chrono::nanoseconds duration{0};
+    std::vector<std::string> scenario_requirements;
+
+private:
+    struct State {
+        double rate_hz = 0.0;
+        double depth_mm = 0.0;
+        bool depth_set = false;
+        bool power = false;
+        bool brake = false;
+        bool powered_ever = false;
+        bool step_change_seen = false;
+        bool stall_seen = false;
+    };
+
+    SourceLocation at(const YAML::Node& n) const { return location_of(n, file_.path); }
+
+    PlanStep& push(StepKind k, const YAML::Node& where, std::string label) {
+        PlanStep p;
+        p.kind = k;
+        p.where = at(where);
+        p.label = std::move(label);
+        plan.push_back(std::move(p));
+        return plan.back();
+    }
+
+    bool check_depth(double mm, const YAML::Node& n) {
+        if (mm > fx_.max_depth_mm + 1e-9) {
+            diags_.error(at(n), "depth " + fmt(mm) + " mm is beyond the rig's max_depth " + fmt(fx_.max_depth_mm) +
+                                    " mm (fixture " + fx_.source.path + ")");
+            return false;
+        }
+        if (mm < spec_.depth_min_mm - 1e-9 || mm > spec_.depth_max_mm + 1e-9) {
+            diags_.error(at(n), "depth " + fmt(mm) + " mm is outside the pen's range " + fmt(spec_.depth_min_mm) +
+                                    ".." + fmt(spec_.depth_max_mm) + " mm (spec " + spec_.source.path + ")");
+            return false;
+        }
+        return true;
+    }
+    bool check_rate(double hz, const YAML::Node& n) {
+        if (hz > fx_.max_rate_hz + 1e-9) {
+            diags_.error(at(n), "rate " + fmt(hz) + " Hz is beyond the rig's max_rate " + fmt(fx_.max_rate_hz) +
+                                    " Hz (fixture " + fx_.source.path + ")");
+            return false;
+        }
+        return true;
+    }
+    std::optional<double> level_rate(const YAML::Node& n) {
+        int level = -1;
+        if (n.IsScalar()) {
+            const std::string& s = n.Scalar();
+            auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), level);
+            if (ec != std::errc{} || p != s.data() + s.size()) level = -1;
+        }
+        if (level < 0) {
+            diags_.error(at(n), "speed level: expected a level number from the spec, found '" +
+                                    (n.IsScalar() ? n.Scalar() : std::string("a non-scalar")) + "'");
+            return std::nullopt;
+        }
+        auto it = spec_.levels_hz.find(level);
+        if (it == spec_.levels_hz.end()) {
+            std::string known;
+            for (const auto& [l, hz] : spec_.levels_hz) known += (known.empty() ? "" : ", ") + std::to_string(l);
+            diags_.error(at(n), "speed level " + std::to_string(level) + " is not in the spec (levels: " + known + ")");
+            return std::nullopt;
+        }
+        return it->second;
+    }
+    std::optional<double> rate_value(const YAML::Node& n, const std::string& what) {
+        auto hz = read_quantity(n, Dimension::frequency, file_.path, diags_, what, Range{0.0, 1e4, "", ""});
+        if (!hz) return std::nullopt;
+        if (!check_rate(*hz, n)) return std::nullopt;
+        return hz;
+    }
+    std::optional<std::chrono::nanoseconds> time_value(const YAML::Node& n, const std::string& what) {
+        auto s = read_quantity(n, Dimension::time, file_.path, diags_, what, Range{0.0, 24 * 3600.0, "", "24 h"});
+        if (!s) return std::nullopt;
+        return seconds_to_ns(*s);
+    }
+
+    void set_rate(double hz, const YAML::Node& where, std::string label, bool step_change) {
+        auto& p = push(StepKind::set_rate, where, std::move(label));
+        p.rate_hz = hz;
+        p.is_step_change = step_change;
+        st_.rate_hz = hz;
+        if (step_change) st_.step_change_seen = true;
+    }
+    void set_depth(double mm, const YAML::Node& where, std::string label) {
+        auto& p = push(StepKind::set_depth, where, std::move(label));
+        p.depth_mm = mm;
+        st_.depth_mm = mm;
+        st_.depth_set = true;
+    }
+
+    void step(const YAML::Node& item, const std::string& suffix) {
+        if (!item.IsMap()) {
+            diags_.error(at(item), "step: expected a mapping such as '- hold: 2 s'");
+            return;
+        }
+        // A step is one step key, plus an optional label.
+        std::string label;
+        const YAML::Node* key_node = nullptr;
+        std::string key;
+        for (const auto& kv : item) {
+            const std::string k = kv.first.Scalar();
+            if (k == "label") {
+                label = kv.second.IsScalar() ? kv.second.Scalar() : "";
+                continue;
+            }
+            if (std::find(std::begin(kStepKeys), std::end(kStepKeys), k) == std::end(kStepKeys)) {
+                std::string msg = "unknown step '" + k + "'";
+                if (auto m = closest_match(k, kStepKeys)) {
+                    msg += " (did you mean '" + *m + "'?)";
+                } else {
+                    msg += "; steps are: power, set_depth, set_rate, set_level, hold, ramp, step, stall, release, "
+                           "wait_until, repeat, sweep, measure, prompt, fault, mark";
+                }
+                diags_.error(at(kv.first), msg);
+                return;
+            }
+            if (!key.empty()) {
+                diags_.error(at(kv.first), "one step per list item: '" + k + "' follows '" + key +
+                                               "' (start a new item with '- ')");
+                return;
+            }
+            key = k;
+            key_node = &kv.second;  // valid while `item` lives
+            (void)key_node;
+        }
+        if (key.empty()) {
+            diags_.error(at(item), "step: no step key (expected one of power, set_depth, set_rate, ...)");
+            return;
+        }
+        const YAML::Node v = item[key];
+        const std::string lbl = (label.empty() ? key : label) + suffix;
+        dispatch(key, v, item, lbl, suffix);
+    }
+
+    void dispatch(const std::string& key, const YAML::Node& v, const YAML::Node& item, const std::string& lbl,
+                  const std::string& suffix) {
+        if (key == "power") {
+            if (!v.IsScalar() || (v.Scalar() != "on" && v.Scalar() != "off")) {
+                diags_.error(at(v), "power: expected 'on' or 'off'");
+                return;
+            }
+            auto& p = push(StepKind::power, item, lbl);
+            p.on = v.Scalar() == "on";
+            if (p.on) st_.powered_ever = true;
+            st_.power = p.on;
+        } else if (key == "set_depth") {
+            auto m = read_quantity(v, Dimension::length, file_.path, diags_, "set_depth", Range{0.0, 1.0, "", ""});
+            if (m && check_depth(*m * 1e3, v)) set_depth(*m * 1e3, item, lbl);
+        } else if (key == "set_rate") {
+            if (auto hz = rate_value(v, "set_rate")) set_rate(*hz, item, lbl, false);
+        } else if (key == "set_level") {
+            if (auto hz = level_rate(v)) set_rate(*hz, item, lbl, false);
+        } else if (key == "hold") {
+            if (auto d = time_value(v, "hold")) {
+                push(StepKind::hold, item, lbl).duration = *d;
+                duration += *d;
+            }
+        } else if (key == "ramp") {
+            MapReader r(v, file_.path, diags_, "ramp");
+            if (!r.valid()) return;
+            auto to = r.has("level") ? level_rate(r.raw("level")) : std::optional<double>{};
+            if (!r.has("level")) {
+                if (auto hz = r.quantity("to", Dimension::frequency)) to = check_rate(*hz, r.raw("to")) ? hz : std::nullopt;
+            } else {
+                r.accept({"to"});
+            }
+            auto over = r.quantity("over", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
+            r.finish();
+            if (to && over) {
+                auto& p = push(StepKind::ramp, item, lbl);
+                p.rate_hz = *to;
+                p.duration = seconds_to_ns(*over);
+                duration += p.duration;
+                st_.rate_hz = *to;
+            }
+        } else if (key == "step") {
+            MapReader r(v, file_.path, diags_, "step");
+            if (!r.valid()) return;
+            std::optional<double> to;
+            if (r.has("level")) {
+                to = level_rate(r.raw("level"));
+                r.accept({"to"});
+            } else if (auto hz = r.quantity("to", Dimension::frequency)) {
+                to = check_rate(*hz, r.raw("to")) ? hz : std::nullopt;
+            }
+            auto hold = r.quantity("hold", Dimension::time, Need::required, Range{0.0, 3600.0, "", ""});
+            r.finish();
+            if (to && hold) {
+                if (!st_.power) diags_.warning(at(item), "step: the pen is not powered on at this point");
+                set_rate(*to, item, lbl, true);
+                auto& h = push(StepKind::hold, item, lbl + " (hold)");
+                h.duration = seconds_to_ns(*hold);
+                duration += h.duration;
+            }
+        } else if (key == "stall") {
+            MapReader r(v, file_.path, diags_, "stall");
+            if (!r.valid()) return;
+            auto d = r.quantity("for", Dimension::time, Need::required, Range{1e-3, 600.0, "", ""});
+            auto rel = r.boolean("release", Need::optional);
+            r.finish();
+            if (d) {
+                if (!st_.power || st_.rate_hz <= 0.0) {
+                    diags_.error(at(item), "stall: the pen must be powered and running (power: on and a rate set) "
+                                           "before the brake is engaged");
+                }
+                auto& p = push(StepKind::stall, item, lbl);
+                p.duration = seconds_to_ns(*d);
+                p.release_after = rel.value_or(true);
+                duration += p.duration;
+                st_.brake = !p.release_after;
+                st_.stall_seen = true;
+            }
+        } else if (key == "release") {
+            if (!v.IsScalar() || v.Scalar() != "brake") {
+                diags_.error(at(v), "release: expected 'release: brake'");
+                return;
+            }
+            push(StepKind::release, item, lbl);
+            st_.brake = false;
+        } else if (key == "wait_until") {
+            MapReader r(v, file_.path, diags_, "wait_until");
+            if (!r.valid()) return;
+            auto c = r.choice("condition", {"rate_stable", "stopped", "running", "depth_reached"});
+            auto t = r.quantity("timeout", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
+            r.finish();
+            if (c && t) {
+                auto& p = push(StepKind::wait_until, item, lbl + " " + *c);
+                p.condition = *c == "rate_stable" ? WaitCondition::rate_stable
+                              : *c == "stopped"   ? WaitCondition::stopped
+                              : *c == "running"   ? WaitCondition::running
+                                                  : WaitCondition::depth_reached;
+                p.duration = seconds_to_ns(*t);
+                duration += p.duration;
+                if (p.condition == WaitCondition::rate_stable && st_.rate_hz <= 0.0) {
+                    diags_.error(at(item), "wait_until rate_stable: no rate setpoint before this step");
+                }
+            }
+        } else if (key == "repeat") {
+            MapReader r(v, file_.path, diags_, "repeat");
+            if (!r.valid()) return;
+            auto n = r.integer("count", Need::required, 1, 10000);
+            auto body = r.raw("steps");
+            if (!body.IsDefined()) r.error("steps", "repeat: missing required key 'steps'");
+            r.finish();
+            if (!n || !body.IsDefined()) return;
+            if (++depth_ > 8) {
+                diags_.error(at(item), "repeat: nested more than 8 levels deep");
+                --depth_;
+                return;
+            }
+            for (long long i = 1; i <= *n; ++i) {
+                const std::size_t errs = diags_.error_count();
+                steps(body, "repeat.steps", suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
+                if (diags_.error_count() > errs) break;  // one report per problem, not one per iteration
+            }
+            --depth_;
+        } else if (key == "sweep") {
+            sweep(v, item, suffix);
+        } else if (key == "measure") {
+            measure(v, item, lbl, suffix);
+        } else if (key == "prompt") {
+            if (!v.IsScalar() || v.Scalar().empty()) {
+                diags_.error(at(v), "prompt: expected the text to show the operator");
+                return;
+            }
+            push(StepKind::prompt, item, lbl).text = v.Scalar();
+        } else if (key == "fault") {
+            if (fx_.backend != Backend::sim) {
+                diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fx_.name +
+                                           "' is hardware");
+                return;
+            }
+            if (!v.IsMap() || v.size() == 0) {
+                diags_.error(at(v), "fault: expected a mapping such as 'fault: {weak_spring: 50 %}'");
+                return;
+            }
+            for (const auto& kv : v) {
+                if (auto f = parse_fault(kv.first.Scalar(), kv.second, file_.path, diags_)) {
+                    push(StepKind::fault, item, lbl + " " + kv.first.Scalar()).fault = *f;
+                }
+            }
+        } else if (key == "mark") {
+            if (!v.IsScalar() || v.Scalar().empty()) {
+                diags_.error(at(v), "mark: expected a name");
+                return;
+            }
+            push(StepKind::mark, item, lbl).text = v.Scalar();
+            marks_.insert(v.Scalar());
+        }
+    }
+
+    void sweep(const YAML::Node& v, const YAML::Node& item, const std::string& suffix) {
+        MapReader r(v, file_.path, diags_, "sweep");
+        if (!r.valid()) return;
+        auto over = r.choice("over", {"depth", "rate", "level"});
+        auto values = r.raw("values");
+        auto body = r.raw("steps");
+        if (!values.IsDefined()) r.error("values", "sweep: missing required key 'values'");
+        if (!body.IsDefined()) r.error("steps", "sweep: missing required key 'steps'");
+        r.finish();
+        if (!over || !values.IsDefined() || !body.IsDefined()) return;
+        // Values: a list, or `all` (every dial step / every speed level of the spec).
+        std::vector<std::pair<double, std::string>> vals;  // (value, label)
+        if (values.IsScalar() && values.Scalar() == "all") {
+            if (*over == "depth") {
+                for (double mm : spec_.dial_settings_mm()) {
+                    if (mm <= fx_.max_depth_mm + 1e-9) vals.emplace_back(mm, fmt(mm) + " mm");
+                }
+            } else if (*over == "level") {
+                for (const auto& [l, hz] : spec_.levels_hz) vals.emplace_back(hz, "level " + std::to_string(l));
+            } else {
+                diags_.error(at(values), "sweep over rate: 'all' is only for depth and level; list the rates");
+                return;
+            }
+        } else if (values.IsSequence()) {
+            for (const auto& x : values) {
+                if (*over == "depth") {
+                    auto m = read_quantity(x, Dimension::length, file_.path, diags_, "sweep value");
+                    if (m && check_depth(*m * 1e3, x)) vals.emplace_back(*m * 1e3, fmt(*m * 1e3) + " mm");
+                } else if (*over == "rate") {
+                    if (auto hz = rate_value(x, "sweep value")) vals.emplace_back(*hz, fmt(*hz) + " Hz");
+                } else if (auto hz = level_rate(x)) {
+                    vals.emplace_back(*hz, "level " + x.Scalar());
+                }
+            }
+        } else {
+            diags_.error(at(values), "sweep.values: expected a list or 'all'");
+            return;
+        }
+        if (vals.empty()) {
+            diags_.error(at(values), "sweep.values: no values to sweep over");
+            return;
+        }
+        for (std::size_t i = 0; i < vals.size(); ++i) {
+            const std::string s = suffix + " [" + *over + " " + vals[i].second + "]";
+            if (*over == "depth") {
+                set_depth(vals[i].first, item, "set_depth" + s);
+            } else {
+                set_rate(vals[i].first, item, "set_rate" + s, false);
+            }
+            const std::size_t errs = diags_.error_count();
+            steps(body, "sweep.steps", s);
+            if (diags_.error_count() > errs) break;
+        }
+    }
+
+    void measure(const YAML::Node& v, const YAML::Node& item, const std::string& lbl, const std::string& suffix) {
+        MapReader r(v, file_.path, diags_, "measure");
+        if (!r.valid()) return;
+        MeasureSpec m;
+        auto what_s = r.string("what");
+        std::optional<MeasureWhat> what;
+        if (what_s) {
+            what = measure_from(*what_s);
+            if (!what) {
+                std::string msg = "measure: unknown quantity '" + *what_s + "'";
+                if (auto s = closest_match(*what_s, kMeasureNames)) msg += " (did you mean '" + *s + "'?)";
+                msg += "; expected one of: puncture_rate, protrusion_depth, strike_force, startup_time, "
+                       "step_response, speed_regulation, stall_protection, loop_timing";
+                r.error("what", msg);
+            }
+        }
+        if (auto id = r.string("id", Need::optional)) m.id = *id;
+        if (auto l = r.string("label", Need::optional)) m.label = *l;
+        if (auto req = r.string_list("requirements", Need::optional)) m.requirements = *req;
+        for (const auto& q : scenario_requirements) {
+            if (std::find(m.requirements.begin(), m.requirements.end(), q) == m.requirements.end()) {
+                m.requirements.push_back(q);
+            }
+        }
+        // Window.
+        const bool event_based = what && (*what == MeasureWhat::startup_time || *what == MeasureWhat::step_response ||
+                                          *what == MeasureWhat::stall_protection);
+        m.window.kind = event_based ? Window::Kind::since_event : Window::Kind::previous;
+        YAML::Node w = r.raw("window");
+        if (w.IsDefined()) {
+            if (w.IsScalar() && w.Scalar() == "previous") {
+                m.window.kind = Window::Kind::previous;
+                if (plan.empty()) diags_.error(at(w), "measure: window 'previous' but there is no previous step");
+            } else if (w.IsScalar()) {
+                if (auto d = time_value(w, "measure.window")) {
+                    m.window.kind = Window::Kind::duration;
+                    m.window.duration = *d;
+                    duration += *d;
+                }
+            } else if (w.IsMap()) {
+                MapReader wr(w, file_.path, diags_, "measure.window");
+                if (auto s = wr.string("since")) {
+                    m.window.kind = Window::Kind::since_mark;
+                    m.window.mark = *s;
+                    if (!marks_.count(*s)) {
+                        wr.error("since", "measure.window: no 'mark: " + *s + "' before this step");
+                    }
+                }
+                wr.finish();
+            } else {
+                diags_.error(at(w), "measure.window: expected a duration ('2 s'), 'previous' or {since: <mark>}");
+            }
+        } else if (!event_based && plan.empty()) {
+            diags_.error(at(item), "measure: no window given and there is no previous step to measure over");
+        }
+        if (what == MeasureWhat::speed_regulation) {
+            auto nl = r.string("no_load");
+            auto ld = r.string("loaded");
+            for (auto [key, val] : {std::pair{"no_load", nl}, std::pair{"loaded", ld}}) {
+                if (!val) continue;
+                auto it = measure_ids_.find(*val);
+                if (it == measure_ids_.end()) {
+                    r.error(key, std::string("measure: '") + key + "' refers to '" + *val +
+                                     "', which is not the id of an earlier measure step");
+                } else if (it->second != MeasureWhat::puncture_rate) {
+                    r.error(key, std::string("measure: '") + key + "' must refer to a puncture_rate measurement");
+                }
+            }
+            if (nl) m.no_load_id = *nl + suffix_of(*nl);
+            if (ld) m.loaded_id = *ld + suffix_of(*ld);
+        } else {
+            r.accept({"no_load", "loaded"});
+            if (r.has("no_load") || r.has("loaded")) {
+                r.error(r.has("no_load") ? "no_load" : "loaded",
+                        "measure: 'no_load'/'loaded' only apply to speed_regulation");
+            }
+        }
+        YAML::Node lim = r.raw("limits");
+        r.finish();
+        if (!what) return;
+        m.what = *what;
+        m.setpoint_hz = st_.rate_hz;
+        m.dial_mm = st_.depth_mm;
+        limits(m, lim, item);
+        preconditions(m, item);
+        // Ids: unique across the expanded plan; a repeated body gets its iteration suffix.
+        if (m.id.empty()) m.id = std::string(to_string(m.what)) + "_" + std::to_string(++auto_id_);
+        const std::string base_id = m.id;
+        m.id += id_suffix(suffix);
+        if (std::any_of(plan.begin(), plan.end(),
+                        [&](const PlanStep& p) { return p.kind == StepKind::measure && p.measure.id == m.id; })) {
+            diags_.error(at(item), "measure: duplicate id '" + m.id + "'");
+        }
+        measure_ids_[base_id] = m.what;
+        last_suffix_[base_id] = id_suffix(suffix);
+        if (m.label.empty()) m.label = lbl;
+        push(StepKind::measure, item, lbl + " " + std::string(to_string(m.what))).measure = std::move(m);
+    }
+
+    static std::string id_suffix(const std::string& suffix) {
+        std::string s;
+        for (char c : suffix) {
+            if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '/') s += c;
+            else if (!s.empty() && s.back() != '_') s += '_';
+        }
+        while (!s.empty() && s.back() == '_') s.pop_back();
+        return s.empty() ? "" : "@" + s;
+    }
+    std::string suffix_of(const std::string& id) const {
+        auto it = last_suffix_.find(id);
+        return it == last_suffix_.end() ? "" : it->second;
+    }
+
+    void preconditions(const MeasureSpec& m, const YAML::Node& item) {
+        switch (m.what) {
+            case MeasureWhat::puncture_rate:
+                if (st_.rate_hz <= 0.0) diags_.error(at(item), "measure puncture_rate: no rate setpoint before this step");
+                if (!st_.powered_ever) diags_.error(at(item), "measure puncture_rate: the pen is never powered on before this step");
+                break;
+            case MeasureWhat::protrusion_depth:
+            case MeasureWhat::strike_force:
+                if (!st_.depth_set) diags_.error(at(item), "measure " + std::string(to_string(m.what)) + ": no set_depth before this step");
+                if (!st_.powered_ever) diags_.error(at(item), "measure " + std::string(to_string(m.what)) + ": the pen is never powered on before this step");
+                break;
+            case MeasureWhat::startup_time:
+                if (!st_.powered_ever) diags_.error(at(item), "measure startup_time: no 'power: on' before this step");
+                if (st_.rate_hz <= 0.0) diags_.error(at(item), "measure startup_time: no rate setpoint before this step");
+                break;
+            case MeasureWhat::step_response:
+                if (!st_.step_change_seen && m.window.kind == Window::Kind::since_event) {
+                    diags_.error(at(item), "measure step_response: no 'step:' before this step");
+                }
+                break;
+            case MeasureWhat::stall_protection:
+                if (!st_.stall_seen && m.window.kind == Window::Kind::since_event) {
+                    diags_.error(at(item), "measure stall_protection: no 'stall:' before this step");
+                }
+                break;
+            case MeasureWhat::speed_regulation:
+            case MeasureWhat::loop_timing: break;
+        }
+    }
+
+    // Limits: inline (`limits:`) or from the spec; a measure with neither is an error.
+    void limits(MeasureSpec& m, const YAML::Node& lim, const YAML::Node& item) {
+        std::vector<std::string> names;
+        switch (m.what) {
+            case MeasureWhat::step_response: names = {"rise_time", "overshoot", "settling_time"}; break;
+            case MeasureWhat::stall_protection: names = {"stall_latency"}; break;
+            default: names = {std::string(to_string(m.what))}; break;
+        }
+        const bool grouped = names.size() > 1 || m.what == MeasureWhat::stall_protection;
+        if (lim.IsDefined()) {
+            if (grouped) {
+                MapReader lr(lim, file_.path, diags_, "measure.limits");
+                for (const auto& n : names) {
+                    if (auto sub = lr.map(n, Need::optional)) m.limits[n] = inline_limits(*sub, n);
+                }
+                lr.finish();
+            } else {
+                MapReader lr(lim, file_.path, diags_, "measure.limits");
+                if (lr.valid()) m.limits[names[0]] = inline_limits(lr, names[0]);
+            }
+        }
+        // Spec-derived limits for what is not inline.
+        auto from_spec = [&](const std::string& n, std::optional<double> low, std::optional<double> high,
+                             std::string clause) {
+            if (m.limits.count(n)) return;
+            if (!low && !high) return;
+            m.limits[n] = Limits{low, high, "spec:" + clause};
+        };
+        const auto ms = [](std::optional<double> s) { return s ? std::optional<double>(*s * 1e3) : std::nullopt; };
+        const auto pct = [](std::optional<double> r) { return r ? std::optional<double>(*r * 1e2) : std::nullopt; };
+        switch (m.what) {
+            case MeasureWhat::puncture_rate:
+                if (st_.rate_hz > 0.0) {
+                    from_spec("puncture_rate", st_.rate_hz * (1.0 - spec_.rate_tolerance),
+                              st_.rate_hz * (1.0 + spec_.rate_tolerance), "rate.tolerance");
+                }
+                break;
+            case MeasureWhat::protrusion_depth:
+                from_spec("protrusion_depth", st_.depth_mm - spec_.depth_tolerance_mm,
+                          st_.depth_mm + spec_.depth_tolerance_mm, "depth.tolerance");
+                break;
+            case MeasureWhat::strike_force:
+                from_spec("strike_force", spec_.force_min_n, spec_.force_max_n, "strike_force");
+                break;
+            case MeasureWhat::startup_time:
+                from_spec("startup_time", std::nullopt, ms(spec_.startup_max_s), "startup.max_time");
+                break;
+            case MeasureWhat::step_response:
+                from_spec("rise_time", std::nullopt, ms(spec_.rise_max_s), "step_response.max_rise_time");
+                from_spec("overshoot", std::nullopt, pct(spec_.overshoot_max), "step_response.max_overshoot");
+                from_spec("settling_time", std::nullopt, ms(spec_.settling_max_s), "step_response.max_settling_time");
+                break;
+            case MeasureWhat::speed_regulation:
+                from_spec("speed_regulation", std::nullopt, pct(spec_.regulation_max), "speed_regulation.max");
+                break;
+            case MeasureWhat::stall_protection:
+                from_spec("stall_latency", std::nullopt, ms(spec_.stall_latency_max_s), "stall.max_latency");
+                if (spec_.after_stall == AfterStall::retry) {
+                    m.limits["stall_retry_delay"] =
+                        Limits{(spec_.retry_delay_s - spec_.retry_tolerance_s) * 1e3,
+                               (spec_.retry_delay_s + spec_.retry_tolerance_s) * 1e3, "spec:stall.retry_delay"};
+                } else {
+                    m.limits["stall_retries"] = Limits{std::nullopt, 0.0, "spec:stall.after"};
+                }
+                break;
+            case MeasureWhat::loop_timing:
+                m.limits["loop_timing"] =
+                    Limits{std::nullopt, static_cast<double>(fx_.timing.lateness.count()) / 1e3, "fixture:timing.lateness_budget"};
+                break;
+        }
+        bool any = false;
+        for (const auto& n : names) any = any || m.limits.count(n) > 0;
+        if (!any) {
+            diags_.error(at(item), "measure " + std::string(to_string(m.what)) +
+                                       ": no limits, neither inline ('limits:') nor in the spec (" +
+                                       spec_.source.path + ")");
+        }
+    }
+
+    Limits inline_limits(MapReader& lr, const std::string& name) {
+        const QuantityInfo* q = quantity_info(name);
+        Limits l;
+        l.source = "inline";
+        if (q == nullptr) return l;
+        auto conv = [&](double si) { return to_unit(si, q->unit); };
+        if (auto lo = lr.quantity("low", q->dim, Need::optional)) l.low = conv(*lo);
+        if (auto hi = lr.quantity("high", q->dim, Need::optional)) l.high = conv(*hi);
+        if (!lr.has("low") && !lr.has("high")) {
+            diags_.error(lr.where(), "measure.limits: give 'low', 'high' or both");
+        }
+        if (l.low && l.high && *l.high < *l.low) lr.error("high", "measure.limits: 'high' is below 'low'");
+        lr.finish();
+        return l;
+    }
+
+    const YamlFile& file_;
+    const PenSpec& spec_;
+    const FixtureConfig& fx_;
+    Diagnostics& diags_;
+    State st_;
+    int depth_ = 0;
+    int auto_id_ = 0;
+    std::set<std::string> marks_;
+    std::map<std::string, MeasureWhat> measure_ids_;
+    std::map<std::string, std::string> last_suffix_;
+};
+
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
+    std::filesystem::path q(p);
+    return q.is_absolute() ? q : base / q;
+}
+
+}  // namespace
+
+std::optional<Scenario> load_scenario_text(std::string name, std::string text, const std::filesystem::path& base_dir,
+                                           Diagnostics& diags, const LoadOptions& opts) {
+    auto file = load_yaml_text(std::move(name), std::move(text), diags);
+    if (!file) return std::nullopt;
+    const std::size_t errors_before = diags.error_count();
+    Scenario sc;
+    MapReader r(file->root, file->path, diags, "scenario");
+    if (auto v = r.string("id")) sc.id = *v;
+    if (auto v = r.string("title")) sc.title = *v;
+    if (auto v = r.string("version")) sc.version = *v;
+    if (auto v = r.string_list("requirements", Need::optional)) sc.requirements = *v;
+    if (auto v = r.string_list("tags", Need::optional)) sc.tags = *v;
+    if (auto v = r.integer("seed", Need::optional, 0, std::numeric_limits<long long>::max())) {
+        sc.seed = static_cast<std::uint64_t>(*v);
+    }
+    r.string("description", Need::optional);
+    if (auto ex = r.map("expect", Need::optional)) {
+        sc.expect_verdict = ex->choice("verdict", {"PASS", "FAIL", "ERROR", "ABORTED"});
+        if (auto om = ex->map("outcomes", Need::optional)) {
+            for (const auto& kv : om->node()) {
+                om->accept({});
+                const std::string o = kv.second.IsScalar() ? kv.second.Scalar() : "";
+                if (o != "PASS" && o != "FAIL" && o != "ERROR") {
+                    diags.error(location_of(kv.second, file->path), "expect.outcomes: expected PASS, FAIL or ERROR");
+                } else {
+                    sc.expect_outcomes[kv.first.Scalar()] = o;
+                }
+            }
+        }
+        ex->finish();
+    }
+    // Spec and fixture: referenced files, relative to the scenario's folder.
+    std::optional<PenSpec> spec;
+    if (auto sp = r.string("spec")) {
+        const auto path = resolve(base_dir, *sp);
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) {
+            r.error("spec", "spec: no such file '" + path.string() + "'");
+        } else {
+            spec = load_spec(path, diags);
+        }
+    }
+    std::optional<FixtureConfig> fixture;
+    {
+        std::filesystem::path fpath;
+        bool from_scenario = false;
+        if (opts.fixture_override) {
+            fpath = *opts.fixture_override;
+            r.accept({"fixture"});
+        } else if (auto fx = r.string("fixture", Need::optional)) {
+            fpath = resolve(base_dir, *fx);
+            from_scenario = true;
+        } else {
+            fpath = opts.default_fixture;
+        }
+        std::error_code ec;
+        if (!std::filesystem::exists(fpath, ec)) {
+            if (from_scenario) {
+                r.error("fixture", "fixture: no such file '" + fpath.string() + "'");
+            } else {
+                diags.error({fpath.string(), 0, 0}, "no such file (fixture)");
+            }
+        } else {
+            fixture = load_fixture(fpath, diags);
+        }
+    }
+    YAML::Node steps = r.raw("steps");
+    if (!steps.IsDefined()) r.error("steps", "scenario: missing required key 'steps'");
+    r.finish();
+    if (spec && fixture && steps.IsDefined()) {
+        Builder b(*file, *spec, *fixture, diags);
+        b.scenario_requirements = sc.requirements;
+        b.steps(steps, "steps", "");
+        sc.plan = std::move(b.plan);
+        sc.expected_duration = b.duration;
+        if (std::none_of(sc.plan.begin(), sc.plan.end(), [](const PlanStep& p) { return p.kind == StepKind::measure; })) {
+            diags.warning(location_of(steps, file->path), "scenario: no measure step; the run can only PASS vacuously");
+        }
+    }
+    if (diags.error_count() > errors_before || !spec || !fixture) return std::nullopt;
+    sc.spec = std::move(*spec);
+    sc.fixture = std::move(*fixture);
+    sc.source = std::move(*file);
+    return sc;
+}
+
+std::optional<Scenario> load_scenario(const std::filesystem::path& path, Diagnostics& diags, const LoadOptions& opts) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        diags.error({path.string(), 0, 0}, "no such file");
+        return std::nullopt;
+    }
+    std::string text;
+    try {
+        text = read_file(path);
+    } catch (const std::system_error& e) {
+        diags.error({path.string(), 0, 0}, std::string("cannot read: ") + e.code().message());
+        return std::nullopt;
+    }
+    const auto base = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    return load_scenario_text(path.string(), std::move(text), base, diags, opts);
+}
+
+std::string detect_file_kind(const YamlFile& file) {
+    if (!file.root.IsMap()) return "";
+    if (file.root["steps"]) return "scenario";
+    if (file.root["backend"]) return "fixture";
+    if (file.root["levels"] || file.root["model"]) return "spec";
+    return "";
+}
+
+bool validate_file(const std::filesystem::path& path, Diagnostics& diags, const LoadOptions& opts) {
+    const std::size_t before = diags.error_count();
+    auto file = load_yaml_file(path, diags);
+    if (!file) return false;
+    const std::string kind = detect_file_kind(*file);
+    if (kind == "scenario") {
+        load_scenario(path, diags, opts);
+    } else if (kind == "fixture") {
+        parse_fixture(std::move(*file), diags);
+    } else if (kind == "spec") {
+        parse_spec(std::move(*file), diags);
+    } else {
+        diags.error({path.string(), 1, 1},
+                    "cannot tell what this file is: a scenario has 'steps', a fixture 'backend', a pen spec 'levels'");
+    }
+    return diags.error_count() == before;
+}
+
+}  // namespace rig
