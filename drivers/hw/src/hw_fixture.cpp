@@ -1,7 +1,109 @@
 #include "rig/hw/hw_fixture.hpp"
+
+#include <iostream>
 #include <stdexcept>
+
+namespace rig::hw {
+namespace {
+
+const CalibrationRecord& calibration(const FixtureConfig& c, const char* instrument) {
+    const auto* rec = c.calibration_for(instrument);
+    if (rec == nullptr) {
+        throw std::runtime_error(std::string("hardware fixture: no calibration record for '") + instrument + "'");
+    }
+    return *rec;
+}
+
+}  // namespace
+
+HwFixture::HwFixture(FixtureConfig config, HwPlatform& platform, std::unique_ptr<Clock> clock, HwFixtureOptions options)
+    : config_(std::move(config)), clock_(std::move(clock)) {
+    if (config_.backend != Backend::hardware) throw std::invalid_argument("HwFixture: the fixture's backend is not 'hardware'");
+    if (!clock_) throw std::invalid_argument("HwFixture: no clock");
+    try {
+        build(platform, options);
+    } catch (...) {
+        // Members built so far are destroyed after this, each driving its
+        // output safe before releasing the line; this makes the order
+        // explicit for everything already up.
+        safe_state();
+        throw;
+    }
+}
+
+void HwFixture::build(HwPlatform& platform, const HwFixtureOptions& options) {
+    const HwConfig& hw = config_.hardware;
+    const auto& L = hw.lines;
+    chip_ = platform.open_gpio_chip(hw.gpio_chip_label);
+
+    // Outputs that can hurt first, requested at their safe level.
+    power_ = std::make_unique<GpioPenPower>(chip_->request_output(L.pen_power, false, "penrig pen power"));
+    brake_ = std::make_unique<GpioBrake>(chip_->request_output(L.brake, false, "penrig brake"));
+    speed_ = std::make_unique<PwmSpeed>(platform.open_pwm(hw.pwm.chip, hw.pwm.channel, hw.pwm.period), config_.max_rate_hz);
+    estop_ = std::make_unique<GpioEStop>(
+        chip_->request_input(L.estop, InputSettings{Bias::pull_up, Edge::falling}, "penrig e-stop"));
+
+    std::unique_ptr<StepperDepth> stepper;
+    if (hw.depth_actuator == DepthActuatorKind::stepper) {
+        StepperSettings s;
+        s.steps_per_mm = hw.stepper.steps_per_mm;
+        s.max_depth_mm = config_.max_depth_mm;
+        s.max_step_rate_hz = hw.stepper.max_step_rate_hz;
+        s.homing_step_rate_hz = hw.stepper.homing_step_rate_hz;
+        s.homing_limit_steps = hw.stepper.homing_limit_steps;
+        stepper = std::make_unique<StepperDepth>(
+            chip_->request_output(L.step, false, "penrig stepper STEP"),
+            chip_->request_output(L.dir, false, "penrig stepper DIR"),
+            // Both edges: the level is then read through the event fd, which
+            // is allocation-free (see gpio_gpiod_v1.cpp).
+            chip_->request_input(L.home, InputSettings{Bias::pull_up, Edge::both}, "penrig home switch"), s);
+        stepper_ = stepper.get();
+        depth_ = std::move(stepper);
+    } else {
+        depth_ = std::make_unique<PromptDepth>(options.prompt_input_fd,
+                                               options.prompt_out != nullptr ? *options.prompt_out : std::cout,
+                                               config_.max_depth_mm);
+    }
+
+    const auto& enc_cal = calibration(config_, "encoder");
+    encoder_spi_ = platform.open_spi(hw.encoder_spi.device, SpiSettings{0, hw.encoder_spi.speed_hz, 8});
+    encoder_ = std::make_unique<Ls7366rEncoder>(*encoder_spi_, enc_cal.scale, enc_cal.offset);
+
+    const auto& lc_cal = calibration(config_, "load_cell");
+    const auto& cur_cal = calibration(config_, "current_sense");
+    adc_spi_ = platform.open_spi(hw.adc.spi.device, SpiSettings{1, hw.adc.spi.speed_hz, 8});
+    drdy_ = chip_->request_input(L.drdy, InputSettings{Bias::as_is, Edge::falling}, "penrig ADS1256 DRDY");
+    Ads1256Settings as;
+    as.data_rate_sps = hw.adc.data_rate_sps;
+    as.pga_gain = hw.adc.pga_gain;
+    as.input_buffer = hw.adc.input_buffer;
+    as.drdy_timeout = hw.adc.drdy_timeout;
+    adc_ = std::make_unique<Ads1256>(*adc_spi_, *drdy_, *clock_, as);
+    adc_->configure();
+    const AdcChannel force{ads1256::mux_byte(hw.adc.load_cell.positive, hw.adc.load_cell.negative), lc_cal.scale,
+                           lc_cal.offset};
+    const AdcChannel current{ads1256::mux_byte(hw.adc.current.positive, hw.adc.current.negative), cur_cal.scale,
+                             cur_cal.offset};
+    adc_channels_ = std::make_unique<Ads1256Channels>(*adc_, force, current, *clock_);
+
+    // Last: the only step that moves anything.
+    if (stepper_ != nullptr && options.home_on_start) stepper_->home(*clock_);
+}
+
+HwFixture::~HwFixture() { safe_state(); }
+
+void HwFixture::safe_state() noexcept {
+    if (power_) power_->set(false);
+    if (speed_) speed_->set_rate_hz(0.0);
+    if (brake_) brake_->set(false);
+    if (stepper_ != nullptr) stepper_->stop();
+}
+
+}  // namespace rig::hw
+
 namespace rig {
-std::unique_ptr<Fixture> make_hw_fixture(const FixtureConfig&) {
-    throw std::runtime_error("hardware fixture: not built yet");
+std::unique_ptr<Fixture> make_hw_fixture(const FixtureConfig& config) {
+    auto platform = hw::make_linux_platform();
+    return std::make_unique<hw::HwFixture>(config, *platform, std::make_unique<MonotonicClock>());
 }
 }  // namespace rig

@@ -1,9 +1,83 @@
 #pragma once
-// Hardware fixture description (drivers/hw): chip labels, line offsets,
-// spidev and PWM paths. Placeholder: the hardware backend fills this in.
+// The `hardware:` section of a fixture file (backend: hardware): which GPIO
+// chip and lines, which spidev nodes, which PWM channel, how the depth dial is
+// turned and how the acquisition thread runs. Parsed by parse_hw_section()
+// (drivers/src/hw_section.cpp); used by drivers/hw and `rig doctor`.
+// Reference wiring: drivers/hw/README.md, fixtures/pi4-reference.yaml.
+//
+// Plain data; quantities carry their unit in the member name or type.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
+
 namespace rig {
-struct HwConfig {
-    std::string gpio_chip_label;  // TODO(hw)
+
+/// GPIO line offsets on the chip named by `chip_label` (offsets, not
+/// header pin numbers: on both Pi 4 and Pi 5 the offset is the BCM GPIO number).
+struct HwGpioLines {
+    unsigned pen_power = 17;  // output, active-high, pull-down on the board
+    unsigned brake = 27;      // output, active-high (solenoid driver)
+    unsigned step = 22;       // output, stepper driver STEP
+    unsigned dir = 23;        // output, stepper driver DIR (low = toward home)
+    unsigned home = 24;       // input, home switch to ground (pull-up)
+    unsigned estop = 25;      // input, E-stop NC contact to ground (pull-up), active-low
+    unsigned drdy = 6;        // input, ADS1256 DRDY, active-low
 };
+
+struct HwSpiDevice {
+    std::string device;           // "/dev/spidev0.0"
+    std::uint32_t speed_hz = 0;   // SCLK
+};
+
+/// One ADC input: AIN<positive> - AIN<negative> (8 = AINCOM).
+struct HwAdcInput {
+    std::uint8_t positive = 0;
+    std::uint8_t negative = 1;
+};
+
+struct HwAdcConfig {
+    HwSpiDevice spi{"/dev/spidev0.0", 1'920'000};
+    double data_rate_sps = 30000.0;  // one of the ADS1256 DRATE values
+    int pga_gain = 64;               // 1, 2, 4 ... 64
+    bool input_buffer = false;
+    HwAdcInput load_cell{0, 1};
+    HwAdcInput current{2, 8};
+    std::chrono::nanoseconds drdy_timeout{std::chrono::milliseconds(10)};
+};
+
+struct HwPwmConfig {
+    unsigned chip = 0;       // /sys/class/pwm/pwmchip<chip>
+    unsigned channel = 0;    // .../pwm<channel>
+    std::chrono::nanoseconds period{50'000};  // 20 kHz
+};
+
+enum class DepthActuatorKind { stepper, prompt };
+
+struct HwStepperConfig {
+    double steps_per_mm = 1600.0;        // dial steps per mm of depth
+    double max_step_rate_hz = 2000.0;
+    double homing_step_rate_hz = 500.0;
+    std::int64_t homing_limit_steps = 6000;
+};
+
+/// The acquisition thread's real-time settings (applied by the runner).
+struct HwRealtimeConfig {
+    std::optional<int> priority;     // SCHED_FIFO 1..99; none = normal scheduling
+    std::optional<unsigned> cpu;     // pin to this CPU; none = no pinning
+    bool lock_memory = true;         // mlockall(MCL_CURRENT | MCL_FUTURE)
+};
+
+struct HwConfig {
+    std::string gpio_chip_label;  // "pinctrl-bcm2711" (Pi 4), "pinctrl-rp1" (Pi 5)
+    HwGpioLines lines;
+    HwSpiDevice encoder_spi{"/dev/spidev0.1", 2'000'000};  // LS7366R
+    HwAdcConfig adc;                                       // ADS1256
+    HwPwmConfig pwm;
+    DepthActuatorKind depth_actuator = DepthActuatorKind::stepper;
+    HwStepperConfig stepper;
+    HwRealtimeConfig realtime;
+};
+
 }  // namespace rig

@@ -1,7 +1,89 @@
 #pragma once
+// The Raspberry Pi reference fixture (DESIGN §1): pen power and brake on GPIO,
+// speed on hardware PWM, depth dial on a stepper (or an operator prompt),
+// needle position from an LS7366R, force and motor current from an ADS1256,
+// E-stop on GPIO.
+//
+// Lifecycle: construction opens and configures everything, safe outputs
+// first (pen power and brake are requested already low, PWM duty 0), the
+// stepper homes last, once everything else is known to work. A failure throws
+// (std::system_error / std::runtime_error naming the device) and every output
+// opened so far is driven safe before its line is released. The destructor
+// calls safe_state() before any line is released.
+//
+// Thread-safety: as rig::Fixture (parts used by the loop thread; safe_state()
+// from any thread).
+
+#include <iosfwd>
 #include <memory>
+
+#include "rig/core/clock.hpp"
 #include "rig/drivers/fixture.hpp"
+#include "rig/hw/actuators.hpp"
+#include "rig/hw/ads1256.hpp"
+#include "rig/hw/ls7366r.hpp"
+#include "rig/hw/platform.hpp"
+
 namespace rig {
-/// The Raspberry Pi reference fixture (GPIO, SPI chips, PWM).
+
+/// Builds the hardware fixture on this machine's GPIO/SPI/PWM, with a
+/// MonotonicClock. Throws if the hardware is missing; `rig doctor` says why.
 std::unique_ptr<Fixture> make_hw_fixture(const FixtureConfig& config);
-}
+
+}  // namespace rig
+
+namespace rig::hw {
+
+struct HwFixtureOptions {
+    int prompt_input_fd = 0;             // depth_actuator: prompt reads Enter here
+    std::ostream* prompt_out = nullptr;  // and prints here (nullptr: std::cout)
+    bool home_on_start = true;           // home the stepper during construction
+};
+
+class HwFixture final : public Fixture {
+public:
+    /// `platform` is used during construction only; `clock` is owned.
+    HwFixture(FixtureConfig config, HwPlatform& platform, std::unique_ptr<Clock> clock, HwFixtureOptions options = {});
+    ~HwFixture() override;
+
+    [[nodiscard]] const FixtureConfig& config() const override { return config_; }
+    Clock& clock() override { return *clock_; }
+    PenPower& power() override { return *power_; }
+    SpeedCommand& speed() override { return *speed_; }
+    DepthActuator& depth() override { return *depth_; }
+    StallBrake& brake() override { return *brake_; }
+    PositionEncoder& encoder() override { return *encoder_; }
+    LoadCell& load_cell() override { return *adc_channels_; }
+    CurrentSense& current() override { return *adc_channels_; }
+    EStop& estop() override { return *estop_; }
+
+    void safe_state() noexcept override;
+    bool inject_fault(const FaultInjection&) noexcept override { return false; }
+    [[nodiscard]] const GroundTruth* ground_truth() const noexcept override { return nullptr; }
+
+    /// The stepper, when depth_actuator is stepper (nullptr otherwise).
+    [[nodiscard]] StepperDepth* stepper() noexcept { return stepper_; }
+
+private:
+    void build(HwPlatform& platform, const HwFixtureOptions& options);
+
+    // Declaration order is construction order; destruction runs backwards, so
+    // the safe outputs (pen power, brake) are released last.
+    FixtureConfig config_;
+    std::unique_ptr<Clock> clock_;
+    std::unique_ptr<GpioChip> chip_;
+    std::unique_ptr<GpioPenPower> power_;
+    std::unique_ptr<GpioBrake> brake_;
+    std::unique_ptr<PwmSpeed> speed_;
+    std::unique_ptr<GpioEStop> estop_;
+    std::unique_ptr<DepthActuator> depth_;
+    StepperDepth* stepper_ = nullptr;
+    std::unique_ptr<SpiDevice> encoder_spi_;
+    std::unique_ptr<SpiDevice> adc_spi_;
+    std::unique_ptr<GpioInput> drdy_;
+    std::unique_ptr<Ads1256> adc_;
+    std::unique_ptr<Ls7366rEncoder> encoder_;
+    std::unique_ptr<Ads1256Channels> adc_channels_;
+};
+
+}  // namespace rig::hw

@@ -1,0 +1,78 @@
+#include "rig/hw/ls7366r.hpp"
+
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+
+namespace rig::hw {
+
+using ls7366r::instruction;
+using ls7366r::Op;
+using ls7366r::Reg;
+
+namespace {
+void command(SpiDevice& spi, std::span<const std::uint8_t> bytes, const char* what) {
+    const SpiSegment seg{bytes, {}, {}};
+    spi.transfer_or_throw(std::span<const SpiSegment>(&seg, 1), what);
+}
+}  // namespace
+
+void Ls7366r::configure() {
+    const std::array<std::uint8_t, 2> mdr0{instruction(Op::wr, Reg::mdr0), ls7366r::mdr0_config};
+    const std::array<std::uint8_t, 2> mdr1{instruction(Op::wr, Reg::mdr1), ls7366r::mdr1_config};
+    const std::array<std::uint8_t, 1> clr_cntr{instruction(Op::clr, Reg::cntr)};
+    const std::array<std::uint8_t, 1> clr_str{instruction(Op::clr, Reg::str)};
+    command(*spi_, mdr0, "LS7366R: write MDR0");
+    command(*spi_, mdr1, "LS7366R: write MDR1");
+    command(*spi_, clr_cntr, "LS7366R: clear CNTR");
+    command(*spi_, clr_str, "LS7366R: clear STR");
+    // A missing chip reads all-0 or all-1 on MISO; MDR0 = 0x03 tells it apart.
+    const auto m0 = read_register(Reg::mdr0);
+    const auto m1 = read_register(Reg::mdr1);
+    if (m0 != ls7366r::mdr0_config || m1 != ls7366r::mdr1_config) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf,
+                      "LS7366R on %s: configuration read back MDR0=0x%02x MDR1=0x%02x, expected 0x%02x 0x%02x "
+                      "(chip absent, unpowered or miswired?)",
+                      spi_->name().c_str(), m0, m1, ls7366r::mdr0_config, ls7366r::mdr1_config);
+        throw std::runtime_error(buf);
+    }
+}
+
+std::uint8_t Ls7366r::read_register(Reg reg) {
+    const std::array<std::uint8_t, 2> tx{instruction(Op::rd, reg), 0};
+    std::array<std::uint8_t, 2> rx{};
+    const SpiSegment seg{tx, rx, {}};
+    spi_->transfer_or_throw(std::span<const SpiSegment>(&seg, 1), "LS7366R: read register");
+    return rx[1];
+}
+
+std::optional<std::int32_t> Ls7366r::read_counter() noexcept {
+    const std::array<std::uint8_t, 5> tx{instruction(Op::rd, Reg::cntr), 0, 0, 0, 0};
+    std::array<std::uint8_t, 5> rx{};
+    if (spi_->transfer(tx, rx)) return std::nullopt;
+    const std::uint32_t raw = (std::uint32_t{rx[1]} << 24) | (std::uint32_t{rx[2]} << 16) |
+                              (std::uint32_t{rx[3]} << 8) | std::uint32_t{rx[4]};
+    return static_cast<std::int32_t>(raw);  // two's complement (defined since C++20)
+}
+
+Ls7366rEncoder::Ls7366rEncoder(SpiDevice& spi, double scale_m_per_count, double offset_m)
+    : chip_(spi), scale_mm_per_count_(scale_m_per_count * 1e3), offset_mm_(offset_m * 1e3) {
+    chip_.configure();
+    auto first = chip_.read_counter();
+    if (!first) throw std::runtime_error("LS7366R on " + spi.name() + ": first counter read failed");
+    last_raw_ = static_cast<std::uint32_t>(*first);
+}
+
+std::optional<double> Ls7366rEncoder::read_mm() noexcept {
+    auto c = chip_.read_counter();
+    if (!c) return std::nullopt;
+    const auto raw = static_cast<std::uint32_t>(*c);
+    // Unsigned subtraction is modulo 2^32; read as signed it is the shortest
+    // way round, so a wrap in either direction is one small step.
+    position_counts_ += static_cast<std::int32_t>(raw - last_raw_);
+    last_raw_ = raw;
+    return static_cast<double>(position_counts_) * scale_mm_per_count_ + offset_mm_;
+}
+
+}  // namespace rig::hw
