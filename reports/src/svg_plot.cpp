@@ -1,0 +1,201 @@
+#include "svg_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace rig::svg {
+
+std::string escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string num(double v, int significant) {
+    if (!std::isfinite(v)) return "—";
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.*g", significant, v);
+    return buf;
+}
+
+namespace {
+std::string coord(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+}  // namespace
+
+std::vector<double> ticks(double lo, double hi, int n) {
+    std::vector<double> out;
+    if (!(hi > lo) || n < 2) return {lo};
+    const double raw = (hi - lo) / static_cast<double>(n);
+    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = mag;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        step = m * mag;
+        if (step >= raw) break;
+    }
+    for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+        out.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+    return out;
+}
+
+Axis auto_axis(const std::vector<double>& values, std::string label, double pad_fraction) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (double v : values)
+        if (std::isfinite(v)) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    if (!std::isfinite(lo)) return {0.0, 1.0, std::move(label)};
+    double pad = (hi - lo) * pad_fraction;
+    if (pad <= 0.0) pad = std::max(std::abs(hi) * 0.05, 1e-9);
+    return {lo - pad, hi + pad, std::move(label)};
+}
+
+Plot::Plot(std::string title, Axis x, Axis y, int width_px, int height_px)
+    : title_(std::move(title)), x_(std::move(x)), y_(std::move(y)), w_(width_px), h_(height_px) {
+    if (!(x_.hi > x_.lo)) x_.hi = x_.lo + 1.0;
+    if (!(y_.hi > y_.lo)) y_.hi = y_.lo + 1.0;
+}
+
+double Plot::px(double x) const {
+    return left_ + (x - x_.lo) / (x_.hi - x_.lo) * (static_cast<double>(w_) - left_ - right_);
+}
+double Plot::py(double y) const {
+    const double clamped = std::clamp(y, y_.lo, y_.hi);
+    return top_ + (y_.hi - clamped) / (y_.hi - y_.lo) * (static_cast<double>(h_) - top_ - bottom_);
+}
+
+void Plot::band(double x0, double x1, double y0, double y1, std::string_view css_class) {
+    if (!std::isfinite(x0 + x1 + y0 + y1)) return;
+    x0 = std::clamp(x0, x_.lo, x_.hi);
+    x1 = std::clamp(x1, x_.lo, x_.hi);
+    const double top = py(std::max(y0, y1)), bot = py(std::min(y0, y1));
+    body_ += "<rect class=\"" + std::string(css_class) + "\" x=\"" + coord(px(std::min(x0, x1))) + "\" y=\"" +
+             coord(top) + "\" width=\"" + coord(std::abs(px(x1) - px(x0))) + "\" height=\"" + coord(bot - top) +
+             "\"/>";
+}
+
+void Plot::polyline(const std::vector<double>& xs, const std::vector<double>& ys, std::string_view css_class,
+                    bool step) {
+    std::string pts;
+    double prev_y = std::numeric_limits<double>::quiet_NaN();
+    const std::size_t n = std::min(xs.size(), ys.size());
+    auto flush = [&] {
+        if (!pts.empty())
+            body_ += "<polyline class=\"" + std::string(css_class) + "\" points=\"" + pts + "\"/>";
+        pts.clear();
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) {
+            flush();  // a gap in the data stays a gap in the line
+            prev_y = std::numeric_limits<double>::quiet_NaN();
+            continue;
+        }
+        const double x = std::clamp(xs[i], x_.lo, x_.hi);
+        if (step && std::isfinite(prev_y)) pts += coord(px(x)) + "," + coord(py(prev_y)) + " ";
+        pts += coord(px(x)) + "," + coord(py(ys[i])) + " ";
+        prev_y = ys[i];
+    }
+    flush();
+}
+
+void Plot::points(const std::vector<double>& xs, const std::vector<double>& ys, std::string_view css_class) {
+    const std::size_t n = std::min(xs.size(), ys.size());
+    std::string d;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(xs[i]) || !std::isfinite(ys[i]) || !inside_x(xs[i])) continue;
+        d += "M" + coord(px(xs[i]) - 1.8) + " " + coord(py(ys[i])) + "h3.6";
+    }
+    if (!d.empty()) body_ += "<path class=\"" + std::string(css_class) + "\" d=\"" + d + "\"/>";
+}
+
+void Plot::vline(double x, std::string_view css_class, std::string_view label) {
+    if (!std::isfinite(x) || !inside_x(x)) return;
+    body_ += "<line class=\"" + std::string(css_class) + "\" x1=\"" + coord(px(x)) + "\" x2=\"" + coord(px(x)) +
+             "\" y1=\"" + coord(top_) + "\" y2=\"" + coord(static_cast<double>(h_) - bottom_) + "\"/>";
+    if (!label.empty())
+        body_ += "<text class=\"vlabel\" x=\"" + coord(px(x) + 3) + "\" y=\"" + coord(top_ + 10) + "\">" +
+                 escape(label) + "</text>";
+}
+
+void Plot::hline(double y, std::string_view css_class, std::string_view label) {
+    if (!std::isfinite(y) || y < y_.lo || y > y_.hi) return;
+    body_ += "<line class=\"" + std::string(css_class) + "\" x1=\"" + coord(left_) + "\" x2=\"" +
+             coord(static_cast<double>(w_) - right_) + "\" y1=\"" + coord(py(y)) + "\" y2=\"" + coord(py(y)) + "\"/>";
+    if (!label.empty())
+        body_ += "<text class=\"vlabel\" x=\"" + coord(left_ + 4) + "\" y=\"" + coord(py(y) - 3) + "\">" +
+                 escape(label) + "</text>";
+}
+
+void Plot::bar(double x0, double x1, double y, std::string_view css_class) {
+    if (!std::isfinite(y)) return;
+    const double base = std::max(y_.lo, 0.0);
+    const double top = py(y), bot = py(base);
+    body_ += "<rect class=\"" + std::string(css_class) + "\" x=\"" + coord(px(x0) + 1) + "\" y=\"" + coord(top) +
+             "\" width=\"" + coord(std::max(0.0, px(x1) - px(x0) - 2)) + "\" height=\"" + coord(std::max(0.0, bot - top)) +
+             "\"/>";
+}
+
+void Plot::text(double x, double y, std::string_view s, std::string_view css_class) {
+    if (!std::isfinite(x + y)) return;
+    body_ += "<text class=\"" + std::string(css_class) + "\" x=\"" + coord(px(x)) + "\" y=\"" + coord(py(y)) + "\">" +
+             escape(s) + "</text>";
+}
+
+std::string Plot::svg() const {
+    const double x0 = left_, x1 = static_cast<double>(w_) - right_;
+    const double y0 = top_, y1 = static_cast<double>(h_) - bottom_;
+    std::string s = "<svg class=\"plot\" viewBox=\"0 0 " + std::to_string(w_) +
+                    " " + std::to_string(h_) + "\" role=\"img\" aria-label=\"" + escape(title_) + "\">";
+    s += "<title>" + escape(title_) + "</title>";
+    s += "<text class=\"ptitle\" x=\"" + coord(x0) + "\" y=\"16\">" + escape(title_) + "</text>";
+    // Grid and tick labels.
+    for (std::size_t i = 0; i < xcats_.size(); ++i)
+        s += "<text class=\"tick\" text-anchor=\"middle\" x=\"" + coord(px(static_cast<double>(i) + 0.5)) +
+             "\" y=\"" + coord(y1 + 14) + "\">" + escape(xcats_[i]) + "</text>";
+    for (double t : xcats_.empty() ? ticks(x_.lo, x_.hi) : std::vector<double>{}) {
+        s += "<line class=\"grid\" x1=\"" + coord(px(t)) + "\" x2=\"" + coord(px(t)) + "\" y1=\"" + coord(y0) +
+             "\" y2=\"" + coord(y1) + "\"/>";
+        s += "<text class=\"tick\" text-anchor=\"middle\" x=\"" + coord(px(t)) + "\" y=\"" + coord(y1 + 14) + "\">" +
+             num(t) + "</text>";
+    }
+    for (double t : ticks(y_.lo, y_.hi, 5)) {
+        s += "<line class=\"grid\" x1=\"" + coord(x0) + "\" x2=\"" + coord(x1) + "\" y1=\"" + coord(py(t)) +
+             "\" y2=\"" + coord(py(t)) + "\"/>";
+        s += "<text class=\"tick\" text-anchor=\"end\" x=\"" + coord(x0 - 4) + "\" y=\"" + coord(py(t) + 3.5) + "\">" +
+             num(t) + "</text>";
+    }
+    s += "<rect class=\"frame\" x=\"" + coord(x0) + "\" y=\"" + coord(y0) + "\" width=\"" + coord(x1 - x0) +
+         "\" height=\"" + coord(y1 - y0) + "\"/>";
+    s += body_;
+    s += "<text class=\"alabel\" text-anchor=\"middle\" x=\"" + coord((x0 + x1) / 2) + "\" y=\"" +
+         coord(static_cast<double>(h_) - 6) + "\">" + escape(x_.label) + "</text>";
+    s += "<text class=\"alabel\" text-anchor=\"middle\" transform=\"translate(14 " + coord((y0 + y1) / 2) +
+         ") rotate(-90)\">" + escape(y_.label) + "</text>";
+    double ly = y0 + 12;
+    for (const auto& [cls, label] : legend_) {
+        s += "<rect class=\"" + cls + " swatch\" x=\"" + coord(x1 - 150) + "\" y=\"" + coord(ly - 8) +
+             "\" width=\"14\" height=\"8\"/><text class=\"legend\" x=\"" + coord(x1 - 132) + "\" y=\"" + coord(ly) +
+             "\">" + escape(label) + "</text>";
+        ly += 13;
+    }
+    s += "</svg>";
+    return s;
+}
+
+}  // namespace rig::svg
