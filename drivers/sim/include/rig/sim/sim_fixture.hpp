@@ -1,7 +1,91 @@
 #pragma once
+// The simulated fixture: a physics model of the pen (DC motor, cam, needle,
+// return spring, firmware) and of the rig (skin phantom on the load cell,
+// stall brake, depth actuator, encoder, ADCs), behind the same Fixture
+// interface as the hardware backend.
+//
+// Clock modes:
+//  - lockstep (default): clock() is a simulated clock. sleep_until(deadline)
+//    advances the model in fixed sub-steps up to the wake time (deadline plus
+//    the loop's seeded jitter, and under the `loop_overrun` fault sometimes
+//    several loop periods late) and returns it. now() is model time, ns since
+//    model t = 0. A 60 s run at 10 kHz takes a fraction of a second and is
+//    bit-for-bit deterministic for a given seed.
+//  - realtime (`--realtime`): clock() is CLOCK_MONOTONIC (rig::MonotonicClock);
+//    on every wake the model is advanced to the real time elapsed since the
+//    fixture was built. Ground-truth times are then on the monotonic epoch.
+//
+// Commands (power, speed, brake, depth, faults) take effect at the first
+// model sub-step boundary after the current clock time. With loop deadlines on
+// the sub-step grid (10 kHz loop, 10 us sub-step) the jitter never moves a
+// command across a boundary, so the truth does not depend on the seed: another
+// seed changes only sensor noise, jitter and fault randomness.
+//
+// Thread-safety: one thread (the acquisition loop) drives the clock and the
+// parts; safe_state() may be called from any thread (atomic stores only).
+// Ownership: the fixture owns its parts, clock and ground truth; references
+// returned by the accessors live as long as the fixture.
+
+#include <cstdint>
 #include <memory>
+
 #include "rig/drivers/fixture.hpp"
+
 namespace rig {
-/// The simulated fixture: physics model of pen and rig, lockstep clock.
+
+enum class SimClockMode { lockstep, realtime };
+
+/// Model quantities for tests and diagnostics (not what the rig measures).
+struct SimSnapshot {
+    std::int64_t t_ns = 0;          // model time of this snapshot (sub-step grid), ns
+    double rotor_speed_rad_s = 0.0; // true rotor speed
+    double rotor_angle_rad = 0.0;   // true rotor angle (unwrapped)
+    double current_a = 0.0;         // true motor current
+    double protrusion_m = 0.0;      // true needle protrusion beyond the cartridge face
+    double phantom_force_n = 0.0;   // true contact force on the phantom
+    double dial_m = 0.0;            // depth-dial setting reached
+    double drive_voltage_v = 0.0;   // PWM-average voltage the firmware applies (0 when cut)
+    bool drive_on = false;          // firmware drives the motor
+    bool needle_on_cam = true;      // false while the needle floats off the cam (weak spring)
+    bool latched = false;           // firmware latched off after a stall
+};
+
+class SimFixture final : public Fixture {
+public:
+    SimFixture(const FixtureConfig& config, std::uint64_t seed, SimClockMode mode);
+    ~SimFixture() override;
+
+    [[nodiscard]] const FixtureConfig& config() const override;
+    Clock& clock() override;
+    PenPower& power() override;
+    SpeedCommand& speed() override;
+    DepthActuator& depth() override;
+    StallBrake& brake() override;
+    PositionEncoder& encoder() override;
+    LoadCell& load_cell() override;
+    CurrentSense& current() override;
+    EStop& estop() override;
+    void safe_state() noexcept override;
+    bool inject_fault(const FaultInjection& fault) noexcept override;
+    [[nodiscard]] const GroundTruth* ground_truth() const noexcept override;
+
+    /// Operator E-stop, for tests: pressed until release_estop().
+    void press_estop() noexcept;
+    void release_estop() noexcept;
+    /// True model state at the latest computed sub-step.
+    [[nodiscard]] SimSnapshot snapshot() const noexcept;
+    /// Physics sub-steps computed so far (for benchmarks).
+    [[nodiscard]] std::uint64_t substeps() const noexcept;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Builds the simulated fixture for `config` (backend sim). Same seed -> the
+/// same readings, bit for bit.
 std::unique_ptr<Fixture> make_sim_fixture(const FixtureConfig& config, std::uint64_t seed);
-}
+std::unique_ptr<Fixture> make_sim_fixture(const FixtureConfig& config, std::uint64_t seed, SimClockMode mode);
+
+}  // namespace rig
