@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <sstream>
+#include <stdexcept>
 
 namespace rig::analysis {
 namespace {
@@ -15,6 +16,8 @@ double interp_time(std::int64_t t0, double y0, std::int64_t t1, double y1, doubl
 }  // namespace
 
 StallResult analyze_stall(TraceView v, std::int64_t t_brake_ns, std::int64_t t_end_ns, const StallOptions& opt) {
+    if (!v.has_measurement_columns())
+        throw std::invalid_argument("analyze_stall: position, force, current and flags columns must match t_ns");
     StallResult r;
     const IndexRange range = index_range(v, TimeWindow{t_brake_ns, t_end_ns});
     QualityOptions q;

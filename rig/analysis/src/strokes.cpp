@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
 
 namespace rig::analysis {
 namespace {
@@ -95,6 +96,8 @@ std::string describe_problems(std::uint32_t problems) {
 }
 
 std::vector<Stroke> detect_strokes(TraceView v, std::size_t begin, std::size_t end, const StrokeOptions& opt) {
+    if (!v.has_measurement_columns())
+        throw std::invalid_argument("detect_strokes: position, force, current and flags columns must match t_ns");
     std::vector<Stroke> out;
     end = std::min(end, v.size());
     if (end < begin + 3) return out;

@@ -9,6 +9,7 @@
 // about 1e-6 mm.
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "catch.hpp"
 #include "rig/analysis/strokes.hpp"
@@ -336,4 +337,12 @@ TEST_CASE("Trace from samples keeps every column", "[analysis][trace]") {
     CHECK(v.lateness_ns[1] == 7);
     CHECK(v.step_index[2] == 4);
     CHECK(estimate_sample_period(v, 0, 3).count() == 100);
+}
+
+TEST_CASE("missing measurement columns are a programming error", "[analysis][trace]") {
+    rig::test::SynthSpec spec;
+    const Trace tr = rig::test::sine_trace(spec, 150.0);
+    TraceView v = tr.view();
+    v.force_n = {};
+    CHECK_THROWS_AS(detect_strokes(v, 0, v.size()), std::invalid_argument);
 }

@@ -78,7 +78,7 @@ struct Stroke {
 std::string describe_problems(std::uint32_t problems);
 
 /// Detects complete strokes in samples [begin, end) (end is clamped to the
-/// trace size). Strokes are returned in time order and are contiguous
+/// trace size). Needs v.has_measurement_columns() (else std::invalid_argument). Strokes are returned in time order and are contiguous
 /// (strokes[i].end_index == strokes[i+1].begin_index).
 std::vector<Stroke> detect_strokes(TraceView v, std::size_t begin, std::size_t end,
                                    const StrokeOptions& opt = {});
@@ -121,6 +121,8 @@ struct ForceStats {
 };
 
 /// Puncture rate over consecutive strokes (e.g. strokes_in(all, window)).
+/// The mean is the mean of the per-interval rates (not 1 / mean interval), as
+/// DESIGN.md §2 defines the rate statistics.
 /// ERROR when fewer than opt.min_strokes strokes, any stroke invalid, or the
 /// strokes are not contiguous (a cycle was lost between them).
 RateStats puncture_rate(std::span<const Stroke> strokes, const StatsOptions& opt = {});

@@ -45,6 +45,13 @@ struct TraceView {
 
     [[nodiscard]] std::size_t size() const { return t_ns.size(); }
     [[nodiscard]] bool empty() const { return t_ns.empty(); }
+    /// True when the measurement columns (position, force, current, flags)
+    /// are as long as t_ns. Stroke and stall analysis need them and throw
+    /// std::invalid_argument otherwise (a programming error, not bad data).
+    [[nodiscard]] bool has_measurement_columns() const {
+        const std::size_t n = t_ns.size();
+        return position_mm.size() == n && force_n.size() == n && current_a.size() == n && flags.size() == n;
+    }
 };
 
 /// Owning struct-of-arrays copy of a recording.
