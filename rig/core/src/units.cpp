@@ -182,14 +182,14 @@ std::variant<double, QuantityError> parse_quantity(std::string_view text, Dimens
     return value * u->to_si;
 }
 
-double to_unit(double si_value, std::string_view unit) {
+double to_unit(double value_si, std::string_view unit) {
     const UnitDef* u = find_unit(unit);
     if (u == nullptr) throw std::invalid_argument("unknown unit '" + std::string(unit) + "'");
-    return si_value / u->to_si;
+    return value_si / u->to_si;
 }
 
-std::string format_quantity(double si_value, std::string_view unit, int precision) {
-    const double v = to_unit(si_value, unit);
+std::string format_quantity(double value_si, std::string_view unit, int precision) {
+    const double v = to_unit(value_si, unit);
     std::array<char, 64> buf{};
     std::snprintf(buf.data(), buf.size(), "%.*g", precision, v);
     return std::string(buf.data()) + " " + std::string(unit);

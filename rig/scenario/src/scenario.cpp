@@ -555,7 +555,9 @@ private:
         measure_ids_[base_id] = m.what;
         last_suffix_[base_id] = id_suffix(suffix);
         if (m.label.empty()) m.label = lbl;
-        push(StepKind::measure, item, lbl + " " + std::string(to_string(m.what))).measure = std::move(m);
+        auto& ps = push(StepKind::measure, item, lbl + " " + std::string(to_string(m.what)));
+        if (m.window.kind == Window::Kind::duration) ps.duration = m.window.duration;  // the step holds for its window
+        ps.measure = std::move(m);
     }
 
     static std::string id_suffix(const std::string& suffix) {
@@ -750,7 +752,7 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
     // Spec and fixture: referenced files, relative to the scenario's folder.
     std::optional<PenSpec> spec;
     if (auto sp = r.string("spec")) {
-        const auto path = resolve(base_dir, *sp);
+        const auto path = opts.spec_override ? *opts.spec_override : resolve(base_dir, *sp);
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) {
             r.error("spec", "spec: no such file '" + path.string() + "'");

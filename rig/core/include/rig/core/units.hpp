@@ -57,11 +57,11 @@ std::variant<double, QuantityError> parse_quantity(std::string_view text, Dimens
 
 /// Formats an SI value in a chosen unit of its dimension, e.g.
 /// format_quantity(0.00075, "mm") == "0.75 mm". Used for round trips and messages.
-std::string format_quantity(double si_value, std::string_view unit, int precision = 6);
+std::string format_quantity(double value_si, std::string_view unit, int precision = 6);
 
 /// Converts an SI value into a unit of the same dimension (throws
 /// std::invalid_argument for an unknown unit). to_unit(0.00075, "mm") == 0.75.
-double to_unit(double si_value, std::string_view unit);
+double to_unit(double value_si, std::string_view unit);
 
 /// Seconds (SI) to a chrono duration, rounded to the nearest nanosecond.
 inline std::chrono::nanoseconds seconds_to_ns(double s) {

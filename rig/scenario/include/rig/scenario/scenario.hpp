@@ -111,6 +111,8 @@ struct Scenario {
 struct LoadOptions {
     /// Fixture file overriding the scenario's (`rig run --fixture`).
     std::optional<std::filesystem::path> fixture_override;
+    /// Spec file overriding the scenario's (re-analysis from a record's texts).
+    std::optional<std::filesystem::path> spec_override;
     /// Used when neither the option nor the scenario names a fixture.
     std::filesystem::path default_fixture = "fixtures/sim.yaml";
 };

@@ -1,0 +1,14 @@
+#pragma once
+// JUnit XML from a run record: one <testcase> per measurement, named by its
+// id, classname "<scenario id>.<measurement name>". FAIL -> <failure>, ERROR
+// -> <error>, each with a message that gives value vs limits and the reason.
+// A run that ended ABORTED or ERROR without a measurement to blame gets one
+// extra testcase "run" carrying the verdict reason, so CI never shows green
+// for a run that did not complete.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace rig {
+std::string junit_xml(const nlohmann::json& record);
+}

@@ -1,0 +1,11 @@
+#pragma once
+// The short human summary printed at the end of `rig run`: verdict, run
+// folder, one line per measurement (value, limits, outcome), and for the sim
+// the error against ground truth.
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+namespace rig {
+void print_summary(std::ostream& out, const nlohmann::json& record, bool color);
+}

@@ -1,0 +1,220 @@
+// rig run / rig analyze / rig export-csv
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "rig/core/atomic_file.hpp"
+#include "rig/reports/summary.hpp"
+#include "rig/runner/runner.hpp"
+#include "rig/runner/samples_file.hpp"
+#include "run_hooks.hpp"
+
+namespace rig::cli {
+namespace {
+
+// The one process-wide flag a signal handler may touch (a lock-free atomic
+// store is async-signal-safe). The runner's loop sees it within one sample.
+std::atomic<bool> g_abort{false};
+extern "C" void on_signal(int) { g_abort.store(true); }
+
+/// Operator or CI identity: --operator, else the CI's user variables, else the login user.
+Identity resolve_identity(const std::string& op) {
+    if (!op.empty()) return {op, "--operator"};
+    for (const char* var : {"PENRIG_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_USER_ID"}) {
+        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return {v, std::string("env:") + var};
+    }
+    if (const char* ci = std::getenv("CI"); ci != nullptr && *ci != '\0') {
+        const char* job = std::getenv("CI_JOB_ID");
+        return {std::string("ci") + (job ? ":" + std::string(job) : ""), "env:CI"};
+    }
+    for (const char* var : {"USER", "LOGNAME"}) {
+        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return {v, std::string("env:") + var};
+    }
+    return {"unknown", "none"};
+}
+
+/// Progress for a person on a terminal: one line, rewritten in place.
+class TtyProgress final : public RunObserver {
+public:
+    void on_step(std::size_t index, const PlanStep& step, double) override {
+        step_ = "step " + std::to_string(index + 1) + " (line " + std::to_string(step.where.line) + ") " + step.label;
+    }
+    void on_progress(double t, double expected, double rate, double depth) override {
+        std::cerr << "\r\033[K" << std::fixed << std::setprecision(1) << t << " / " << expected << " s  "
+                  << std::setprecision(1) << rate << " Hz  " << std::setprecision(3) << depth << " mm  "
+                  << step_.substr(0, 60) << std::flush;
+    }
+    void on_measurement(const Measurement& m) override {
+        std::cerr << "\r\033[K  " << to_string(m.outcome) << "  " << m.id << " = "
+                  << (m.value ? std::to_string(*m.value) : std::string("-")) << " " << m.unit << "\n";
+    }
+    void on_finished(Verdict, const std::string&) override { std::cerr << "\r\033[K" << std::flush; }
+
+private:
+    std::string step_;
+};
+
+/// Machine-readable progress: one JSON object per line on stdout.
+class JsonProgress final : public RunObserver {
+public:
+    void on_started(const std::string& id, const std::filesystem::path& dir) override {
+        emit({{"event", "started"}, {"run_id", id}, {"dir", dir.string()}});
+    }
+    void on_step(std::size_t index, const PlanStep& step, double t) override {
+        emit({{"event", "step"}, {"index", index}, {"line", step.where.line}, {"label", step.label}, {"t_s", t}});
+    }
+    void on_measurement(const Measurement& m) override { emit({{"event", "measurement"}, {"measurement", m.to_json()}}); }
+    void on_finished(Verdict v, const std::string& reason) override {
+        emit({{"event", "verdict"}, {"verdict", to_string(v)}, {"reason", reason}});
+    }
+
+private:
+    static void emit(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
+};
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, Commands& cmds) {
+    struct Opts {
+        std::string scenario, fixture, out, runs_dir = "runs", dut, lot, op, state_dir;
+        std::optional<std::uint64_t> seed;
+        bool json = false, realtime = false, no_sign = false;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* run = app.add_subcommand(
+        "run",
+        "Run a scenario on a fixture (the simulated one unless the scenario or --fixture names another) and write "
+        "the run folder: record.json, samples.bin, junit.xml, report.html, signed manifest.\n"
+        "Exit codes: 0 PASS, 1 FAIL (pen out of spec), 2 ERROR or bad input, 3 ABORTED (Ctrl-C, SIGTERM, E-stop).");
+    run->add_option("scenario", o->scenario, "Scenario file (scenarios/*.yaml)")->required()->check(CLI::ExistingFile);
+    run->add_option("--fixture", o->fixture, "Fixture file; default: the scenario's, then fixtures/sim.yaml")
+        ->check(CLI::ExistingFile);
+    run->add_option("--seed", o->seed, "Seed of the simulated fixture's noise; default: the scenario's");
+    run->add_option("--out", o->out, "Run folder to write (default: <runs-dir>/<run-id>)");
+    run->add_option("--runs-dir", o->runs_dir, "Parent folder of run folders")->capture_default_str();
+    run->add_option("--dut", o->dut, "Serial number of the pen under test");
+    run->add_option("--lot", o->lot, "Needle cartridge lot");
+    run->add_option("--operator", o->op, "Who runs the test (default: CI identity or login user)");
+    run->add_option("--state-dir", o->state_dir, "Rig state: signing key, audit trail (default: $PENRIG_STATE_DIR or ./.penrig)");
+    run->add_flag("--json", o->json, "Machine-readable progress: one JSON object per line on stdout");
+    run->add_flag("--realtime", o->realtime,
+                  "Run the simulated fixture on the real monotonic clock with the real-time acquisition thread");
+    run->add_flag("--no-sign", o->no_sign, "Do not sign the run folder even if a rig key exists");
+    run->callback([&cmds, o] {
+        cmds.run = [o]() -> int {
+            Diagnostics diags;
+            LoadOptions lo;
+            lo.default_fixture = default_fixture();
+            if (!o->fixture.empty()) lo.fixture_override = o->fixture;
+            auto sc = load_scenario(o->scenario, diags, lo);
+            diags.print(std::cerr);
+            if (!sc) {
+                std::cerr << "rig run: " << diags.error_count() << " error(s); nothing was started\n";
+                return exit_error;
+            }
+            RunOptions ro;
+            ro.runs_root = o->runs_dir;
+            if (!o->out.empty()) ro.out_dir = o->out;
+            ro.operator_id = resolve_identity(o->op);
+            ro.dut_serial = o->dut;
+            ro.lot = o->lot;
+            ro.seed = o->seed.value_or(sc->seed);
+            const auto state = state_dir(o->state_dir);
+            install_run_hooks(ro, state, !o->no_sign, o->realtime);
+            ro.prompt = [](const std::string& text) {
+                if (::isatty(STDIN_FILENO) == 0) return false;
+                std::cerr << "\n>>> " << text << "\n    press Enter when done" << std::flush;
+                std::string line;
+                return static_cast<bool>(std::getline(std::cin, line));
+            };
+            std::unique_ptr<Fixture> fixture = make_run_fixture(sc->fixture, ro.seed, o->realtime);
+            if (sc->fixture.backend == Backend::sim && !o->realtime) ro.prompt = nullptr;  // the sim acknowledges
+            TtyProgress tty;
+            JsonProgress json;
+            RunObserver* obs = o->json ? static_cast<RunObserver*>(&json)
+                                       : (::isatty(STDERR_FILENO) != 0 ? static_cast<RunObserver*>(&tty) : nullptr);
+            Runner runner(*sc, *fixture, ro, g_abort, obs);
+            try {
+                runner.preflight();
+            } catch (const InputError& e) {
+                std::cerr << e.what() << "\n";
+                audit_refused(state, ro.operator_id.name, *sc, e.what());
+                return exit_error;
+            }
+            std::signal(SIGINT, on_signal);
+            std::signal(SIGTERM, on_signal);
+            const RunResult res = runner.run();
+            std::signal(SIGINT, SIG_DFL);
+            std::signal(SIGTERM, SIG_DFL);
+            if (!o->json) {
+                print_summary(std::cout, res.record, ::isatty(STDOUT_FILENO) != 0);
+                std::cout << "\nrun folder: " << res.dir.string() << "\n";
+            } else {
+                std::cout << nlohmann::json{{"event", "done"}, {"run_id", res.run_id}, {"dir", res.dir.string()},
+                                            {"verdict", to_string(res.verdict)}, {"exit_code", exit_code(res.verdict)}}
+                                 .dump()
+                          << std::endl;
+            }
+            return exit_code(res.verdict);
+        };
+    });
+
+    auto dir = std::make_shared<std::string>();
+    auto* an = app.add_subcommand("analyze",
+                                  "Re-run the analysis of a run folder from its raw samples and the scenario, spec "
+                                  "and fixture texts in its record; exit 0 if every measurement is reproduced "
+                                  "exactly, 1 if any differs, 2 on bad input.");
+    an->add_option("run_dir", *dir, "Run folder")->required()->check(CLI::ExistingDirectory);
+    an->callback([&cmds, dir] {
+        cmds.run = [dir]() -> int {
+            const auto rec = nlohmann::json::parse(read_file(std::filesystem::path(*dir) / "record.json"));
+            const auto again = reanalyze(*dir);
+            const auto& orig = rec.at("measurements");
+            int diffs = 0;
+            if (orig.size() != again.size()) {
+                std::cout << "measurement count differs: record " << orig.size() << ", re-analysis " << again.size() << "\n";
+                ++diffs;
+            }
+            for (std::size_t i = 0; i < std::min(orig.size(), again.size()); ++i) {
+                auto a = again[i].to_json();
+                a.erase("truth");
+                a.erase("error");
+                auto b = orig[i];
+                b.erase("truth");
+                b.erase("error");
+                const bool same = a == b;
+                std::cout << (same ? "same  " : "DIFF  ") << b.value("id", "") << "  " << b["value"].dump() << " "
+                          << b.value("unit", "") << "  " << b.value("outcome", "") << "\n";
+                if (!same) {
+                    ++diffs;
+                    std::cout << "      record:      " << b.dump() << "\n      re-analysis: " << a.dump() << "\n";
+                }
+            }
+            std::cout << (diffs == 0 ? "every measurement reproduced exactly\n" : "re-analysis differs from the record\n");
+            return diffs == 0 ? exit_pass : exit_fail;
+        };
+    });
+
+    auto csv = std::make_shared<std::pair<std::string, std::string>>();
+    auto* ex = app.add_subcommand("export-csv", "Write a run folder's raw samples (samples.bin) as CSV");
+    ex->add_option("run_dir", csv->first, "Run folder")->required()->check(CLI::ExistingDirectory);
+    ex->add_option("-o,--output", csv->second, "CSV file (default: RUN_DIR/samples.csv)");
+    ex->callback([&cmds, csv] {
+        cmds.run = [csv]() -> int {
+            const std::filesystem::path d(csv->first);
+            const auto samples = read_samples(d / "samples.bin");
+            const std::filesystem::path out = csv->second.empty() ? d / "samples.csv" : std::filesystem::path(csv->second);
+            write_samples_csv(out, samples);
+            std::cout << samples.size() << " samples written to " << out.string() << "\n";
+            return exit_pass;
+        };
+    });
+}
+
+}  // namespace rig::cli

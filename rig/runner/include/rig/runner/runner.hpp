@@ -1,0 +1,124 @@
+#pragma once
+// The runner: replays a validated scenario on a Fixture, records every
+// sample, takes the measurements, judges them and writes the run folder.
+//
+// Threads: run() starts the acquisition loop (loop.hpp) on its own thread and
+// records on the calling thread. The observer is called on the calling thread.
+// abort (an atomic flag owned by the caller) may be set from anywhere,
+// including a signal handler.
+//
+// Safety: whatever happens — plan done, abort, E-stop, sensor timeout, an
+// exception while recording — the fixture is left in its safe state (pen off,
+// speed 0, brake released) before run() returns, and the record is closed as
+// PASS/FAIL/ERROR/ABORTED with its reason. A record is written at the start
+// with "complete": false, so a run killed outright leaves an incomplete
+// record, never a truncated file and never a PASS.
+//
+// Files in the run folder (all written atomically: temp + rename):
+//   record.json   the run record (reports/schema/run-record.schema.json)
+//   samples.bin   every sample, binary "penrig-samples/1" (see samples_file.hpp)
+//   junit.xml     one testcase per measurement
+// plus whatever the finish hook adds (HTML report, signed manifest).
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rig/drivers/fixture.hpp"
+#include "rig/runner/measure.hpp"
+#include "rig/scenario/scenario.hpp"
+
+namespace rig {
+
+enum class Verdict { pass, fail, error, aborted };
+const char* to_string(Verdict v);
+/// Process exit code for a verdict: 0 pass, 1 fail, 2 error, 3 aborted.
+int exit_code(Verdict v);
+
+struct Identity {
+    std::string name;    // operator or CI identity
+    std::string source;  // "--operator", "env:GITHUB_ACTOR", "env:USER", "daemon:<client>"
+};
+
+struct RunOptions {
+    std::filesystem::path runs_root = "runs";     // run folder = runs_root/<run-id>
+    std::optional<std::filesystem::path> out_dir; // exact run folder (overrides runs_root)
+    std::optional<std::string> run_id;            // default: generated
+    Identity operator_id;
+    std::string dut_serial;
+    std::string lot;
+    std::vector<std::string> extra_tags;
+    std::uint64_t seed = 1;
+    std::string today_utc;                        // YYYY-MM-DD for calibration checks; default: now
+    /// Called on the acquisition thread before the loop starts (real-time
+    /// setup: SCHED_FIFO, affinity, mlockall). Its JSON goes into the record.
+    std::function<nlohmann::json()> realtime_setup;
+    /// Called after the record is complete (HTML report, signed manifest).
+    std::function<void(const std::filesystem::path& run_dir)> on_finished;
+    /// Operator prompts: return when acknowledged; false = cannot be
+    /// acknowledged (the run ends ERROR). Default: acknowledge at once (sim).
+    std::function<bool(const std::string& text)> prompt;
+};
+
+/// What a client sees while a run goes on (called on the recording thread).
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void on_started(const std::string& /*run_id*/, const std::filesystem::path& /*dir*/) {}
+    virtual void on_step(std::size_t /*index*/, const PlanStep& /*step*/, double /*t_s*/) {}
+    virtual void on_progress(double /*t_s*/, double /*expected_s*/, double /*rate_hz*/, double /*depth_mm*/) {}
+    virtual void on_measurement(const Measurement& /*m*/) {}
+    virtual void on_finished(Verdict /*v*/, const std::string& /*reason*/) {}
+};
+
+struct RunResult {
+    std::string run_id;
+    std::filesystem::path dir;
+    Verdict verdict = Verdict::error;
+    std::string reason;
+    std::vector<Measurement> measurements;
+    nlohmann::json record;
+};
+
+/// Calibration records past their due date on `today` (YYYY-MM-DD).
+std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& fx, const std::string& today);
+/// Today's UTC date, YYYY-MM-DD.
+std::string utc_today();
+/// Now as ISO 8601 UTC with milliseconds ("2026-11-25T15:01:02.123Z").
+std::string utc_now_iso();
+
+class Runner {
+public:
+    Runner(const Scenario& scenario, Fixture& fixture, RunOptions options, std::atomic<bool>& abort,
+           RunObserver* observer = nullptr);
+
+    /// Refuses to start (throws InputError, nothing moved, no folder made)
+    /// when a `certification` scenario uses an instrument past its due date.
+    void preflight() const;
+
+    /// Runs the scenario. Never throws for run-time problems: they become the
+    /// verdict. Throws only if the run folder cannot be created.
+    RunResult run();
+
+    /// Heartbeat of the acquisition loop (watchdogs read it from any thread).
+    [[nodiscard]] std::uint64_t heartbeat() const;
+
+private:
+    const Scenario& sc_;
+    Fixture& fx_;
+    RunOptions opts_;
+    std::atomic<bool>& abort_;
+    RunObserver* obs_;
+    std::atomic<const void*> stats_{nullptr};
+};
+
+/// Recomputes every measurement of a run folder from its raw samples and the
+/// scenario, spec and fixture texts stored in its record (`rig analyze`).
+std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir);
+
+}  // namespace rig

@@ -1,0 +1,323 @@
+#include "rig/runner/loop.hpp"
+
+#include <cmath>
+#include <thread>
+
+namespace rig {
+
+const char* to_string(LoopEventKind k) {
+    switch (k) {
+        case LoopEventKind::step_started: return "step_started";
+        case LoopEventKind::step_finished: return "step_finished";
+        case LoopEventKind::power_on: return "power_on";
+        case LoopEventKind::power_off: return "power_off";
+        case LoopEventKind::rate_setpoint: return "rate_setpoint";
+        case LoopEventKind::depth_setpoint: return "depth_setpoint";
+        case LoopEventKind::depth_reached: return "depth_reached";
+        case LoopEventKind::brake_engaged: return "brake_engaged";
+        case LoopEventKind::brake_released: return "brake_released";
+        case LoopEventKind::fault_injected: return "fault_injected";
+        case LoopEventKind::mark: return "mark";
+        case LoopEventKind::prompt: return "prompt";
+        case LoopEventKind::wait_timeout: return "wait_timeout";
+        case LoopEventKind::estop: return "estop";
+        case LoopEventKind::sensor_timeout: return "sensor_timeout";
+        case LoopEventKind::actuator_error: return "actuator_error";
+        case LoopEventKind::abort_requested: return "abort_requested";
+        case LoopEventKind::ring_overflow: return "ring_overflow";
+        case LoopEventKind::finished: return "finished";
+    }
+    return "?";
+}
+
+namespace {
+// Online stroke tracking for wait_until and the progress display only; the
+// measurements come from the analysis library on the recorded samples.
+constexpr double kHysteresisMm = 0.05;
+constexpr double kStillBandMm = 0.005;                   // 5 encoder counts
+constexpr std::int64_t kStoppedAfterNs = 50'000'000;     // no motion for 50 ms = stopped
+constexpr std::int64_t kSensorTimeoutNs = 100'000'000;   // a sensor failing for 100 ms ends the run
+constexpr std::int64_t kDepthMoveTimeoutNs = 30'000'000'000;
+constexpr std::size_t kStableIntervals = 5;
+}  // namespace
+
+AcquisitionLoop::AcquisitionLoop(const Scenario& scenario, Fixture& fixture, SpscRing<Sample>& sample_ring,
+                                 SpscRing<LoopEvent>& event_ring, std::atomic<bool>& abort, LoopStats& stats)
+    : sc_(scenario), fx_(fixture), samples_(sample_ring), events_(event_ring), abort_(abort), stats_(stats) {}
+
+void AcquisitionLoop::emit(LoopEventKind k, std::uint32_t step, double value) noexcept {
+    const LoopEvent e{now_, k, step, value};
+    // Events are rare; the ring is sized so that it cannot fill in practice.
+    // Under backpressure (lockstep) wait rather than lose one.
+    while (!events_.push(e)) {
+        if (!backpressure_) return;
+        std::this_thread::yield();
+    }
+}
+
+bool AcquisitionLoop::start_step(std::size_t i) noexcept {
+    const PlanStep& p = sc_.plan[i];
+    const auto si = static_cast<std::uint32_t>(i);
+    step_start_ = now_;
+    stats_.step.store(si, std::memory_order_relaxed);
+    emit(LoopEventKind::step_started, si);
+    switch (p.kind) {
+        case StepKind::power:
+            if (!fx_.power().set(p.on)) return false;
+            emit(p.on ? LoopEventKind::power_on : LoopEventKind::power_off, si);
+            if (!p.on) bdc_count_ = 0;
+            break;
+        case StepKind::set_depth:
+            if (!fx_.depth().move_to_mm(p.depth_mm)) return false;
+            depth_moving_ = true;
+            emit(LoopEventKind::depth_setpoint, si, p.depth_mm);
+            break;
+        case StepKind::set_rate:
+            if (!fx_.speed().set_rate_hz(p.rate_hz)) return false;
+            rate_sp_ = p.rate_hz;
+            emit(LoopEventKind::rate_setpoint, si, p.rate_hz);
+            break;
+        case StepKind::ramp: ramp_from_ = rate_sp_; break;
+        case StepKind::stall:
+            if (!fx_.brake().set(true)) return false;
+            emit(LoopEventKind::brake_engaged, si);
+            break;
+        case StepKind::release:
+            if (!fx_.brake().set(false)) return false;
+            emit(LoopEventKind::brake_released, si);
+            break;
+        case StepKind::prompt:
+            prompt_ack_.store(false, std::memory_order_relaxed);
+            emit(LoopEventKind::prompt, si);
+            break;
+        case StepKind::fault:
+            if (!fx_.inject_fault(p.fault)) return false;
+            emit(LoopEventKind::fault_injected, si, p.fault.value);
+            break;
+        case StepKind::mark: emit(LoopEventKind::mark, si); break;
+        case StepKind::hold:
+        case StepKind::wait_until:
+        case StepKind::measure: break;
+    }
+    return true;
+}
+
+bool AcquisitionLoop::condition_met(const PlanStep& p) const noexcept {
+    switch (p.condition) {
+        case WaitCondition::depth_reached: return !depth_moving_;
+        case WaitCondition::stopped: return now_ - last_move_t_ >= kStoppedAfterNs;
+        case WaitCondition::running:
+            return bdc_count_ >= 3 && now_ - bdc_t_[(bdc_count_ - 1) % kBdcHistory] < 100'000'000;
+        case WaitCondition::rate_stable: {
+            if (bdc_count_ < kStableIntervals + 1 || rate_sp_ <= 0.0) return false;
+            const double band = sc_.spec.startup_band;
+            const std::int64_t last = bdc_t_[(bdc_count_ - 1) % kBdcHistory];
+            const double expected_period_ns = 1e9 / rate_sp_;
+            if (static_cast<double>(now_ - last) > 2.0 * expected_period_ns) return false;
+            for (std::size_t k = 0; k < kStableIntervals; ++k) {
+                const std::size_t b = bdc_count_ - 1 - k;
+                const auto dt = static_cast<double>(bdc_t_[b % kBdcHistory] - bdc_t_[(b - 1) % kBdcHistory]);
+                const double rate = 1e9 / dt;
+                if (std::abs(rate - rate_sp_) > band * rate_sp_) return false;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
+    const PlanStep& p = sc_.plan[i];
+    const auto si = static_cast<std::uint32_t>(i);
+    const std::int64_t elapsed = now_ - step_start_;
+    switch (p.kind) {
+        case StepKind::set_depth:
+            if (depth_moving_ && !fx_.depth().busy(now_)) {
+                depth_moving_ = false;
+                emit(LoopEventKind::depth_reached, si, fx_.depth().position_mm());
+            }
+            if (depth_moving_ && elapsed > kDepthMoveTimeoutNs) {
+                emit(LoopEventKind::actuator_error, si);
+                fatal_ = true;
+                return true;
+            }
+            return !depth_moving_;
+        case StepKind::hold:
+        case StepKind::measure: return elapsed >= p.duration.count();
+        case StepKind::ramp: {
+            const double frac = p.duration.count() > 0
+                                    ? std::min(1.0, static_cast<double>(elapsed) / static_cast<double>(p.duration.count()))
+                                    : 1.0;
+            rate_sp_ = ramp_from_ + (p.rate_hz - ramp_from_) * frac;
+            fx_.speed().set_rate_hz(rate_sp_);
+            if (frac >= 1.0) {
+                emit(LoopEventKind::rate_setpoint, si, rate_sp_);
+                return true;
+            }
+            return false;
+        }
+        case StepKind::stall:
+            if (elapsed < p.duration.count()) return false;
+            if (p.release_after) {
+                fx_.brake().set(false);
+                emit(LoopEventKind::brake_released, si);
+            }
+            return true;
+        case StepKind::wait_until:
+            if (condition_met(p)) return true;
+            if (elapsed >= p.duration.count()) {
+                emit(LoopEventKind::wait_timeout, si, static_cast<double>(p.condition));
+                return true;
+            }
+            return false;
+        case StepKind::prompt: return prompt_ack_.load(std::memory_order_acquire);
+        case StepKind::power:
+        case StepKind::set_rate:
+        case StepKind::release:
+        case StepKind::fault:
+        case StepKind::mark: return true;
+    }
+    return true;
+}
+
+std::int64_t AcquisitionLoop::run() noexcept {
+    Clock& clock = fx_.clock();
+    const auto& cfg = sc_.fixture;
+    const auto period = static_cast<std::int64_t>(std::llround(1e9 / cfg.sample_rate_hz));
+    const auto actuation_every =
+        std::max<std::int64_t>(1, std::llround(cfg.sample_rate_hz / cfg.actuation_rate_hz));
+    const std::int64_t budget = cfg.timing.lateness.count();
+
+    t0_ = clock.now().count();
+    std::int64_t deadline = t0_;
+    std::size_t step = 0;
+    bool step_active = false;
+    std::int64_t tick = 0;
+    std::uint32_t pending_flags = 0;
+    bool ending = false;
+    last_move_t_ = 0;
+
+    while (!ending) {
+        deadline += period;
+        const std::int64_t woke = clock.sleep_until(Nanos(deadline)).count();
+        const std::int64_t lateness = woke - deadline;
+        std::uint32_t flags = pending_flags;
+        pending_flags = 0;
+        if (lateness >= period) {
+            // Whole periods were slept through: those samples are missing. Skip
+            // their deadlines (no burst of catch-up samples) and mark the gap.
+            const std::int64_t missed = lateness / period;
+            deadline += missed * period;
+            stats_.missed.fetch_add(static_cast<std::uint64_t>(missed), std::memory_order_relaxed);
+            flags |= sample_after_gap;
+        }
+        if (lateness > budget) {
+            flags |= sample_late;
+            stats_.late.fetch_add(1, std::memory_order_relaxed);
+        }
+        now_ = woke - t0_;
+
+        Sample s;
+        s.t_ns = now_;
+        s.lateness_ns = lateness;
+        const auto pos = fx_.encoder().read_mm();
+        const auto force = fx_.load_cell().read_n();
+        const auto cur = fx_.current().read_a();
+        if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
+        if (force) s.force_n = *force; else flags |= sample_force_fault;
+        if (cur) s.current_a = *cur; else flags |= sample_current_fault;
+        const bool estop = fx_.estop().pressed();
+        if (estop) flags |= sample_estop;
+        s.setpoint_hz = rate_sp_;
+        s.flags = flags;
+        s.step_index = static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1));
+
+        while (!samples_.push(s)) {
+            if (!backpressure_ || abort_.load(std::memory_order_relaxed)) {
+                stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+                pending_flags |= sample_after_gap;
+                break;
+            }
+            std::this_thread::yield();
+        }
+        stats_.samples.fetch_add(1, std::memory_order_relaxed);
+        stats_.heartbeat.fetch_add(1, std::memory_order_release);
+
+        // Online stroke tracking (progress and wait_until only).
+        if (pos) {
+            const double x = *pos;
+            if (std::abs(x - last_pos_) > kStillBandMm) {
+                last_pos_ = x;
+                last_move_t_ = now_;
+            }
+            if (armed_high_) {
+                if (x > run_max_) {
+                    run_max_ = x;
+                    run_max_t_ = now_;
+                } else if (x < run_max_ - kHysteresisMm) {
+                    bdc_t_[bdc_count_ % kBdcHistory] = run_max_t_;
+                    ++bdc_count_;
+                    stats_.live_depth_mm.store(run_max_, std::memory_order_relaxed);
+                    if (bdc_count_ >= 2) {
+                        const auto dt = bdc_t_[(bdc_count_ - 1) % kBdcHistory] - bdc_t_[(bdc_count_ - 2) % kBdcHistory];
+                        if (dt > 0) stats_.live_rate_hz.store(1e9 / static_cast<double>(dt), std::memory_order_relaxed);
+                    }
+                    armed_high_ = false;
+                    run_min_ = x;
+                }
+            } else if (x < run_min_) {
+                run_min_ = x;
+            } else if (x > run_min_ + kHysteresisMm) {
+                armed_high_ = true;
+                run_max_ = x;
+                run_max_t_ = now_;
+            }
+            if (bdc_count_ > 0 && now_ - bdc_t_[(bdc_count_ - 1) % kBdcHistory] > 200'000'000) {
+                stats_.live_rate_hz.store(0.0, std::memory_order_relaxed);
+            }
+        }
+
+        // Conditions that end the run, checked every sample.
+        const auto cur_step = static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1));
+        if (abort_.load(std::memory_order_acquire)) {
+            emit(LoopEventKind::abort_requested, cur_step);
+            break;
+        }
+        if (estop) {
+            emit(LoopEventKind::estop, cur_step);
+            break;
+        }
+        if (!pos || !force || !cur) {
+            if (sensor_fail_since_ < 0) sensor_fail_since_ = now_;
+            if (now_ - sensor_fail_since_ >= kSensorTimeoutNs) {
+                emit(LoopEventKind::sensor_timeout, cur_step, !pos ? 0.0 : !force ? 1.0 : 2.0);
+                break;
+            }
+        } else {
+            sensor_fail_since_ = -1;
+        }
+
+        // The sequencer runs at the actuation rate.
+        if (tick++ % actuation_every != 0) continue;
+        while (step < sc_.plan.size()) {
+            if (!step_active) {
+                if (!start_step(step)) {
+                    emit(LoopEventKind::actuator_error, static_cast<std::uint32_t>(step));
+                    ending = true;
+                    break;
+                }
+                step_active = true;
+            }
+            if (!tick_step(step)) break;
+            emit(LoopEventKind::step_finished, static_cast<std::uint32_t>(step));
+            step_active = false;
+            ++step;
+        }
+        if (step >= sc_.plan.size() || fatal_) ending = true;
+    }
+    fx_.safe_state();
+    emit(LoopEventKind::finished, static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1)));
+    return t0_;
+}
+
+}  // namespace rig

@@ -1,0 +1,559 @@
+#include "rig/runner/runner.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "rig/core/atomic_file.hpp"
+#include "rig/core/hash.hpp"
+#include "rig/core/version.hpp"
+#include "rig/reports/junit.hpp"
+#include "rig/runner/loop.hpp"
+#include "rig/runner/samples_file.hpp"
+
+namespace rig {
+
+const char* to_string(Verdict v) {
+    switch (v) {
+        case Verdict::pass: return "PASS";
+        case Verdict::fail: return "FAIL";
+        case Verdict::error: return "ERROR";
+        case Verdict::aborted: return "ABORTED";
+    }
+    return "?";
+}
+
+int exit_code(Verdict v) {
+    switch (v) {
+        case Verdict::pass: return 0;
+        case Verdict::fail: return 1;
+        case Verdict::error: return 2;
+        case Verdict::aborted: return 3;
+    }
+    return 2;
+}
+
+std::string utc_today() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+std::string utc_now_iso() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+    return out;
+}
+
+std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& fx, const std::string& today) {
+    std::vector<const CalibrationRecord*> out;
+    for (const auto& c : fx.calibration) {
+        if (!c.due.empty() && c.due < today) out.push_back(&c);  // ISO dates compare as text
+    }
+    return out;
+}
+
+namespace {
+
+std::string make_run_id(const Scenario& sc) {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    std::string id;
+    for (char c : sc.id) id += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    std::random_device rd;
+    char rnd[8];
+    std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffffu));
+    return std::string(ts) + "-" + id + "-" + rnd;
+}
+
+std::string hostname() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+nlohmann::json input_file(const YamlFile& f) {
+    return {{"path", f.path}, {"sha256", sha256_hex(f.text)}, {"text", f.text}};
+}
+
+Verdict worst(const std::vector<Measurement>& ms) {
+    Verdict v = Verdict::pass;
+    for (const auto& m : ms) {
+        if (m.outcome == Outcome::error) return Verdict::error;
+        if (m.outcome == Outcome::fail) v = Verdict::fail;
+    }
+    return v;
+}
+
+/// The record's parts that do not depend on how the run went.
+nlohmann::json record_header(const Scenario& sc, const RunOptions& o, const std::string& run_id,
+                             const std::string& started, const std::string& today) {
+    nlohmann::json r;
+    r["schema"] = "penrig.run-record/1";
+    r["run_id"] = run_id;
+    r["complete"] = false;
+    r["verdict"] = "INCOMPLETE";
+    r["verdict_reason"] = "the run has not finished (or was interrupted before closing its record)";
+    r["started_utc"] = started;
+    r["software"] = {{"name", "penrig"}, {"version", std::string(software_version())}, {"commit", std::string(git_commit())}};
+    r["host"] = hostname();
+    r["operator"] = {{"name", o.operator_id.name}, {"source", o.operator_id.source}};
+    r["dut"] = {{"serial", o.dut_serial}, {"lot", o.lot}};
+    auto tags = sc.tags;
+    for (const auto& t : o.extra_tags) {
+        if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+    }
+    r["tags"] = tags;
+    r["seed"] = o.seed;
+    auto s = input_file(sc.source);
+    s["id"] = sc.id;
+    s["title"] = sc.title;
+    s["version"] = sc.version;
+    s["requirements"] = sc.requirements;
+    r["scenario"] = s;
+    auto sp = input_file(sc.spec.source);
+    sp["model"] = sc.spec.model;
+    sp["version"] = sc.spec.version;
+    r["spec"] = sp;
+    auto fx = input_file(sc.fixture.source);
+    fx["name"] = sc.fixture.name;
+    fx["backend"] = sc.fixture.backend == Backend::sim ? "sim" : "hardware";
+    r["fixture"] = fx;
+    auto cal = nlohmann::json::array();
+    for (const auto& c : sc.fixture.calibration) {
+        cal.push_back({{"instrument", c.instrument}, {"id", c.id}, {"scale", c.scale}, {"offset", c.offset},
+                       {"unit", c.unit}, {"date", c.date}, {"due", c.due}, {"reference", c.reference},
+                       {"result", c.result}, {"performed_by", c.performed_by},
+                       {"status", (!c.due.empty() && c.due < today) ? "expired" : "valid"}});
+    }
+    r["calibration"] = cal;
+    r["measurements"] = nlohmann::json::array();
+    r["timing"] = {{"sample_rate_hz", sc.fixture.sample_rate_hz}, {"samples", 0}, {"missed_samples", 0},
+                   {"late_samples", 0}, {"lateness_us", {{"p50", 0}, {"p99", 0}, {"max", 0}}},
+                   {"budget_us", static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3},
+                   {"histogram", {{"upper_us", nlohmann::json::array()}, {"counts", nlohmann::json::array()}}},
+                   {"outcome", "PASS"}};
+    r["steps"] = nlohmann::json::array();
+    r["events"] = nlohmann::json::array();
+    r["samples"] = {{"file", "samples.bin"}, {"format", "penrig-samples/1"}, {"count", 0}, {"sha256", ""}};
+    return r;
+}
+
+EventKind public_kind(LoopEventKind k, bool& keep) {
+    keep = true;
+    switch (k) {
+        case LoopEventKind::step_started: return EventKind::step_started;
+        case LoopEventKind::power_on: return EventKind::power_on;
+        case LoopEventKind::power_off: return EventKind::power_off;
+        case LoopEventKind::rate_setpoint: return EventKind::rate_setpoint;
+        case LoopEventKind::depth_setpoint: return EventKind::depth_setpoint;
+        case LoopEventKind::brake_engaged: return EventKind::brake_engaged;
+        case LoopEventKind::brake_released: return EventKind::brake_released;
+        case LoopEventKind::fault_injected: return EventKind::fault_injected;
+        case LoopEventKind::mark: return EventKind::mark;
+        case LoopEventKind::prompt: return EventKind::prompt;
+        case LoopEventKind::estop: return EventKind::estop;
+        default: keep = false; return EventKind::mark;
+    }
+}
+
+nlohmann::json timing_json(const Scenario& sc, const analysis::TraceView& v, std::uint64_t missed) {
+    analysis::TimingBudgetParams b;
+    b.nominal_period = std::chrono::nanoseconds(static_cast<long long>(std::llround(1e9 / sc.fixture.sample_rate_hz)));
+    b.lateness_budget = sc.fixture.timing.lateness;
+    b.max_late_fraction = sc.fixture.timing.max_late_fraction;
+    b.max_missed_samples = sc.fixture.timing.max_missed_samples;
+    const auto h = analysis::timing_health(v, 0, v.size(), b);
+    nlohmann::json upper = nlohmann::json::array();
+    for (std::size_t i = 1; i < analysis::lateness_bin_edges_us.size(); ++i) upper.push_back(analysis::lateness_bin_edges_us[i]);
+    upper.push_back(nullptr);  // the last bin is open-ended
+    nlohmann::json counts = nlohmann::json::array();
+    for (auto c : h.lateness_histogram) counts.push_back(c);
+    return {{"sample_rate_hz", sc.fixture.sample_rate_hz},
+            {"samples", h.samples},
+            {"mean_period_us", h.mean_period_s * 1e6},
+            {"missed_samples", std::max<std::uint64_t>(missed, h.missed_samples)},
+            {"late_samples", h.late_count},
+            {"lateness_us", {{"p50", static_cast<double>(h.p50_lateness_ns) / 1e3},
+                             {"p99", static_cast<double>(h.p99_lateness_ns) / 1e3},
+                             {"max", static_cast<double>(h.max_lateness_ns) / 1e3}}},
+            {"budget_us", static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3},
+            {"histogram", {{"lower_us", analysis::lateness_bin_edges_us}, {"upper_us", upper}, {"counts", counts}}},
+            {"verdict", h.verdict},
+            {"outcome", (h.ok() && !h.budget_broken) ? "PASS" : "ERROR"}};
+}
+
+nlohmann::json stroke_series(const analysis::TraceView& v) {
+    const auto strokes = analysis::detect_strokes(v, 0, v.size());
+    nlohmann::json t = nlohmann::json::array(), d = nlohmann::json::array(), f = nlohmann::json::array(),
+                   r = nlohmann::json::array();
+    // Plots need shape, not every stroke of a long run: keep at most ~20000.
+    const std::size_t every = std::max<std::size_t>(1, strokes.size() / 20000 + 1);
+    for (std::size_t i = 0; i < strokes.size(); i += every) {
+        const auto& s = strokes[i];
+        t.push_back(s.t_bdc_ns * 1e-9);
+        d.push_back(s.valid() ? nlohmann::json(s.depth_mm) : nlohmann::json(nullptr));
+        f.push_back(s.peak_force_n);
+        if (i > 0 && strokes[i - 1].end_index == s.begin_index && s.valid() && strokes[i - 1].valid()) {
+            r.push_back(1e9 / (s.t_bdc_ns - strokes[i - 1].t_bdc_ns));
+        } else {
+            r.push_back(nullptr);
+        }
+    }
+    return {{"t_s", t}, {"depth_mm", d}, {"force_n", f}, {"rate_hz", r}};
+}
+
+}  // namespace
+
+Runner::Runner(const Scenario& scenario, Fixture& fixture, RunOptions options, std::atomic<bool>& abort,
+               RunObserver* observer)
+    : sc_(scenario), fx_(fixture), opts_(std::move(options)), abort_(abort), obs_(observer) {
+    if (opts_.today_utc.empty()) opts_.today_utc = utc_today();
+}
+
+void Runner::preflight() const {
+    const auto expired = expired_calibrations(sc_.fixture, opts_.today_utc);
+    if (expired.empty()) return;
+    Diagnostics d;
+    for (const auto* c : expired) {
+        const std::string msg = "instrument '" + c->instrument + "' (" + c->id + ") calibration was due " + c->due;
+        if (sc_.has_tag("certification")) {
+            d.error({sc_.fixture.source.path, 0, 0}, msg + ": a certification run cannot start until it is recalibrated");
+        } else {
+            spdlog::warn("{}: {} (the record will say so)", sc_.fixture.source.path, msg);
+        }
+    }
+    if (d.has_errors()) throw InputError(std::move(d));
+}
+
+std::uint64_t Runner::heartbeat() const {
+    const auto* s = static_cast<const LoopStats*>(stats_.load(std::memory_order_acquire));
+    return s != nullptr ? s->heartbeat.load(std::memory_order_acquire) : 0;
+}
+
+RunResult Runner::run() {
+    RunResult res;
+    res.run_id = opts_.run_id.value_or(make_run_id(sc_));
+    res.dir = opts_.out_dir.value_or(opts_.runs_root / res.run_id);
+    std::filesystem::create_directories(res.dir);
+    const std::string started = utc_now_iso();
+    nlohmann::json rec = record_header(sc_, opts_, res.run_id, started, opts_.today_utc);
+    write_file_atomic(res.dir / "record.json", rec.dump(2) + "\n");
+    if (obs_) obs_->on_started(res.run_id, res.dir);
+    spdlog::info("run {} started: scenario {} on fixture {} (seed {})", res.run_id, sc_.id, sc_.fixture.name, opts_.seed);
+
+    // Rings sized for ~1 s of samples: the recorder drains them continuously.
+    const auto ring_samples = static_cast<std::size_t>(std::max(4096.0, sc_.fixture.sample_rate_hz));
+    SpscRing<Sample> sample_ring(ring_samples);
+    SpscRing<LoopEvent> event_ring(8192);
+    LoopStats stats;
+    stats_.store(&stats, std::memory_order_release);
+    AcquisitionLoop loop(sc_, fx_, sample_ring, event_ring, abort_, stats);
+    const bool lockstep = !fx_.clock().is_real_time();
+    loop.set_backpressure(lockstep);
+
+    std::int64_t t0 = 0;
+    nlohmann::json rt_report;
+    std::thread acq([&] {
+        if (opts_.realtime_setup) {
+            try {
+                rt_report = opts_.realtime_setup();
+            } catch (const std::exception& e) {
+                rt_report = {{"error", e.what()}};
+            }
+        }
+        t0 = loop.run();
+    });
+
+    std::vector<Sample> samples;
+    samples.reserve(static_cast<std::size_t>(sc_.fixture.sample_rate_hz *
+                                             (static_cast<double>(sc_.expected_duration.count()) * 1e-9 + 2.0)));
+    analysis::Trace trace;
+    std::vector<Event> events;
+    std::vector<StepSpan> spans(sc_.plan.size());
+    std::vector<Measurement> measurements;
+    std::string reason;
+    Verdict terminal = Verdict::pass;  // pass = no terminal condition
+    bool finished = false;
+    std::uint64_t overflow = 0;
+    auto last_progress = std::chrono::steady_clock::now();
+
+    auto data_view = [&] {
+        RunData d;
+        d.trace = trace.view();
+        d.events = events;
+        d.spans = spans;
+        d.truth = fx_.ground_truth();
+        d.truth_offset_ns = t0;
+        return d;
+    };
+
+    try {
+        std::vector<LoopEvent> batch;
+        batch.reserve(256);
+        while (!finished) {
+            batch.clear();
+            LoopEvent e;
+            while (batch.size() < 256 && event_ring.pop(e)) batch.push_back(e);
+            // Samples pushed before these events are visible now: drain them first.
+            Sample s;
+            std::size_t n = 0;
+            while (sample_ring.pop(s)) {
+                samples.push_back(s);
+                trace.push_back(s);
+                ++n;
+            }
+            for (const auto& ev : batch) {
+                bool keep = false;
+                const EventKind k = public_kind(ev.kind, keep);
+                if (keep) {
+                    Event pe{ev.t_ns, k, ev.value, ev.step, ""};
+                    const auto& ps = sc_.plan[ev.step];
+                    if (k == EventKind::mark || k == EventKind::prompt) pe.text = ps.text;
+                    if (k == EventKind::step_started) pe.text = ps.label;
+                    if (k == EventKind::fault_injected) pe.text = std::string(to_string(ps.fault.kind));
+                    events.push_back(std::move(pe));
+                }
+                switch (ev.kind) {
+                    case LoopEventKind::step_started:
+                        spans[ev.step].start_ns = ev.t_ns;
+                        spdlog::debug("step {} ({}): {}", ev.step, sc_.plan[ev.step].where.line, sc_.plan[ev.step].label);
+                        if (obs_) obs_->on_step(ev.step, sc_.plan[ev.step], static_cast<double>(ev.t_ns) * 1e-9);
+                        break;
+                    case LoopEventKind::step_finished:
+                        spans[ev.step].end_ns = ev.t_ns;
+                        if (sc_.plan[ev.step].kind == StepKind::measure) {
+                            for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
+                                spdlog::info("{} {} = {} {} [{}]", m.id, m.name,
+                                             m.value ? std::to_string(*m.value) : std::string("-"), m.unit,
+                                             to_string(m.outcome));
+                                if (obs_) obs_->on_measurement(m);
+                                measurements.push_back(std::move(m));
+                            }
+                        }
+                        break;
+                    case LoopEventKind::wait_timeout: {
+                        auto m = wait_timeout_measurement(sc_, ev.step, ev.t_ns);
+                        spdlog::warn("{}", m.message);
+                        if (obs_) obs_->on_measurement(m);
+                        measurements.push_back(std::move(m));
+                        break;
+                    }
+                    case LoopEventKind::prompt: {
+                        const auto& text = sc_.plan[ev.step].text;
+                        const bool ok = opts_.prompt ? opts_.prompt(text) : true;
+                        if (!ok) {
+                            terminal = Verdict::error;
+                            reason = "operator prompt could not be acknowledged: " + text;
+                            abort_.store(true);
+                        }
+                        loop.acknowledge_prompt();
+                        break;
+                    }
+                    case LoopEventKind::estop:
+                        terminal = Verdict::aborted;
+                        reason = "E-stop pressed";
+                        break;
+                    case LoopEventKind::abort_requested:
+                        if (terminal == Verdict::pass) {
+                            terminal = Verdict::aborted;
+                            reason = "aborted on request (signal or client)";
+                        }
+                        break;
+                    case LoopEventKind::sensor_timeout:
+                        terminal = Verdict::error;
+                        reason = std::string("sensor timeout: the ") +
+                                 (ev.value == 0.0 ? "encoder" : ev.value == 1.0 ? "load cell" : "current sense") +
+                                 " failed to read for 100 ms";
+                        break;
+                    case LoopEventKind::actuator_error:
+                        terminal = Verdict::error;
+                        reason = "actuator error at step " + std::to_string(ev.step) + " (line " +
+                                 std::to_string(sc_.plan[ev.step].where.line) + ", " + sc_.plan[ev.step].label +
+                                 "): the output could not be driven or the move was refused";
+                        break;
+                    case LoopEventKind::ring_overflow: overflow += static_cast<std::uint64_t>(ev.value); break;
+                    case LoopEventKind::finished: finished = true; break;
+                    default: break;
+                }
+            }
+            if (obs_) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_progress > std::chrono::milliseconds(100)) {
+                    last_progress = now;
+                    const double t = samples.empty() ? 0.0 : static_cast<double>(samples.back().t_ns) * 1e-9;
+                    obs_->on_progress(t, static_cast<double>(sc_.expected_duration.count()) * 1e-9,
+                                      stats.live_rate_hz.load(), stats.live_depth_mm.load());
+                }
+            }
+            if (batch.empty() && n == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    } catch (const std::exception& e) {
+        // The recorder failed: stop the loop, keep what we have, close as ERROR.
+        abort_.store(true);
+        terminal = Verdict::error;
+        reason = std::string("recorder error: ") + e.what();
+        spdlog::error("{}", reason);
+        // Drain so the loop (under backpressure) can finish.
+        Sample s;
+        LoopEvent ev;
+        while (!finished) {
+            while (sample_ring.pop(s)) {}
+            while (event_ring.pop(ev)) finished = finished || ev.kind == LoopEventKind::finished;
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    }
+    acq.join();
+    stats_.store(nullptr, std::memory_order_release);
+    fx_.safe_state();  // the loop did this already; idempotent, and cheap insurance
+
+    const std::uint64_t dropped = stats.dropped.load();
+    if (dropped > 0 && terminal == Verdict::pass) {
+        terminal = Verdict::error;
+        reason = std::to_string(dropped) + " samples were lost because the recorder fell behind";
+    }
+    if (terminal == Verdict::pass) {
+        res.verdict = worst(measurements);
+        if (res.verdict == Verdict::error) reason = "a measurement is ERROR: the rig could not measure validly";
+        if (res.verdict == Verdict::fail) reason = "a measurement is out of spec";
+    } else {
+        res.verdict = terminal;
+    }
+    res.reason = reason;
+
+    // Close the record.
+    try {
+        const auto v = trace.view();
+        rec["samples"] = {{"file", "samples.bin"}, {"format", "penrig-samples/1"}, {"count", samples.size()},
+                          {"sha256", write_samples(res.dir / "samples.bin", samples)}};
+        for (const auto& m : measurements) rec["measurements"].push_back(m.to_json());
+        rec["timing"] = timing_json(sc_, v, stats.missed.load());
+        if (!rt_report.is_null()) rec["realtime"] = rt_report;
+        for (std::size_t i = 0; i < sc_.plan.size(); ++i) {
+            if (spans[i].start_ns < 0) continue;
+            rec["steps"].push_back({{"index", i}, {"kind", std::string(to_string(sc_.plan[i].kind))},
+                                    {"line", sc_.plan[i].where.line}, {"label", sc_.plan[i].label},
+                                    {"start_s", static_cast<double>(spans[i].start_ns) * 1e-9},
+                                    {"end_s", static_cast<double>(std::max(spans[i].end_ns, spans[i].start_ns)) * 1e-9}});
+        }
+        for (const auto& e : events) {
+            if (e.kind == EventKind::step_started) continue;  // `steps` has them
+            nlohmann::json j = {{"t_s", static_cast<double>(e.t_ns) * 1e-9}, {"kind", to_string(e.kind)},
+                                {"value", e.value}, {"step", e.step_index}};
+            if (!e.text.empty()) j["text"] = e.text;
+            rec["events"].push_back(j);
+        }
+        rec["strokes"] = stroke_series(v);
+        if (fx_.ground_truth() != nullptr) {
+            rec["ground_truth"] = {{"strokes", fx_.ground_truth()->strokes.size()},
+                                   {"stalls", fx_.ground_truth()->stalls.size()}};
+        }
+        rec["ended_utc"] = utc_now_iso();
+        rec["verdict"] = to_string(res.verdict);
+        rec["verdict_reason"] = reason.empty() ? "every measurement is within its limits" : reason;
+        rec["complete"] = true;
+        write_file_atomic(res.dir / "junit.xml", junit_xml(rec));
+        write_file_atomic(res.dir / "record.json", rec.dump(2) + "\n");
+    } catch (const std::exception& e) {
+        // The record stays as written at the start: incomplete, never PASS.
+        spdlog::error("could not close the run record in {}: {}", res.dir.string(), e.what());
+        res.verdict = Verdict::error;
+        res.reason = std::string("could not write the run record: ") + e.what();
+    }
+    res.measurements = std::move(measurements);
+    res.record = std::move(rec);
+    if (opts_.on_finished) {
+        try {
+            opts_.on_finished(res.dir);
+        } catch (const std::exception& e) {
+            spdlog::error("finishing the run folder failed: {}", e.what());
+        }
+    }
+    spdlog::info("run {} ended: {}{}", res.run_id, to_string(res.verdict), reason.empty() ? "" : " (" + reason + ")");
+    if (obs_) obs_->on_finished(res.verdict, reason);
+    return res;
+}
+
+std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
+    const auto rec = nlohmann::json::parse(read_file(run_dir / "record.json"));
+    Diagnostics d;
+    // Rebuild the scenario from the texts in the record, not from disk: the
+    // files may have changed since the run.
+    const auto tmp = std::filesystem::temp_directory_path() / ("penrig-analyze-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(tmp);
+    const auto spec_path = tmp / "spec.yaml";
+    const auto fixture_path = tmp / "fixture.yaml";
+    write_file_atomic(spec_path, rec.at("spec").at("text").get<std::string>());
+    write_file_atomic(fixture_path, rec.at("fixture").at("text").get<std::string>());
+    std::string text = rec.at("scenario").at("text").get<std::string>();
+    LoadOptions lo;
+    lo.fixture_override = fixture_path;
+    lo.spec_override = spec_path;
+    auto sc = load_scenario_text(rec.at("scenario").at("path").get<std::string>(), text, tmp, d, lo);
+    std::filesystem::remove_all(tmp);
+    if (!sc) throw InputError(d);
+    const auto samples = read_samples(run_dir / "samples.bin");
+    const auto trace = analysis::Trace::from_samples(samples);
+    std::vector<Event> events;
+    std::vector<StepSpan> spans(sc->plan.size());
+    for (const auto& s : rec.at("steps")) {
+        const auto i = s.at("index").get<std::size_t>();
+        if (i >= spans.size()) throw std::runtime_error("record step index out of range");
+        spans[i].start_ns = std::llround(s.at("start_s").get<double>() * 1e9);
+        spans[i].end_ns = std::llround(s.at("end_s").get<double>() * 1e9);
+    }
+    for (const auto& e : rec.at("events")) {
+        Event ev;
+        ev.t_ns = std::llround(e.at("t_s").get<double>() * 1e9);
+        const auto k = e.at("kind").get<std::string>();
+        bool found = false;
+        for (int kk = 0; kk <= static_cast<int>(EventKind::estop); ++kk) {
+            if (k == to_string(static_cast<EventKind>(kk))) {
+                ev.kind = static_cast<EventKind>(kk);
+                found = true;
+            }
+        }
+        if (!found) continue;
+        ev.value = e.value("value", 0.0);
+        ev.step_index = e.at("step").get<std::uint32_t>();
+        ev.text = e.value("text", "");
+        events.push_back(ev);
+    }
+    RunData data;
+    data.trace = trace.view();
+    data.events = events;
+    data.spans = spans;
+    std::vector<Measurement> out;
+    for (const auto& m : rec.at("measurements")) {
+        const auto step = m.at("step").get<std::size_t>();
+        if (m.at("name") == "wait_until") {
+            out.push_back(wait_timeout_measurement(*sc, step, std::llround(m.at("window").at("end_s").get<double>() * 1e9)));
+            continue;
+        }
+        if (!out.empty() && out.back().step == step) continue;  // one measure step gives several
+        if (step >= spans.size() || spans[step].end_ns < 0) continue;
+        for (auto& x : take_measurement(*sc, step, spans[step].end_ns, data, out)) out.push_back(std::move(x));
+    }
+    return out;
+}
+
+}  // namespace rig
