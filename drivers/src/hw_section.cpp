@@ -37,6 +37,13 @@ void parse_adc_input(MapReader& parent, const char* key, HwAdcInput& out) {
     if (auto m = parent.map(key)) {
         auto p = m->integer("positive", Need::required, 0, 8);
         auto n = m->integer("negative", Need::required, 0, 8);
+        if (auto v = m->integer("pga", Need::required, 1, 64)) {
+            if ((*v & (*v - 1)) != 0) {
+                m->error("pga", "'pga': the ADS1256 gain is 1, 2, 4, 8, 16, 32 or 64");
+            } else {
+                out.pga_gain = static_cast<int>(*v);
+            }
+        }
         if (p && n) {
             if (*p == *n) {
                 m->error("negative", "'negative' must differ from 'positive' (AIN8 = AINCOM)");
@@ -109,13 +116,6 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
                                       "60, 50, 30, 25, 15, 10, 5 and 2.5 Hz");
             } else {
                 out.adc.data_rate_sps = *v;
-            }
-        }
-        if (auto v = a->integer("pga", Need::required, 1, 64)) {
-            if ((*v & (*v - 1)) != 0) {
-                a->error("pga", "'pga': the ADS1256 gain is 1, 2, 4, 8, 16, 32 or 64");
-            } else {
-                out.adc.pga_gain = static_cast<int>(*v);
             }
         }
         if (auto v = a->boolean("input_buffer", Need::optional)) out.adc.input_buffer = *v;

@@ -47,8 +47,10 @@ Ads1256::Ads1256(SpiDevice& spi, GpioInput& drdy, Clock& clock, const Ads1256Set
     if (!g) throw std::invalid_argument("ADS1256: unsupported PGA gain " + std::to_string(s.pga_gain));
     drate_ = *d;
     adcon_ = *g;  // clock out off, sensor detect off
-    status_ = static_cast<std::uint8_t>(ads1256::status_order_msb_first | ads1256::status_acal |
-                                        (s.input_buffer ? ads1256::status_bufen : 0));
+    // ACAL off: the PGA changes with every input switch, and auto-calibration
+    // would then add a calibration to every conversion. One SELFCAL at setup;
+    // the calibration records take each input's gain end to end.
+    status_ = static_cast<std::uint8_t>(ads1256::status_order_msb_first | (s.input_buffer ? ads1256::status_bufen : 0));
 }
 
 void Ads1256::wait_drdy(const char* after) {
@@ -109,9 +111,9 @@ void Ads1256::read_registers(std::uint8_t first, std::span<std::uint8_t> out) {
     spi_->transfer_or_throw(seg, "ADS1256: RREG");
 }
 
-void Ads1256::start(std::uint8_t mux) {
+void Ads1256::start(std::uint8_t mux, std::uint8_t pga) {
     using namespace ads1256;
-    const std::array<std::uint8_t, 3> w{static_cast<std::uint8_t>(wreg | reg_mux), 0, mux};
+    const std::array<std::uint8_t, 4> w{static_cast<std::uint8_t>(wreg | reg_mux), 1, mux, pga};
     const std::array<std::uint8_t, 1> s{sync};
     const std::array<std::uint8_t, 1> wk{wakeup};
     const std::array<SpiSegment, 3> seg{SpiSegment{w, {}, t11_short}, SpiSegment{s, {}, t11_sync},
@@ -119,9 +121,10 @@ void Ads1256::start(std::uint8_t mux) {
     spi_->transfer_or_throw(seg, "ADS1256: WREG MUX + SYNC + WAKEUP");
 }
 
-std::optional<std::int32_t> Ads1256::cycle(std::uint8_t next_mux) noexcept {
+std::optional<std::int32_t> Ads1256::cycle(std::uint8_t next_mux, std::uint8_t next_pga) noexcept {
     using namespace ads1256;
-    const std::array<std::uint8_t, 3> w{static_cast<std::uint8_t>(wreg | reg_mux), 0, next_mux};
+    // WREG MUX and ADCON (adjacent registers) in one command.
+    const std::array<std::uint8_t, 4> w{static_cast<std::uint8_t>(wreg | reg_mux), 1, next_mux, next_pga};
     const std::array<std::uint8_t, 1> s{sync};
     const std::array<std::uint8_t, 2> wk_rd{wakeup, rdata};
     const std::array<std::uint8_t, 3> zeros{};
@@ -137,14 +140,19 @@ Ads1256Channels::Ads1256Channels(Ads1256& adc, AdcChannel force, AdcChannel curr
     : adc_(&adc), clock_(&clock) {
     slots_[0].ch = force;
     slots_[1].ch = current;
-    adc_->start(force.mux);
+    for (auto& s : slots_) {
+        auto code = ads1256::pga_code(s.ch.pga_gain);
+        if (!code) throw std::invalid_argument("ADS1256: unsupported PGA gain " + std::to_string(s.ch.pga_gain));
+        s.pga = *code;
+    }
+    adc_->start(force.mux, slots_[0].pga);
     converting_ = 0;
 }
 
 void Ads1256Channels::poll() noexcept {
     if (!adc_->ready()) return;
     const std::size_t next = 1 - converting_;
-    auto code = adc_->cycle(slots_[next].ch.mux);
+    auto code = adc_->cycle(slots_[next].ch.mux, slots_[next].pga);
     if (!code) return;  // chip state unknown; DRDY stays low and the next poll retries
     auto& done = slots_[converting_];
     done.code = *code;

@@ -75,15 +75,15 @@ void HwFixture::build(HwPlatform& platform, const HwFixtureOptions& options) {
     drdy_ = chip_->request_input(L.drdy, InputSettings{Bias::as_is, Edge::falling}, "penrig ADS1256 DRDY");
     Ads1256Settings as;
     as.data_rate_sps = hw.adc.data_rate_sps;
-    as.pga_gain = hw.adc.pga_gain;
+    as.pga_gain = hw.adc.load_cell.pga_gain;
     as.input_buffer = hw.adc.input_buffer;
     as.drdy_timeout = hw.adc.drdy_timeout;
     adc_ = std::make_unique<Ads1256>(*adc_spi_, *drdy_, *clock_, as);
     adc_->configure();
-    const AdcChannel force{ads1256::mux_byte(hw.adc.load_cell.positive, hw.adc.load_cell.negative), lc_cal.scale,
-                           lc_cal.offset};
-    const AdcChannel current{ads1256::mux_byte(hw.adc.current.positive, hw.adc.current.negative), cur_cal.scale,
-                             cur_cal.offset};
+    const AdcChannel force{ads1256::mux_byte(hw.adc.load_cell.positive, hw.adc.load_cell.negative),
+                           hw.adc.load_cell.pga_gain, lc_cal.scale, lc_cal.offset};
+    const AdcChannel current{ads1256::mux_byte(hw.adc.current.positive, hw.adc.current.negative),
+                             hw.adc.current.pga_gain, cur_cal.scale, cur_cal.offset};
     adc_channels_ = std::make_unique<Ads1256Channels>(*adc_, force, current, *clock_);
 
     // Last: the only step that moves anything.

@@ -35,15 +35,15 @@ struct HwSpiDevice {
 struct HwAdcInput {
     std::uint8_t positive = 0;
     std::uint8_t negative = 1;
+    int pga_gain = 1;  // 1, 2, 4 ... 64
 };
 
 struct HwAdcConfig {
     HwSpiDevice spi{"/dev/spidev0.0", 1'920'000};
     double data_rate_sps = 30000.0;  // one of the ADS1256 DRATE values
-    int pga_gain = 64;               // 1, 2, 4 ... 64
     bool input_buffer = false;
-    HwAdcInput load_cell{0, 1};
-    HwAdcInput current{2, 8};
+    HwAdcInput load_cell{0, 1, 64};  // bridge: mV-level signal
+    HwAdcInput current{2, 8, 1};     // shunt amplifier output vs AINCOM
     std::chrono::nanoseconds drdy_timeout{std::chrono::milliseconds(10)};
 };
 

@@ -43,7 +43,8 @@ constexpr std::uint8_t reg_adcon = 0x02;
 constexpr std::uint8_t reg_drate = 0x03;
 
 constexpr std::uint8_t status_order_msb_first = 0x00;
-constexpr std::uint8_t status_acal = 0x04;   // auto-calibrate on PGA/DRATE/BUFEN change
+constexpr std::uint8_t status_acal = 0x04;   // auto-calibrate on PGA/DRATE/BUFEN change (kept off:
+                                             // the gain changes with every input switch)
 constexpr std::uint8_t status_bufen = 0x02;  // analog input buffer
 constexpr std::uint8_t ain_com = 8;          // AINCOM as a mux input
 
@@ -74,7 +75,7 @@ namespace rig::hw {
 
 struct Ads1256Settings {
     double data_rate_sps = 30000.0;
-    int pga_gain = 1;
+    int pga_gain = 1;  // during self-calibration (the load cell's gain)
     bool input_buffer = false;
     /// Longest wait for DRDY during setup (reset, self-calibration); in the
     /// loop, a channel whose last conversion is older than this reads as a
@@ -94,19 +95,20 @@ public:
     /// the device.
     void configure();
 
-    /// Selects `mux`, SYNC, WAKEUP: starts a conversion of that input.
-    /// Throws std::system_error.
-    void start(std::uint8_t mux);
+    /// Selects `mux` with PGA code `pga` (ADCON bits 2:0), SYNC, WAKEUP:
+    /// starts a conversion of that input. Throws std::system_error.
+    void start(std::uint8_t mux, std::uint8_t pga);
 
     /// True when DRDY is low (a conversion is ready); false also on a read
     /// error of the DRDY line.
     [[nodiscard]] bool ready() noexcept;
 
     /// Pipelined read (datasheet "cycling through the multiplexer"): with DRDY
-    /// low, selects `next_mux`, SYNC, WAKEUP, RDATA. Returns the conversion
-    /// that just finished (of the previously selected input) while the chip
-    /// converts `next_mux`. std::nullopt on a transfer error. Never throws.
-    std::optional<std::int32_t> cycle(std::uint8_t next_mux) noexcept;
+    /// low, writes MUX and ADCON (`next_mux`, PGA code `next_pga`), SYNC,
+    /// WAKEUP, RDATA. Returns the conversion that just finished (of the
+    /// previously selected input) while the chip converts `next_mux`.
+    /// std::nullopt on a transfer error. Never throws.
+    std::optional<std::int32_t> cycle(std::uint8_t next_mux, std::uint8_t next_pga) noexcept;
 
     /// Register bytes (count 1..4 starting at `first`), for checks. Throws.
     void read_registers(std::uint8_t first, std::span<std::uint8_t> out);
@@ -125,8 +127,11 @@ private:
 };
 
 /// Calibrated conversion of one ADC input: value = code x scale + offset.
+/// Each input has its own PGA gain (a bridge needs 64, a shunt amplifier 1);
+/// the fixture's calibration record covers the input end to end at that gain.
 struct AdcChannel {
     std::uint8_t mux = 0;
+    int pga_gain = 1;
     double scale_per_count = 1.0;  // SI unit per count (N or A)
     double offset = 0.0;           // SI unit
 };
@@ -155,6 +160,7 @@ public:
 private:
     struct Slot {
         AdcChannel ch;
+        std::uint8_t pga = 0;  // ADCON code
         std::int32_t code = 0;
         Nanos at{0};
         std::uint64_t count = 0;

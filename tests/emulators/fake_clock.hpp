@@ -1,0 +1,24 @@
+#pragma once
+// A manual clock: now() is what the test set; sleep_until() jumps to the
+// deadline at once (so homing and DRDY timeouts run in no wall time).
+#include <algorithm>
+
+#include "rig/core/clock.hpp"
+
+namespace rig::test {
+class FakeClock final : public Clock {
+public:
+    [[nodiscard]] Nanos now() const override { return now_; }
+    Nanos sleep_until(Nanos deadline) noexcept override {
+        now_ = std::max(now_, deadline);
+        ++sleeps;
+        return now_;
+    }
+    [[nodiscard]] bool is_real_time() const override { return false; }
+    void advance(Nanos d) { now_ += d; }
+    long sleeps = 0;
+
+private:
+    Nanos now_{1'000'000'000};
+};
+}  // namespace rig::test

@@ -1,0 +1,76 @@
+#pragma once
+// An HwPlatform for tests: the fake GPIO chip, the two chip emulators behind
+// the configured spidev paths, and the real sysfs PWM code on a fake tree.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+#include "ads1256_emulator.hpp"
+#include "fake_gpio.hpp"
+#include "ls7366r_emulator.hpp"
+#include "rig/hw/platform.hpp"
+
+namespace rig::test {
+
+/// Forwards to a SpiDevice the test owns, so the test can inspect it after
+/// the fixture took "ownership".
+class SpiRef final : public hw::SpiDevice {
+public:
+    explicit SpiRef(hw::SpiDevice& d) : d_(&d) {}
+    using hw::SpiDevice::transfer;
+    std::error_code transfer(std::span<const hw::SpiSegment> s) noexcept override { return d_->transfer(s); }
+    [[nodiscard]] const std::string& name() const noexcept override { return d_->name(); }
+
+private:
+    hw::SpiDevice* d_;
+};
+
+/// Creates pwmchip<chip>/ with npwm and export, as the kernel shows them.
+inline void make_fake_pwm_chip(const std::filesystem::path& root, unsigned chip, unsigned npwm, bool exported_channel0) {
+    namespace fs = std::filesystem;
+    const auto dir = root / ("pwmchip" + std::to_string(chip));
+    fs::create_directories(dir);
+    std::ofstream(dir / "npwm") << npwm << "\n";
+    std::ofstream(dir / "export");
+    std::ofstream(dir / "unexport");
+    if (exported_channel0) {
+        fs::create_directories(dir / "pwm0");
+        for (const char* f : {"period", "duty_cycle", "enable", "polarity"}) std::ofstream(dir / "pwm0" / f) << "0\n";
+    }
+}
+
+class FakePlatform final : public hw::HwPlatform {
+public:
+    FakePlatform(FakeGpio& gpio, std::filesystem::path pwm_root) : gpio_(&gpio), pwm_root_(std::move(pwm_root)) {}
+    std::map<std::string, hw::SpiDevice*> spi;  // path -> emulator
+    std::map<std::string, hw::SpiSettings> spi_settings;
+    bool fail_spi_open = false;
+
+    std::unique_ptr<hw::GpioChip> open_gpio_chip(std::string_view label) override {
+        if (label != gpio_->label()) throw std::runtime_error("no GPIO chip with label '" + std::string(label) + "'");
+        return gpio_->chip();
+    }
+    std::unique_ptr<hw::SpiDevice> open_spi(const std::string& path, const hw::SpiSettings& s) override {
+        if (fail_spi_open) throw std::system_error(ENOENT, std::generic_category(), "opening " + path);
+        auto it = spi.find(path);
+        if (it == spi.end()) throw std::system_error(ENOENT, std::generic_category(), "opening " + path);
+        spi_settings[path] = s;
+        return std::make_unique<SpiRef>(*it->second);
+    }
+    std::unique_ptr<hw::PwmChannel> open_pwm(unsigned chip, unsigned channel, std::chrono::nanoseconds period) override {
+        hw::PwmSettings s;
+        s.sysfs_root = pwm_root_;
+        s.chip = chip;
+        s.channel = channel;
+        s.period = period;
+        s.export_timeout = std::chrono::milliseconds(0);
+        return hw::open_sysfs_pwm(s);
+    }
+
+private:
+    FakeGpio* gpio_;
+    std::filesystem::path pwm_root_;
+};
+
+}  // namespace rig::test

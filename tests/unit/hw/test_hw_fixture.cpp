@@ -1,0 +1,185 @@
+#include <fstream>
+
+#include "catch.hpp"
+#include "fake_clock.hpp"
+#include "fake_platform.hpp"
+#include "rig/hw/hw_fixture.hpp"
+#include "temp_dir.hpp"
+
+using namespace rig;
+using rig::test::FakeGpio;
+using rig::test::GpioRecord;
+
+namespace {
+
+std::string first_line(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string s;
+    std::getline(in, s);
+    return s;
+}
+
+FixtureConfig pi4_config() {
+    Diagnostics d;
+    auto cfg = load_fixture(rig::test::source_dir() / "fixtures" / "pi4-reference.yaml", d);
+    INFO([&] { std::ostringstream o; d.print(o); return o.str(); }());
+    REQUIRE(cfg);
+    return *cfg;
+}
+
+// The reference fixture's wiring, emulated: fake GPIO with a dial model on
+// STEP/DIR/home, LS7366R and ADS1256 emulators on their spidev paths, a fake
+// PWM sysfs tree.
+struct Bench {
+    rig::test::TempDir tmp;
+    FakeGpio gpio;
+    rig::test::Ls7366rEmulator counter{"/dev/spidev0.1"};
+    rig::test::Ads1256Emulator adc{"/dev/spidev0.0"};
+    rig::test::FakePlatform platform{gpio, tmp.path()};
+    std::int64_t dial_pos = 400;  // steps above home at power-up
+    Bench() {
+        rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, true);
+        platform.spi["/dev/spidev0.1"] = &counter;
+        platform.spi["/dev/spidev0.0"] = &adc;
+        gpio.external[5] = &adc.drdy();
+        gpio.on_write[22] = [this](bool high) {
+            if (!high) return;
+            dial_pos += gpio.output(23).value_or(false) ? 1 : -1;
+            gpio.input_level[24] = dial_pos > 0;
+        };
+        gpio.input_level[24] = true;
+    }
+    std::filesystem::path pwm(const char* f) const { return tmp.path() / "pwmchip0" / "pwm0" / f; }
+    std::unique_ptr<hw::HwFixture> make() {
+        auto clock = std::make_unique<rig::test::FakeClock>();
+        return std::make_unique<hw::HwFixture>(pi4_config(), platform, std::move(clock));
+    }
+    // Every requested output was driven low after its last high, before its release.
+    void check_released_safe(std::initializer_list<unsigned> lines) const {
+        for (unsigned line : lines) {
+            INFO("line " << line);
+            const long rel = gpio.last_index_of(GpioRecord::release, line);
+            REQUIRE(rel >= 0);
+            const long last_high = gpio.last_index_of(GpioRecord::write, line, true);
+            const long last_low = gpio.last_index_of(GpioRecord::write, line, false);
+            CHECK(last_low > last_high);
+            CHECK(last_low < rel);
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("hardware fixture: safe outputs first, then chips, homing last", "[hw][fixture]") {
+    Bench b;
+    auto fx = b.make();
+    // The first two requests are pen power and brake, already low.
+    REQUIRE(b.gpio.log.size() > 2);
+    CHECK(b.gpio.log[0] == GpioRecord{GpioRecord::request_output, 17, false, {}});
+    CHECK(b.gpio.log[1] == GpioRecord{GpioRecord::request_output, 27, false, {}});
+    CHECK(b.gpio.index_of(GpioRecord::request_output, 22, false) > 1);
+    CHECK(first_line(b.pwm("duty_cycle")) == "0");
+    CHECK(first_line(b.pwm("period")) == "50000");
+    CHECK(first_line(b.pwm("enable")) == "1");
+    CHECK(b.counter.mdr0() == 0x03);
+    CHECK(b.adc.reg(3) == 0xF0);  // 30 kSPS
+    CHECK(b.platform.spi_settings["/dev/spidev0.1"].mode == 0);
+    CHECK(b.platform.spi_settings["/dev/spidev0.1"].speed_hz == 2'000'000);
+    CHECK(b.platform.spi_settings["/dev/spidev0.0"].mode == 1);
+    CHECK(b.platform.spi_settings["/dev/spidev0.0"].speed_hz == 1'920'000);
+    CHECK(b.dial_pos == 0);  // homed
+    REQUIRE(fx->stepper() != nullptr);
+    CHECK(fx->stepper()->homed());
+    CHECK(b.adc.violations().empty());
+    CHECK_FALSE(fx->inject_fault(FaultInjection{FaultKind::weak_spring, 0.5}));
+    CHECK(fx->ground_truth() == nullptr);
+}
+
+TEST_CASE("hardware fixture: parts read and drive the emulated rig", "[hw][fixture]") {
+    Bench b;
+    auto fx = b.make();
+    Fixture& f = *fx;
+    b.counter.move(1234);
+    CHECK(*f.encoder().read_mm() == Approx(1.234));  // 1 um per count from the calibration record
+    b.adc.ain_v = {0.010, 0.0, 0.5, 0, 0, 0, 0, 0, 0};
+    auto n = f.load_cell().read_n();
+    auto a = f.current().read_a();
+    REQUIRE(n);
+    REQUIRE(a);
+    CHECK(*n == Approx(std::round(0.010 * 64 / 5.0 * 8388608.0) * 0.0466e-3));
+    CHECK(*a == Approx(std::round(0.5 / 5.0 * 8388608.0) * 0.00119e-3));
+    CHECK(f.power().set(true));
+    CHECK(b.gpio.output(17) == true);
+    CHECK(f.speed().set_rate_hz(150));
+    CHECK(first_line(b.pwm("duty_cycle")) == "37500");
+    CHECK(f.depth().move_to_mm(1.0));
+    std::int64_t t = 0;
+    while (f.depth().busy(t)) t += 100'000;
+    CHECK(b.dial_pos == 1600);
+    CHECK_FALSE(f.estop().pressed());
+    b.gpio.pending_edges[25] = 1;
+    CHECK(f.estop().pressed());
+}
+
+TEST_CASE("hardware fixture: safe_state and destruction leave the rig safe before release", "[hw][fixture]") {
+    Bench b;
+    auto fx = b.make();
+    fx->power().set(true);
+    fx->brake().set(true);
+    fx->speed().set_rate_hz(200);
+    SECTION("safe_state") {
+        fx->safe_state();
+        CHECK(b.gpio.output(17) == false);
+        CHECK(b.gpio.output(27) == false);
+        CHECK(first_line(b.pwm("duty_cycle")) == "0");
+        CHECK(fx->speed().rate_hz() == 0.0);
+        fx->safe_state();  // idempotent
+        CHECK(b.gpio.output(17) == false);
+    }
+    SECTION("destruction") {
+        fx.reset();
+        b.check_released_safe({17, 27});
+        CHECK(first_line(b.pwm("duty_cycle")) == "0");
+        CHECK(first_line(b.pwm("enable")) == "0");
+        for (unsigned line : {17u, 27u, 22u, 23u, 24u, 25u, 5u}) CHECK_FALSE(b.gpio.is_requested(line));
+        // safe_state() ran first: the pen went off before any line was released.
+        const long first_release = b.gpio.index_of(GpioRecord::release, 5);
+        const long off = b.gpio.index_of(GpioRecord::write, 17, false, b.gpio.last_index_of(GpioRecord::write, 17, true));
+        CHECK(off >= 0);
+        CHECK(off < first_release);
+    }
+}
+
+TEST_CASE("hardware fixture: a failure during construction leaves everything safe and released", "[hw][fixture]") {
+    Bench b;
+    SECTION("spidev missing") {
+        b.platform.fail_spi_open = true;
+        CHECK_THROWS_WITH(b.make(), Catch::Contains("/dev/spidev0.1"));
+    }
+    SECTION("encoder chip absent") {
+        b.counter.absent = true;
+        CHECK_THROWS_WITH(b.make(), Catch::Contains("LS7366R") && Catch::Contains("absent"));
+    }
+    SECTION("ADC never ready") {
+        b.adc.auto_complete = false;
+        CHECK_THROWS_WITH(b.make(), Catch::Contains("DRDY timeout"));
+    }
+    SECTION("home switch never found") {
+        b.gpio.on_write.erase(22);
+        CHECK_THROWS_WITH(b.make(), Catch::Contains("home switch not found"));
+    }
+    for (unsigned line : {17u, 27u, 22u, 23u, 24u, 25u, 5u}) CHECK_FALSE(b.gpio.is_requested(line));
+    CHECK(b.gpio.last_index_of(GpioRecord::write, 17, false) < b.gpio.last_index_of(GpioRecord::release, 17));
+    CHECK(b.gpio.last_index_of(GpioRecord::write, 27, false) < b.gpio.last_index_of(GpioRecord::release, 27));
+    CHECK(first_line(b.pwm("duty_cycle")) == "0");
+    CHECK(first_line(b.pwm("enable")) == "0");
+}
+
+TEST_CASE("make_hw_fixture on a machine without GPIO fails with a clear message", "[hw][fixture]") {
+    if (std::filesystem::exists("/dev/gpiochip0")) {
+        WARN("this machine has GPIO; the no-GPIO message is not checked here");
+        return;
+    }
+    auto cfg = pi4_config();
+    CHECK_THROWS_WITH(make_hw_fixture(cfg), Catch::Contains("pinctrl-bcm2711") && Catch::Contains("no GPIO"));
+}
