@@ -59,7 +59,7 @@ struct Listing {
 Listing list_run_dir(const fs::path& run_dir) {
     Listing out;
     for (auto it = fs::recursive_directory_iterator(run_dir); it != fs::recursive_directory_iterator(); ++it) {
-        const auto rel = fs::relative(it->path(), run_dir);
+        const auto rel = it->path().lexically_relative(run_dir);
         if (is_bundle_file(rel)) continue;
         const auto st = it->symlink_status();
         if (fs::is_directory(st)) continue;
