@@ -50,18 +50,20 @@ std::string num(double v, int prec = 6) {
     return o.str();
 }
 
-/// The last event of `kind` at or before `at`, optionally matching a predicate.
+/// The last event of `kind` at or before `at` that belongs to a step up to
+/// `max_step` (events of later steps can share the measure step's timestamp:
+/// they happened after it in the plan), optionally matching a predicate.
 template <typename Pred>
-const Event* last_event(std::span<const Event> events, EventKind kind, std::int64_t at, Pred pred) {
+const Event* last_event(std::span<const Event> events, EventKind kind, std::int64_t at, std::size_t max_step, Pred pred) {
     const Event* found = nullptr;
     for (const auto& e : events) {
         if (e.t_ns > at) break;
-        if (e.kind == kind && pred(e)) found = &e;
+        if (e.kind == kind && e.step_index <= max_step && pred(e)) found = &e;
     }
     return found;
 }
-const Event* last_event(std::span<const Event> events, EventKind kind, std::int64_t at) {
-    return last_event(events, kind, at, [](const Event&) { return true; });
+const Event* last_event(std::span<const Event> events, EventKind kind, std::int64_t at, std::size_t max_step) {
+    return last_event(events, kind, at, max_step, [](const Event&) { return true; });
 }
 
 struct Ctx {
@@ -103,8 +105,10 @@ Measurement base(const Ctx& c, std::string name, std::string unit) {
 void judge(Measurement& r, std::optional<double> value, const std::optional<std::string>& invalid) {
     r.value = value;
     if (invalid) {
+        // No guess: an invalid measurement has no value.
         r.outcome = Outcome::error;
         r.message = *invalid;
+        r.value.reset();
         return;
     }
     if (!value || !std::isfinite(*value)) {
@@ -225,18 +229,51 @@ std::vector<Measurement> startup(const Ctx& c) {
     return {r};
 }
 
-std::vector<Measurement> step_response(const Ctx& c, double y_initial, double y_final) {
-    const auto strokes = strokes_over(c);
-    const auto info = analysis::step_response_of_rate(strokes, c.window.begin_ns, y_initial, y_final, c.window.end_ns);
+/// Mean per-interval rate of strokes whose interval midpoints lie in [a, b).
+std::optional<double> mean_rate(std::span<const analysis::Stroke> strokes, std::int64_t a, std::int64_t b) {
+    const auto rs = analysis::rate_samples(strokes, TimeWindow{a, b});
+    if (rs.rate_hz.size() < 3 || rs.any_invalid) return std::nullopt;
+    double sum = 0.0;
+    for (double r : rs.rate_hz) sum += r;
+    return sum / static_cast<double>(rs.rate_hz.size());
+}
+
+std::vector<Measurement> step_response(const Ctx& c, double setpoint_before, double setpoint_after) {
+    // stepinfo's convention for measured data: yinit and yfinal are the
+    // response's own levels (mean rate over the 200 ms before the step and
+    // over the last quarter of the window), not the setpoints, so that a
+    // steady-state offset (judged by puncture_rate) does not distort rise,
+    // overshoot and settling. Strokes are detected from 250 ms before the step
+    // so the stroke that straddles it is whole.
+    constexpr std::int64_t kPre = 200'000'000, kLead = 250'000'000;
+    const std::int64_t t_step = c.window.begin_ns, t_end = c.window.end_ns;
+    const std::int64_t tail = std::max<std::int64_t>((t_end - t_step) / 4, 50'000'000);
+    auto levels = [&](std::span<const analysis::Stroke> strokes) {
+        return std::pair{mean_rate(strokes, t_step - kPre, t_step), mean_rate(strokes, t_end - tail, t_end)};
+    };
+    const auto range = analysis::index_range(c.data.trace, TimeWindow{t_step - kLead, t_end});
+    const auto strokes = analysis::detect_strokes(c.data.trace, range.begin, range.end);
+    const auto [y0, y1] = levels(strokes);
+    analysis::StepInfo info;
+    if (!y0 || !y1) {
+        info.invalid = "too few valid strokes before the step or at the end of the window to find the rate levels";
+    } else {
+        info = analysis::step_response_of_rate(strokes, t_step, *y0, *y1, t_end);
+    }
     std::optional<analysis::StepInfo> tinfo;
     if (c.data.truth != nullptr) {
         const auto truth = truth_strokes(c.data);
-        auto t = analysis::step_response_of_rate(truth, c.window.begin_ns, y_initial, y_final, c.window.end_ns);
-        if (t.ok()) tinfo = t;
+        const auto [ty0, ty1] = levels(truth);
+        if (ty0 && ty1) {
+            auto t = analysis::step_response_of_rate(truth, t_step, *ty0, *ty1, t_end);
+            if (t.ok()) tinfo = t;
+        }
     }
+    const double y_initial = y0.value_or(setpoint_before), y_final = y1.value_or(setpoint_after);
     const auto tp = timing_problem(c);
     std::vector<Measurement> out;
     const nlohmann::json stats = {{"from_hz", y_initial},          {"to_hz", y_final},
+                                  {"setpoint_from_hz", setpoint_before}, {"setpoint_to_hz", setpoint_after},
                                   {"peak_time_ms", info.peak_time_s * 1e3}, {"undershoot_pct", info.undershoot_pct},
                                   {"settling_min_hz", info.settling_min},  {"settling_max_hz", info.settling_max}};
     struct Q {
@@ -251,7 +288,7 @@ std::vector<Measurement> step_response(const Ctx& c, double y_initial, double y_
     for (const auto& q : qs) {
         if (!c.m.limits.count(q.name)) continue;
         Measurement r = base(c, q.name, q.unit);
-        r.strokes = strokes.size();
+        r.strokes = analysis::strokes_in(strokes, c.window).size();
         r.stats = stats;
         judge(r, q.v, info.invalid ? info.invalid : tp);
         if (tinfo) r.truth = q.tv;
@@ -403,7 +440,7 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
             }
             break;
         case Window::Kind::since_mark: {
-            const auto* e = last_event(data.events, EventKind::mark, at_ns,
+            const auto* e = last_event(data.events, EventKind::mark, at_ns, index,
                                        [&](const Event& ev) { return ev.text == m.window.mark; });
             if (e == nullptr) c.window_problem = "mark '" + m.window.mark + "' was not reached";
             else c.window.begin_ns = e->t_ns;
@@ -412,17 +449,17 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
         case Window::Kind::since_event: {
             const Event* e = nullptr;
             if (m.what == MeasureWhat::startup_time) {
-                e = last_event(data.events, EventKind::power_on, at_ns);
+                e = last_event(data.events, EventKind::power_on, at_ns, index);
             } else if (m.what == MeasureWhat::step_response) {
-                e = last_event(data.events, EventKind::rate_setpoint, at_ns,
+                e = last_event(data.events, EventKind::rate_setpoint, at_ns, index,
                                [&](const Event& ev) { return sc.plan[ev.step_index].is_step_change; });
                 if (e != nullptr) {
-                    const auto* before = last_event(data.events, EventKind::rate_setpoint, at_ns,
+                    const auto* before = last_event(data.events, EventKind::rate_setpoint, at_ns, index,
                                                     [&](const Event& ev) { return ev.t_ns <= e->t_ns && &ev != e; });
                     y_initial = before != nullptr ? before->value : 0.0;
                 }
             } else if (m.what == MeasureWhat::stall_protection) {
-                e = last_event(data.events, EventKind::brake_engaged, at_ns);
+                e = last_event(data.events, EventKind::brake_engaged, at_ns, index);
             }
             if (e == nullptr) c.window_problem = "the event this measurement starts from did not happen";
             else c.window.begin_ns = e->t_ns;
@@ -430,7 +467,7 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
         }
     }
     if (m.what == MeasureWhat::step_response && m.window.kind != Window::Kind::since_event) {
-        const auto* before = last_event(data.events, EventKind::rate_setpoint, c.window.begin_ns);
+        const auto* before = last_event(data.events, EventKind::rate_setpoint, c.window.begin_ns, index);
         y_initial = before != nullptr ? before->value : 0.0;
     }
     if (c.window_problem) {
