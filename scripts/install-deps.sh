@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what penrig needs to build and test, from Debian bookworm packages
+# (as on Raspberry Pi OS bookworm). Idempotent: installs only what is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libasio-dev libspdlog-dev libyaml-cpp-dev catch2 libgpiod-dev
+  nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev
+)
+# Test-only tools: headless Chromium renders the HTML report in a test;
+# rt-tests (cyclictest) is the reference for the loop-latency benchmark.
+if [[ "${1:-}" == "--test" ]]; then
+  PACKAGES+=(chromium rt-tests)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "all build dependencies present"
+fi
