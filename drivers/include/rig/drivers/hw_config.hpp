@@ -22,7 +22,7 @@ struct HwGpioLines {
     unsigned step = 22;       // output, stepper driver STEP
     unsigned dir = 23;        // output, stepper driver DIR (low = toward home)
     unsigned home = 24;       // input, home switch to ground (pull-up)
-    unsigned estop = 25;      // input, E-stop NC contact to ground (pull-up), active-low
+    unsigned estop = 25;      // input, E-stop contact to ground (pull-up): pressed = low
     unsigned drdy = 6;        // input, ADS1256 DRDY, active-low
 };
 
