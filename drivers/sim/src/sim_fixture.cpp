@@ -141,7 +141,6 @@ public:
         h_ = 0.5 * p_.stroke_m;
         period_ns_ = std::max<std::int64_t>(1, std::llround(1e9 / cfg.sample_rate_hz));
         max_depth_m_ = cfg.max_depth_mm * 1e-3;
-        jitter_cap_ns_ = dt_ns_ - 1;
         brake_torque_n_m_ = p_.brake_torque_n_m;
         detection_ticks_ = ticks_for(p_.stall_detection_s);
         retry_ticks_ = ticks_for(p_.retry_delay_s);
@@ -204,8 +203,12 @@ public:
             wake += k * period_ns_;
         }
         if (p_.loop_jitter_s > 0.0) {
+            // Jitter never carries the wake across the next sub-step boundary:
+            // commands issued after this wake then land on the same boundary
+            // whatever the seed, so the truth does not depend on the noise.
+            const std::int64_t to_boundary = dt_ns_ - 1 - ((wake % dt_ns_) + dt_ns_) % dt_ns_;
             const double j = std::abs(jitter_rng_.gauss()) * p_.loop_jitter_s * 1e9;
-            wake += std::min(static_cast<std::int64_t>(j), jitter_cap_ns_);
+            wake += std::min(static_cast<std::int64_t>(j), to_boundary);
         }
         return wake;
     }
@@ -628,7 +631,6 @@ private:
     double h_ = 1.5e-3;
     std::int64_t period_ns_ = 100'000;
     double max_depth_m_ = 2.5e-3;
-    std::int64_t jitter_cap_ns_ = 9'999;
     Instrument encoder_;
     Instrument load_cell_;
     Instrument current_;

@@ -16,10 +16,27 @@
 //    fixture was built. Ground-truth times are then on the monotonic epoch.
 //
 // Commands (power, speed, brake, depth, faults) take effect at the first
-// model sub-step boundary after the current clock time. With loop deadlines on
-// the sub-step grid (10 kHz loop, 10 us sub-step) the jitter never moves a
-// command across a boundary, so the truth does not depend on the seed: another
-// seed changes only sensor noise, jitter and fault randomness.
+// model sub-step boundary after the current clock time. The loop jitter never
+// carries a wake-up across the next boundary after its deadline, so commands
+// land on the same boundary whatever the seed and the truth does not depend on
+// it: another seed changes only sensor noise, jitter and encoder count loss
+// (and, under `loop_overrun`, which wake-ups overrun).
+//
+// Faults (FaultKind), what each changes in the model:
+//  - brake_torque: torque of the stall brake while engaged (replaces the param).
+//  - weak_spring: scales the return spring's stiffness and preload. Less load
+//    torque and current; above the rate where preload + k*stroke < m*h*w^2 the
+//    spring cannot decelerate the needle at BDC: it leaves the cam, overshoots
+//    the dial (true BDC depth > dial) and lands late on the way back.
+//  - extra_friction: added Coulomb torque (current up by T/Kt, more droop).
+//  - depth_offset: true protrusion = dial + offset (BDC shifts by exactly it).
+//  - stall_protection_missing: the firmware never cuts the drive.
+//  - stall_protection_slow: the firmware's stall detection time.
+//  - encoder_count_loss: each encoder count is lost with this probability;
+//    readings random-walk away from the true position.
+//  - load_cell_drift: the load cell's zero moves linearly from the injection.
+//  - loop_overrun: this fraction of lockstep wake-ups is 2..overrun_max_periods
+//    loop periods late (realtime mode: no effect, the real clock decides).
 //
 // Thread-safety: one thread (the acquisition loop) drives the clock and the
 // parts; safe_state() may be called from any thread (atomic stores only).
