@@ -126,7 +126,8 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
             ro.lot = o->lot;
             ro.seed = o->seed.value_or(sc->seed);
             const auto state = state_dir(o->state_dir);
-            install_run_hooks(ro, state, !o->no_sign, o->realtime);
+            install_run_hooks(ro, sc->fixture, state, !o->no_sign, o->realtime);
+            if (auto* v = std::getenv("PENRIG_NOW_DATE"); v != nullptr) ro.today_utc = v;  // tests pin "today"
             ro.prompt = [](const std::string& text) {
                 if (::isatty(STDIN_FILENO) == 0) return false;
                 std::cerr << "\n>>> " << text << "\n    press Enter when done" << std::flush;

@@ -4,5 +4,6 @@ namespace rig::cli {
 void register_commands(CLI::App& app, Commands& cmds) {
     add_validate_command(app, cmds);
     add_run_commands(app, cmds);
+    add_doctor_command(app, cmds);
 }
 }  // namespace rig::cli

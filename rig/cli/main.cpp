@@ -9,6 +9,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "evidence_commands.hpp"
 #include "rig/core/version.hpp"
 
 namespace rig::cli {
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
 
     Commands cmds;
     register_commands(app, cmds);
+    // The evidence commands (report, verify, keygen, sign, audit, calibrate)
+    // do their work in their parse callbacks and leave the exit code here.
+    rig::EvidenceOptions evidence;
+    rig::add_evidence_commands(app, evidence);
+    cmds.run = [&evidence] { return evidence.exit_code; };
 
     try {
         app.parse(argc, argv);

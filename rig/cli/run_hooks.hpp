@@ -19,7 +19,10 @@ std::filesystem::path state_dir(const std::string& option);
 std::unique_ptr<Fixture> make_run_fixture(const FixtureConfig& cfg, std::uint64_t seed, bool realtime);
 
 /// Sets RunOptions::realtime_setup and on_finished (report, seal, audit).
-void install_run_hooks(RunOptions& ro, const std::filesystem::path& state, bool sign, bool realtime);
+/// `realtime`: the acquisition thread gets SCHED_FIFO, memory locking and the
+/// fixture's CPU pinning (hardware fixtures always; the sim with --realtime).
+void install_run_hooks(RunOptions& ro, const FixtureConfig& fixture, const std::filesystem::path& state, bool sign,
+                       bool realtime);
 
 /// Audit entry for a run refused before it started.
 void audit_refused(const std::filesystem::path& state, const std::string& who, const Scenario& sc,
