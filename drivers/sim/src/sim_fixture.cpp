@@ -117,8 +117,6 @@ struct Instrument {
 
 enum class FwState { off, booting, running, cut, latched };
 
-}  // namespace
-
 // ---------------------------------------------------------------------------
 // The model. Plain members, constants precomputed; no allocation per step.
 // ---------------------------------------------------------------------------
@@ -708,7 +706,6 @@ private:
 // ---------------------------------------------------------------------------
 // Clocks
 // ---------------------------------------------------------------------------
-namespace {
 
 class LockstepClock final : public Clock {
 public:
