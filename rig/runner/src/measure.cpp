@@ -168,13 +168,25 @@ std::vector<analysis::Stroke> truth_strokes(const RunData& d) {
 
 analysis::StatsOptions stats_opts() { return analysis::StatsOptions{5}; }
 
+/// On a real-time loop a sample may be late by up to the lateness budget
+/// without anything being lost; missed samples are flagged by the loop
+/// (sample_after_gap). So an interval is a gap only beyond period + budget.
+std::chrono::nanoseconds max_interval(const Scenario& sc) {
+    return std::chrono::nanoseconds(std::llround(1e9 / sc.fixture.sample_rate_hz)) + sc.fixture.timing.lateness;
+}
+analysis::StrokeOptions stroke_opts(const Scenario& sc) {
+    analysis::StrokeOptions o;
+    o.max_sample_interval = max_interval(sc);
+    return o;
+}
+
 std::vector<Measurement> window_measure(const Ctx& c) {
     const auto name = std::string(to_string(c.m.what));
     const std::string unit = c.m.what == MeasureWhat::puncture_rate      ? "Hz"
                              : c.m.what == MeasureWhat::protrusion_depth ? "mm"
                                                                          : "N";
     Measurement r = base(c, name, unit);
-    const auto wm = analysis::measure_window(c.data.trace, c.window, {}, stats_opts());
+    const auto wm = analysis::measure_window(c.data.trace, c.window, stroke_opts(c.sc), stats_opts());
     r.strokes = wm.strokes.size();
     const auto tp = timing_problem(c);
     const auto truth = truth_strokes(c.data);
@@ -209,7 +221,7 @@ std::vector<Measurement> window_measure(const Ctx& c) {
 
 std::vector<analysis::Stroke> strokes_over(const Ctx& c) {
     const auto range = analysis::index_range(c.data.trace, c.window);
-    return analysis::detect_strokes(c.data.trace, range.begin, range.end);
+    return analysis::detect_strokes(c.data.trace, range.begin, range.end, stroke_opts(c.sc));
 }
 
 std::vector<Measurement> startup(const Ctx& c) {
@@ -252,7 +264,7 @@ std::vector<Measurement> step_response(const Ctx& c, double setpoint_before, dou
         return std::pair{mean_rate(strokes, t_step - kPre, t_step), mean_rate(strokes, t_end - tail, t_end)};
     };
     const auto range = analysis::index_range(c.data.trace, TimeWindow{t_step - kLead, t_end});
-    const auto strokes = analysis::detect_strokes(c.data.trace, range.begin, range.end);
+    const auto strokes = analysis::detect_strokes(c.data.trace, range.begin, range.end, stroke_opts(c.sc));
     const auto [y0, y1] = levels(strokes);
     analysis::StepInfo info;
     if (!y0 || !y1) {
@@ -300,6 +312,7 @@ std::vector<Measurement> step_response(const Ctx& c, double setpoint_before, dou
 std::vector<Measurement> stall(const Ctx& c) {
     analysis::StallOptions o;
     o.current_threshold_a = c.sc.spec.stall_cutoff_current_a;
+    o.max_sample_interval = max_interval(c.sc);
     // Two encoder counts: motion smaller than that is not motion.
     const auto* enc = c.sc.fixture.calibration_for("encoder");
     o.stillness_band_mm = 2.0 * std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
