@@ -1,0 +1,342 @@
+// rig serve / submit / status / watch / abort / queue: the daemon and its clients.
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "rig/core/atomic_file.hpp"
+#include "rig/daemon/client.hpp"
+#include "rig/daemon/daemon.hpp"
+#include "run_hooks.hpp"
+
+namespace rig::cli {
+namespace {
+
+std::string default_socket() {
+    if (const char* e = std::getenv("PENRIG_SOCKET"); e != nullptr && *e != '\0') return e;
+    return "/run/penrig/rig.sock";
+}
+
+/// journald adds time and host itself and reads the syslog priority from a
+/// "<N>" prefix (SyslogLevelPrefix=yes), so under systemd the log line is just that.
+class SyslogPriority final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        static constexpr const char* prio[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
+        const auto i = static_cast<std::size_t>(msg.level);
+        const char* p = i < std::size(prio) ? prio[i] : "<6>";
+        dest.append(p, p + 3);
+    }
+    [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<SyslogPriority>();
+    }
+};
+
+void journal_friendly_logging() {
+    if (std::getenv("JOURNAL_STREAM") == nullptr) return;
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<SyslogPriority>('*').set_pattern("%*%v");
+    spdlog::default_logger()->set_formatter(std::move(f));
+}
+
+/// The CI's identity when it has one; otherwise the daemon attributes the run
+/// to the login name of the connecting user (SO_PEERCRED).
+std::string client_operator(const std::string& op) {
+    if (!op.empty()) return op;
+    for (const char* var : {"PENRIG_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_USER_ID"}) {
+        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
+    }
+    return "";
+}
+
+void print_error(const char* cmd, const nlohmann::json& reply) {
+    const auto& e = reply.at("error");
+    std::cerr << "rig " << cmd << ": " << e.value("message", "error") << " [" << e.value("code", "?") << "]\n";
+    if (e.contains("diagnostics")) {
+        for (const auto& d : e["diagnostics"]) std::cerr << d.get<std::string>() << "\n";
+    }
+}
+
+std::string fmt_num(double v, int prec) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(prec) << v;
+    return s.str();
+}
+
+void print_run(std::ostream& out, const nlohmann::json& r) {
+    out << r.value("run_id", "?") << "  " << r.value("state", "?");
+    if (r.contains("position")) out << " (position " << r["position"].get<std::size_t>() << ")";
+    if (!r.value("verdict", "").empty()) out << "  " << r.value("verdict", "");
+    out << "\n  scenario " << r.value("scenario_id", "") << " (" << r.value("scenario", "") << ")";
+    if (!r.value("dut", "").empty()) out << "  dut " << r.value("dut", "");
+    if (!r.value("lot", "").empty()) out << "  lot " << r.value("lot", "");
+    if (r.contains("operator")) out << "  operator " << r["operator"].value("name", "");
+    out << "\n";
+    if (r.contains("progress")) {
+        const auto& p = r["progress"];
+        out << "  " << fmt_num(p.value("t_s", 0.0), 1) << " / " << fmt_num(p.value("expected_s", 0.0), 1) << " s  "
+            << fmt_num(p.value("rate_hz", 0.0), 1) << " Hz  " << fmt_num(p.value("depth_mm", 0.0), 3) << " mm  step "
+            << p.value("step", 0) + 1 << " (line " << p.value("step_line", 0) << ") " << p.value("step_label", "") << "\n";
+    }
+    if (!r.value("reason", "").empty()) out << "  reason: " << r.value("reason", "") << "\n";
+    if (!r.value("dir", "").empty()) out << "  run folder: " << r.value("dir", "") << "\n";
+}
+
+/// Follows a watch until its verdict; returns the verdict's exit code.
+int follow(daemon::Client& c, const nlohmann::json& watch_id, bool json) {
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    for (;;) {
+        auto msg = c.read();
+        if (!msg) {
+            if (tty) std::cerr << "\r\033[K";
+            std::cerr << "rig: the daemon closed the connection before the verdict (the run goes on; `rig status` shows it)\n";
+            return exit_error;
+        }
+        if (msg->value("id", nlohmann::json()) != watch_id) continue;
+        if (json) std::cout << msg->dump() << std::endl;
+        if (!msg->contains("event")) {
+            if (!msg->value("ok", false)) {
+                if (!json) print_error("watch", *msg);
+                return exit_error;
+            }
+            continue;
+        }
+        const std::string ev = msg->value("event", "");
+        if (ev == "verdict") {
+            if (!json) {
+                if (tty) std::cerr << "\r\033[K";
+                std::cout << msg->value("run_id", "") << ": " << msg->value("verdict", "") << "  "
+                          << msg->value("reason", "") << "\n";
+                if (!msg->value("dir", "").empty()) std::cout << "run folder: " << msg->value("dir", "") << "\n";
+            }
+            return msg->value("exit_code", static_cast<int>(exit_error));
+        }
+        if (json) continue;
+        if (ev == "started") {
+            std::cerr << "started " << msg->value("run_id", "") << "\n";
+        } else if (ev == "step") {
+            if (tty) std::cerr << "\r\033[K";
+            std::cerr << "  step " << msg->value("index", 0) + 1 << " (line " << msg->value("line", 0) << ") "
+                      << msg->value("label", "") << "\n";
+        } else if (ev == "measurement") {
+            const auto& m = (*msg)["measurement"];
+            if (tty) std::cerr << "\r\033[K";
+            std::cerr << "  " << m.value("outcome", "?") << "  " << m.value("id", "") << " = "
+                      << (m.contains("value") && m["value"].is_number() ? fmt_num(m["value"].get<double>(), 4) : "-")
+                      << " " << m.value("unit", "") << "\n";
+        } else if (ev == "progress" && tty) {
+            std::cerr << "\r\033[K" << fmt_num(msg->value("t_s", 0.0), 1) << " / " << fmt_num(msg->value("expected_s", 0.0), 1)
+                      << " s  " << fmt_num(msg->value("rate_hz", 0.0), 1) << " Hz  "
+                      << fmt_num(msg->value("depth_mm", 0.0), 3) << " mm" << std::flush;
+        }
+    }
+}
+
+struct ClientOpts {
+    std::string socket = default_socket();
+    bool json = false;
+};
+
+void add_client_options(CLI::App* sub, ClientOpts& o) {
+    sub->add_option("--socket", o.socket, "The daemon's socket (default: $PENRIG_SOCKET or /run/penrig/rig.sock)")
+        ->capture_default_str();
+    sub->add_flag("--json", o.json, "Print the daemon's raw JSON replies and events, one per line");
+}
+
+/// One request, printed raw (--json) or by `print`; exit 2 on an error reply.
+template <class Print>
+int simple_request(const char* cmd, const ClientOpts& o, nlohmann::json req, Print print) {
+    daemon::Client c(o.socket);
+    const auto reply = c.request(std::move(req));
+    if (o.json) std::cout << reply.dump() << "\n";
+    if (!reply.value("ok", false)) {
+        if (!o.json) print_error(cmd, reply);
+        return exit_error;
+    }
+    if (!o.json) print(reply);
+    return exit_pass;
+}
+
+}  // namespace
+
+void add_daemon_commands(CLI::App& app, Commands& cmds) {
+    // ---- serve
+    struct ServeOpts {
+        std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock";
+        bool realtime = false, no_sign = false;
+    };
+    auto so = std::make_shared<ServeOpts>();
+    if (const char* e = std::getenv("PENRIG_STATE_DIR"); e != nullptr && *e != '\0') so->state_dir = e;
+    else so->state_dir = "/var/lib/penrig";
+    auto* serve = app.add_subcommand(
+        "serve",
+        "Run the rig daemon in the foreground (as systemd does): own the fixture, run submitted scenarios one at a "
+        "time, serve the JSON-lines API on a Unix socket (rig/daemon/README.md). SIGTERM/SIGINT abort the current run, "
+        "close its record and exit 0. Exit 2 when the fixture is in use by another daemon or a file is invalid.");
+    serve->add_option("--socket", so->socket, "Unix socket to listen on (created 0660)")->capture_default_str();
+    serve->add_option("--state-dir", so->state_dir, "Daemon state and run folders (default: $PENRIG_STATE_DIR or /var/lib/penrig)")
+        ->capture_default_str();
+    serve->add_option("--fixture", so->fixture, "Fixture every run uses (default: fixtures/sim.yaml)")->check(CLI::ExistingFile);
+    serve->add_option("--lock-dir", so->lock_dir, "Folder of the fixture lock penrig-<fixture>.lock")->capture_default_str();
+    serve->add_flag("--realtime", so->realtime,
+                    "Run the simulated fixture on the real monotonic clock with the real-time acquisition thread");
+    serve->add_flag("--no-sign", so->no_sign, "Do not sign run folders even if a rig key exists");
+    serve->callback([&cmds, so] {
+        cmds.run = [so]() -> int {
+            journal_friendly_logging();
+            daemon::DaemonConfig cfg;
+            cfg.socket_path = so->socket;
+            cfg.state_dir = so->state_dir;
+            cfg.fixture_file = so->fixture.empty() ? default_fixture() : std::filesystem::path(so->fixture);
+            cfg.lock_dir = so->lock_dir;
+            const bool realtime = so->realtime;
+            cfg.make_fixture = [realtime](const FixtureConfig& fc, std::uint64_t seed) {
+                return make_run_fixture(fc, seed, realtime);
+            };
+            const std::filesystem::path state = so->state_dir;
+            const bool sign = !so->no_sign;
+            cfg.prepare_run = [state, sign, realtime](RunOptions& ro, const FixtureConfig& fc) {
+                install_run_hooks(ro, fc, state, sign, realtime);
+            };
+            try {
+                daemon::Daemon d(std::move(cfg));
+                return d.run();
+            } catch (const daemon::FixtureBusy& e) {
+                std::cerr << "rig serve: " << e.what() << "\n";
+                return exit_error;
+            } catch (const InputError& e) {
+                e.diagnostics().print(std::cerr);
+                std::cerr << "rig serve: the fixture file has errors; not started\n";
+                return exit_error;
+            }
+        };
+    });
+
+    // ---- submit
+    struct SubmitOpts : ClientOpts {
+        std::string scenario, dut, lot, op;
+        std::vector<std::string> tags;
+        std::optional<std::uint64_t> seed;
+        bool wait = false;
+    };
+    auto sub = std::make_shared<SubmitOpts>();
+    auto* submit = app.add_subcommand(
+        "submit",
+        "Queue a scenario on the rig daemon. Bad input is answered at once (file:line:col, as `rig validate`).\n"
+        "--wait streams progress and exits with the run's verdict: 0 PASS, 1 FAIL, 2 ERROR/bad input, 3 ABORTED. "
+        "Interrupting the client never stops the run.");
+    submit->add_option("scenario", sub->scenario, "Scenario file (sent as text with its folder)")->required()->check(CLI::ExistingFile);
+    submit->add_option("--dut", sub->dut, "Serial number of the pen under test");
+    submit->add_option("--lot", sub->lot, "Needle cartridge lot");
+    submit->add_option("--operator", sub->op, "Who runs the test (default: CI identity, else your login name)");
+    submit->add_option("--tag", sub->tags, "Extra tag for the record (repeatable)");
+    submit->add_option("--seed", sub->seed, "Seed of the simulated fixture's noise; default: the scenario's");
+    submit->add_flag("--wait", sub->wait, "Wait for the verdict, streaming progress; exit with the verdict's code");
+    add_client_options(submit, *sub);
+    submit->callback([&cmds, sub] {
+        cmds.run = [sub]() -> int {
+            const std::filesystem::path p(sub->scenario);
+            nlohmann::json req = {{"op", "submit"},
+                                  {"scenario_text", read_file(p)},
+                                  {"name", p.string()},
+                                  {"base_dir", std::filesystem::absolute(p).parent_path().string()},
+                                  {"dut", sub->dut},
+                                  {"lot", sub->lot},
+                                  {"tags", sub->tags}};
+            if (const auto op = client_operator(sub->op); !op.empty()) req["operator"] = op;
+            if (sub->seed) req["seed"] = *sub->seed;
+            daemon::Client c(sub->socket);
+            const auto reply = c.request(req);
+            if (sub->json) std::cout << reply.dump() << std::endl;
+            if (!reply.value("ok", false)) {
+                if (!sub->json) print_error("submit", reply);
+                return exit_error;
+            }
+            const std::string run_id = reply.value("run_id", "");
+            if (!sub->json) {
+                if (reply.contains("warnings")) {
+                    for (const auto& w : reply["warnings"]) std::cerr << w.get<std::string>() << "\n";
+                }
+                std::cout << "queued " << run_id << " at position " << reply.value("position", 0) << std::endl;
+            }
+            if (!sub->wait) return exit_pass;
+            const auto wid = c.send({{"op", "watch"}, {"run_id", run_id}});
+            return follow(c, wid, sub->json);
+        };
+    });
+
+    // ---- status
+    struct RunIdOpts : ClientOpts {
+        std::string run_id;
+    };
+    auto st = std::make_shared<RunIdOpts>();
+    auto* status = app.add_subcommand("status", "Show a run's state and live progress, or what the daemon is doing");
+    status->add_option("run_id", st->run_id, "Run id (default: the daemon's current run)");
+    add_client_options(status, *st);
+    status->callback([&cmds, st] {
+        cmds.run = [st]() -> int {
+            nlohmann::json req = {{"op", "status"}};
+            if (!st->run_id.empty()) req["run_id"] = st->run_id;
+            return simple_request("status", *st, req, [](const nlohmann::json& r) {
+                if (r.contains("state")) {
+                    std::cout << "daemon " << r.value("state", "") << " on fixture " << r.value("fixture", "") << ", "
+                              << r.value("queue_length", 0) << " queued\n";
+                }
+                if (r.contains("run")) print_run(std::cout, r["run"]);
+            });
+        };
+    });
+
+    // ---- watch
+    auto wa = std::make_shared<RunIdOpts>();
+    auto* watch = app.add_subcommand(
+        "watch", "Stream a run's steps, measurements and progress until its verdict; exit with the verdict's code");
+    watch->add_option("run_id", wa->run_id, "Run id")->required();
+    add_client_options(watch, *wa);
+    watch->callback([&cmds, wa] {
+        cmds.run = [wa]() -> int {
+            daemon::Client c(wa->socket);
+            const auto wid = c.send({{"op", "watch"}, {"run_id", wa->run_id}});
+            return follow(c, wid, wa->json);
+        };
+    });
+
+    // ---- abort
+    auto ab = std::make_shared<RunIdOpts>();
+    auto* abort = app.add_subcommand("abort", "Abort a running run (its record closes ABORTED) or remove a queued one");
+    abort->add_option("run_id", ab->run_id, "Run id")->required();
+    add_client_options(abort, *ab);
+    abort->callback([&cmds, ab] {
+        cmds.run = [ab]() -> int {
+            return simple_request("abort", *ab, {{"op", "abort"}, {"run_id", ab->run_id}}, [](const nlohmann::json& r) {
+                if (r.value("state", "") == "aborting") {
+                    std::cout << r.value("run_id", "") << ": abort requested; the record closes ABORTED\n";
+                } else {
+                    std::cout << r.value("run_id", "") << ": removed from the queue (ABORTED)\n";
+                }
+            });
+        };
+    });
+
+    // ---- queue
+    auto qo = std::make_shared<ClientOpts>();
+    auto* queue = app.add_subcommand("queue", "List the running run and the queued runs, in the order they will run");
+    add_client_options(queue, *qo);
+    queue->callback([&cmds, qo] {
+        cmds.run = [qo]() -> int {
+            return simple_request("queue", *qo, {{"op", "queue"}}, [](const nlohmann::json& r) {
+                if (r["running"].is_null() && r["queued"].empty()) std::cout << "nothing running, nothing queued\n";
+                if (!r["running"].is_null()) print_run(std::cout, r["running"]);
+                for (const auto& q : r["queued"]) print_run(std::cout, q);
+            });
+        };
+    });
+}
+
+}  // namespace rig::cli
