@@ -117,6 +117,7 @@ svg .current{fill:none;stroke:#bc4c00;stroke-width:1.4}
 svg .barfill{fill:#54aeff}
 svg .barlate{fill:#ff8182}
 svg .swatch{stroke:#1b1f24;stroke-width:.5}
+svg .legendbox{fill:#fff;fill-opacity:.85;stroke:#d0d7de}
 pre.input{font-size:8pt;background:#f6f8fa;border:1px solid var(--line);padding:6px;white-space:pre-wrap;word-break:break-all}
 footer{margin-top:24px;border-top:1px solid var(--line);font-size:8.5pt;color:var(--mute)}
 @page{size:A4;margin:14mm 12mm}

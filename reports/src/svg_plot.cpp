@@ -128,9 +128,10 @@ void Plot::vline(double x, std::string_view css_class, std::string_view label) {
     if (!std::isfinite(x) || !inside_x(x)) return;
     body_ += "<line class=\"" + std::string(css_class) + "\" x1=\"" + coord(px(x)) + "\" x2=\"" + coord(px(x)) +
              "\" y1=\"" + coord(top_) + "\" y2=\"" + coord(static_cast<double>(h_) - bottom_) + "\"/>";
+    // Labels of nearby markers are staggered so that they stay readable.
     if (!label.empty())
-        body_ += "<text class=\"vlabel\" x=\"" + coord(px(x) + 3) + "\" y=\"" + coord(top_ + 10) + "\">" +
-                 escape(label) + "</text>";
+        body_ += "<text class=\"vlabel\" x=\"" + coord(px(x) + 3) + "\" y=\"" +
+                 coord(top_ + 10 + 11 * static_cast<double>(vlabels_++ % 3)) + "\">" + escape(label) + "</text>";
 }
 
 void Plot::hline(double y, std::string_view css_class, std::string_view label) {
@@ -188,6 +189,9 @@ std::string Plot::svg() const {
     s += "<text class=\"alabel\" text-anchor=\"middle\" transform=\"translate(14 " + coord((y0 + y1) / 2) +
          ") rotate(-90)\">" + escape(y_.label) + "</text>";
     double ly = y0 + 12;
+    if (!legend_.empty())
+        s += "<rect class=\"legendbox\" x=\"" + coord(x1 - 154) + "\" y=\"" + coord(y0 + 2) + "\" width=\"150\" height=\"" +
+             coord(13.0 * static_cast<double>(legend_.size()) + 2) + "\"/>";
     for (const auto& [cls, label] : legend_) {
         s += "<rect class=\"" + cls + " swatch\" x=\"" + coord(x1 - 150) + "\" y=\"" + coord(ly - 8) +
              "\" width=\"14\" height=\"8\"/><text class=\"legend\" x=\"" + coord(x1 - 132) + "\" y=\"" + coord(ly) +

@@ -49,6 +49,7 @@ private:
     std::string body_;
     std::vector<std::pair<std::string, std::string>> legend_;
     std::vector<std::string> xcats_;
+    int vlabels_ = 0;
 };
 
 /// Nice tick positions covering [lo, hi] (about `n` of them).
