@@ -189,6 +189,7 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
                 auto b = orig[i];
                 b.erase("truth");
                 b.erase("error");
+                b.erase("truth_detail");
                 const bool same = a == b;
                 std::cout << (same ? "same  " : "DIFF  ") << b.value("id", "") << "  " << b["value"].dump() << " "
                           << b.value("unit", "") << "  " << b.value("outcome", "") << "\n";

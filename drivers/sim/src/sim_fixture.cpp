@@ -156,6 +156,7 @@ public:
 
         truth_.strokes.reserve(1u << 17);
         truth_.stalls.reserve(256);
+        truth_.channels.reserve(kTruthChannelCapacity);
 
         for (const auto& f : cfg.faults) apply_fault(f);
 
@@ -248,6 +249,7 @@ public:
 
     std::optional<double> read_current_a() noexcept {
         const double f = frac();
+        record_true_channels(f);
         double i = prev_current_lp_ + f * (current_lp_ - prev_current_lp_);
         i += p_.current_noise_a * noise_rng_.gauss();
         const double code = std::nearbyint((i - current_.true_offset) / current_.true_scale);
@@ -649,6 +651,20 @@ private:
     double drift_accum_n_ = 0.0;
     std::int64_t drift_t0_ns_ = 0;
     double overrun_fraction_ = 0.0;
+
+    // True signals around stalls (see GroundTruth::channels). The current read
+    // comes last in a loop iteration, so it records the iteration's truth.
+    static constexpr std::size_t kTruthChannelCapacity = 1u << 18;  // ~26 s at 10 kHz
+    static constexpr std::int64_t kTruthChannelSpanNs = 3'000'000'000;
+    std::int64_t truth_channels_until_ = -1;
+    bool truth_prev_brake_ = false;
+    void record_true_channels(double f) noexcept {
+        if (brake_ && !truth_prev_brake_) truth_channels_until_ = now_ns_ + kTruthChannelSpanNs;
+        truth_prev_brake_ = brake_;
+        if (now_ns_ > truth_channels_until_ || truth_.channels.size() >= truth_.channels.capacity()) return;
+        const double y = prev_y_ + f * (y_ - prev_y_);
+        truth_.channels.push_back(TrueChannels{now_ns_ + truth_epoch_ns_, y * 1e3, i_});
+    }
 
     // time
     std::int64_t now_ns_ = 0;

@@ -36,6 +36,7 @@ nlohmann::json Measurement::to_json() const {
         j["truth"] = *truth;
         if (value) j["error"] = *value - *truth;
     }
+    if (!truth_detail.empty()) j["truth_detail"] = truth_detail;
     return j;
 }
 
@@ -318,7 +319,11 @@ std::vector<Measurement> stall(const Ctx& c) {
     o.stillness_band_mm = 2.0 * std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
     const auto s = analysis::analyze_stall(c.data.trace, c.window.begin_ns, c.window.end_ns, o);
     const auto tp = timing_problem(c);
+    // Truth: the same definition applied to the true needle position and
+    // motor current (GroundTruth::channels), so the difference is the rig's
+    // own error; the model's own events are kept beside it.
     const TrueStall* truth = nullptr;
+    std::optional<analysis::StallResult> true_result;
     if (c.data.truth != nullptr) {
         for (const auto& t : c.data.truth->stalls) {
             const auto onset = t.onset_ns - c.data.truth_offset_ns;
@@ -326,6 +331,30 @@ std::vector<Measurement> stall(const Ctx& c) {
                 truth = &t;
                 break;
             }
+        }
+        const auto& ch = c.data.truth->channels;
+        std::vector<std::int64_t> tt;
+        std::vector<double> pos, cur, zero;
+        std::vector<std::uint32_t> flags;
+        for (const auto& x : ch) {
+            const std::int64_t t = x.t_ns - c.data.truth_offset_ns;
+            if (t < c.window.begin_ns || t >= c.window.end_ns) continue;
+            tt.push_back(t);
+            pos.push_back(x.position_mm);
+            cur.push_back(x.current_a);
+        }
+        zero.assign(tt.size(), 0.0);
+        flags.assign(tt.size(), 0u);
+        if (tt.size() > 2) {
+            analysis::TraceView tv;
+            tv.t_ns = tt;
+            tv.position_mm = pos;
+            tv.current_a = cur;
+            tv.force_n = zero;
+            tv.setpoint_hz = zero;
+            tv.flags = flags;
+            auto tr = analysis::analyze_stall(tv, c.window.begin_ns, c.window.end_ns, o);
+            if (tr.ok()) true_result = tr;
         }
     }
     const nlohmann::json stats = {{"onset_s", static_cast<double>(s.onset_ns) * 1e-9},
@@ -336,8 +365,16 @@ std::vector<Measurement> stall(const Ctx& c) {
     std::vector<Measurement> out;
     Measurement lat = base(c, "stall_latency", "ms");
     lat.stats = stats;
+    if (truth != nullptr) {
+        lat.truth_detail["model_rotor_stop_s"] = static_cast<double>(truth->onset_ns - c.data.truth_offset_ns) * 1e-9;
+        if (truth->cutoff_ns >= 0) lat.truth_detail["model_drive_cut_s"] = static_cast<double>(truth->cutoff_ns - c.data.truth_offset_ns) * 1e-9;
+    }
+    if (true_result) {
+        lat.truth_detail["onset_s"] = static_cast<double>(true_result->onset_ns) * 1e-9;
+        lat.truth_detail["cutoff_s"] = true_result->cutoff_ns * 1e-9;
+    }
     judge(lat, s.latency_s * 1e3, s.invalid ? s.invalid : tp);
-    if (truth != nullptr && truth->cutoff_ns >= 0) lat.truth = static_cast<double>(truth->cutoff_ns - truth->onset_ns) * 1e-6;
+    if (true_result) lat.truth = true_result->latency_s * 1e3;
     out.push_back(std::move(lat));
     if (c.m.limits.count("stall_retry_delay")) {
         Measurement r = base(c, "stall_retry_delay", "ms");
@@ -352,16 +389,14 @@ std::vector<Measurement> stall(const Ctx& c) {
         } else {
             judge(r, s.retry_delay_s * 1e3, inv);
         }
-        if (truth != nullptr && truth->retry_ns >= 0 && truth->cutoff_ns >= 0) {
-            r.truth = static_cast<double>(truth->retry_ns - truth->cutoff_ns) * 1e-6;
-        }
+        if (true_result && true_result->retried) r.truth = true_result->retry_delay_s * 1e3;
         out.push_back(std::move(r));
     } else if (c.m.limits.count("stall_retries")) {
         Measurement r = base(c, "stall_retries", "count");
         r.stats = stats;
         judge(r, s.retried ? 1.0 : 0.0, s.invalid ? s.invalid : tp);
         if (r.outcome == Outcome::fail) r.message = "the pen retried after the stall; the spec expects it to latch";
-        if (truth != nullptr) r.truth = truth->retry_ns >= 0 ? 1.0 : 0.0;
+        if (true_result) r.truth = true_result->retried ? 1.0 : 0.0;
         out.push_back(std::move(r));
     }
     return out;

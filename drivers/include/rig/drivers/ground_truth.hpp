@@ -20,9 +20,22 @@ struct TrueStall {
     std::int64_t retry_ns = -1;  // firmware re-applied drive after the cut (-1 = never)
 };
 
+/// The true, noise-free signals at one acquisition-loop read: the same
+/// measurement definitions applied to these give the true value of a
+/// measurement defined on signals (stall onset and cut-off), so that the
+/// difference is the rig's own error (quantisation, sampling, sensor lag).
+struct TrueChannels {
+    std::int64_t t_ns = 0;     // model clock, the time of the read
+    double position_mm = 0.0;  // true protrusion
+    double current_a = 0.0;    // true motor current
+};
+
 struct GroundTruth {
     std::vector<TrueStroke> strokes;
     std::vector<TrueStall> stalls;
+    /// Recorded from each brake engagement for a few seconds (bounded memory,
+    /// reserved up front: the acquisition loop does not allocate for it).
+    std::vector<TrueChannels> channels;
 };
 
 }  // namespace rig

@@ -68,7 +68,9 @@ struct SimParams {
     double current_scale_a = 1e-4;          // A/count, shunt amplifier + ADC code weight
     double current_offset_a = 0.0;           // A, current at code 0
     double current_noise_a = 2e-3;           // A RMS, shunt amplifier noise (PWM ripple residue)
-    double current_bandwidth_hz = 1000.0;    // Hz, first-order filter corner of the shunt amplifier
+    double current_bandwidth_hz = 20000.0;   // Hz, anti-alias RC after the shunt amplifier (INA240-class
+                                             // amplifiers reach 400 kHz); fast enough that stall cut-off is
+                                             // seen within a sample period
 
     // --- acquisition loop and model stepping ---
     double loop_jitter_s = 2e-6;             // s, scale of the loop's wake-up jitter (half-normal;

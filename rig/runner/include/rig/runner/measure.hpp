@@ -45,6 +45,7 @@ struct Measurement {
     std::vector<std::string> requirements;
     nlohmann::json stats = nlohmann::json::object();
     std::optional<double> truth; // sim ground truth, in `unit`
+    nlohmann::json truth_detail = nlohmann::json::object();  // sim: how the truth was found
 
     [[nodiscard]] nlohmann::json to_json() const;
 };
