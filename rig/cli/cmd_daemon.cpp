@@ -168,7 +168,7 @@ int simple_request(const char* cmd, const ClientOpts& o, nlohmann::json req, Pri
 void add_daemon_commands(CLI::App& app, Commands& cmds) {
     // ---- serve
     struct ServeOpts {
-        std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock";
+        std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock", sim_clock = "lockstep";
         bool realtime = false, no_sign = false;
     };
     auto so = std::make_shared<ServeOpts>();
@@ -186,6 +186,11 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     serve->add_option("--lock-dir", so->lock_dir, "Folder of the fixture lock penrig-<fixture>.lock")->capture_default_str();
     serve->add_flag("--realtime", so->realtime,
                     "Run the simulated fixture on the real monotonic clock with the real-time acquisition thread");
+    serve->add_option("--sim-clock", so->sim_clock,
+                      "Clock of a simulated fixture: lockstep (as fast as it computes) or realtime (wall-clock pace, "
+                      "without the real-time thread setup of --realtime)")
+        ->check(CLI::IsMember({"lockstep", "realtime"}))
+        ->capture_default_str();
     serve->add_flag("--no-sign", so->no_sign, "Do not sign run folders even if a rig key exists");
     serve->callback([&cmds, so] {
         cmds.run = [so]() -> int {
@@ -196,8 +201,9 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             cfg.fixture_file = so->fixture.empty() ? default_fixture() : std::filesystem::path(so->fixture);
             cfg.lock_dir = so->lock_dir;
             const bool realtime = so->realtime;
-            cfg.make_fixture = [realtime](const FixtureConfig& fc, std::uint64_t seed) {
-                return make_run_fixture(fc, seed, realtime);
+            const bool wall_clock = realtime || so->sim_clock == "realtime";
+            cfg.make_fixture = [wall_clock](const FixtureConfig& fc, std::uint64_t seed) {
+                return make_run_fixture(fc, seed, wall_clock);
             };
             const std::filesystem::path state = so->state_dir;
             const bool sign = !so->no_sign;

@@ -1,0 +1,287 @@
+#pragma once
+// Test harness: the real `rig serve` process on a temp socket, state folder
+// and lock folder, and a tiny raw client of its socket. Every wait is bounded;
+// leftover processes are killed in destructors.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "temp_dir.hpp"
+
+extern char** environ;
+
+namespace rig::test {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+inline std::string slurp(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+struct Exit {
+    int code = -1;    // exit status, or -1 when killed by a signal
+    int signal = 0;
+};
+
+/// A child process with stdout/stderr in files.
+class Proc {
+public:
+    Proc(const std::vector<std::string>& args, const std::filesystem::path& log_prefix)
+        : out_(log_prefix.string() + ".out"), err_(log_prefix.string() + ".err") {
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
+    }
+    ~Proc() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    Proc(const Proc&) = delete;
+    Proc& operator=(const Proc&) = delete;
+
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    void signal(int sig) const {
+        if (pid_ > 0) ::kill(pid_, sig);
+    }
+    /// Exit status, or nullopt if it is still running after `timeout`.
+    std::optional<Exit> wait(std::chrono::milliseconds timeout) {
+        if (pid_ <= 0) return exit_;
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            int status = 0;
+            const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+            if (r == pid_) {
+                pid_ = -1;
+                exit_ = Exit{WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0};
+                return exit_;
+            }
+            if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    [[nodiscard]] std::string out() const { return slurp(out_); }
+    [[nodiscard]] std::string err() const { return slurp(err_); }
+
+private:
+    pid_t pid_ = -1;
+    std::optional<Exit> exit_;
+    std::filesystem::path out_, err_;
+};
+
+/// A tiny raw client: bytes out, lines in.
+class Wire {
+public:
+    explicit Wire(const std::filesystem::path& socket) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, socket.c_str(), sizeof a.sun_path - 1);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            ::close(fd_);
+            fd_ = -1;
+            throw std::runtime_error("connect " + socket.string() + ": " + std::strerror(errno));
+        }
+    }
+    ~Wire() { close(); }
+    Wire(const Wire&) = delete;
+    Wire& operator=(const Wire&) = delete;
+
+    void close() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+    /// Sends raw bytes; false when the daemon closed the connection.
+    bool send_raw(const std::string& bytes) {
+        std::size_t off = 0;
+        while (off < bytes.size()) {
+            const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+            if (n <= 0) return false;
+            off += static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+    void send(const json& j) { send_raw(j.dump() + "\n"); }
+    /// Next line as JSON; nullopt on EOF or timeout.
+    std::optional<json> read(std::chrono::milliseconds timeout = 20s) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            if (const auto nl = buf_.find('\n'); nl != std::string::npos) {
+                const auto line = buf_.substr(0, nl);
+                buf_.erase(0, nl + 1);
+                return json::parse(line);
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+            char b[65536];
+            const ssize_t n = ::recv(fd_, b, sizeof b, 0);
+            if (n <= 0) return std::nullopt;
+            buf_.append(b, static_cast<std::size_t>(n));
+        }
+    }
+    /// Sends a request and returns the message answering it (events skipped).
+    json call(json req, std::chrono::milliseconds timeout = 20s) {
+        const json id = req.value("id", json(next_id_++));
+        req["id"] = id;
+        send(req);
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+            auto m = read(std::max(left, 1ms));
+            if (!m) throw std::runtime_error("no reply to " + req.dump());
+            if (!m->contains("event") && (*m)["id"] == id) return *m;
+        }
+    }
+
+private:
+    int fd_ = -1;
+    std::string buf_;
+    int next_id_ = 1000;
+};
+
+/// A daemon under test and its folders.
+struct Rig {
+    TempDir tmp;
+    std::filesystem::path socket = tmp / "rig.sock";
+    std::filesystem::path state = tmp / "state";
+    std::filesystem::path locks = tmp / "lock";
+    std::filesystem::path fixture = source_dir() / "fixtures" / "sim.yaml";
+    std::unique_ptr<Proc> daemon;
+    int starts = 0;
+
+    /// Starts `rig serve`; `wall_clock`: the sim at real-time pace.
+    void start(bool wall_clock = false) {
+        std::vector<std::string> args = {PENRIG_RIG_EXE, "serve", "--socket", socket.string(), "--state-dir",
+                                         state.string(), "--lock-dir", locks.string(), "--fixture", fixture.string(),
+                                         "--no-sign"};
+        if (wall_clock) args.insert(args.end(), {"--sim-clock", "realtime"});
+        daemon = std::make_unique<Proc>(args, tmp / ("serve" + std::to_string(starts++)));
+        const auto until = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < until) {
+            if (auto ex = daemon->wait(0ms)) {
+                throw std::runtime_error("rig serve exited with " + std::to_string(ex->code) + ": " + daemon->err());
+            }
+            try {
+                Wire w(socket);
+                if (w.call({{"op", "ping"}}, 5s).value("ok", false)) return;
+            } catch (const std::exception&) {
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        throw std::runtime_error("rig serve did not come up: " + daemon->err());
+    }
+
+    /// A scenario file in the temp folder: `steps` is YAML under `steps:`.
+    std::filesystem::path scenario(const std::string& name, const std::string& steps) const {
+        const auto p = tmp / (name + ".yaml");
+        std::ofstream(p) << "id: " << name << "\ntitle: daemon test " << name << "\nversion: \"1\"\nspec: "
+                         << (source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string() << "\nfixture: "
+                         << fixture.string() << "\nsteps:\n"
+                         << steps;
+        return p;
+    }
+    /// A scenario that holds the pen running for `hold`.
+    std::filesystem::path hold_scenario(const std::string& name, const std::string& hold) const {
+        return scenario(name, "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n  - hold: " + hold +
+                                  "\n  - power: off\n");
+    }
+
+    json submit(Wire& w, const std::filesystem::path& scenario_path, json extra = json::object()) const {
+        json req = {{"op", "submit"}, {"scenario_path", scenario_path.string()}};
+        req.update(extra);
+        return w.call(req);
+    }
+
+    json status(const std::string& run_id) const {
+        Wire w(socket);
+        return w.call({{"op", "status"}, {"run_id", run_id}});
+    }
+    /// Polls until the run reaches `state`; returns the run's status entry.
+    json wait_state(const std::string& run_id, const std::string& state_name, std::chrono::milliseconds timeout = 60s) const {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        json last;
+        while (std::chrono::steady_clock::now() < until) {
+            last = status(run_id);
+            if (last.value("ok", false) && last["run"].value("state", "") == state_name) return last["run"];
+            std::this_thread::sleep_for(20ms);
+        }
+        throw std::runtime_error("run " + run_id + " did not reach " + state_name + "; last: " + last.dump());
+    }
+    /// Waits until the run's acquisition loop is producing samples (progress seen).
+    json wait_running(const std::string& run_id) const {
+        const auto until = std::chrono::steady_clock::now() + 60s;
+        while (std::chrono::steady_clock::now() < until) {
+            const auto s = status(run_id);
+            if (s["run"].value("state", "") == "running" && s["run"]["progress"].value("t_s", 0.0) > 0.0) return s["run"];
+            std::this_thread::sleep_for(20ms);
+        }
+        throw std::runtime_error("run " + run_id + " never made progress");
+    }
+
+    [[nodiscard]] json state_file() const { return json::parse(slurp(state / "daemon-state.json")); }
+    [[nodiscard]] json record(const std::string& run_id) const {
+        return json::parse(slurp(state / "runs" / run_id / "record.json"));
+    }
+};
+
+/// Reads events of watch `id` until its verdict.
+inline std::vector<json> events_until_verdict(Wire& w, const json& id, std::chrono::milliseconds timeout = 60s) {
+    std::vector<json> out;
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+        auto m = w.read(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()), 1ms));
+        if (!m) break;
+        if ((*m)["id"] != id || !m->contains("event")) continue;
+        out.push_back(*m);
+        if ((*m)["event"] == "verdict") break;
+    }
+    return out;
+}
+
+/// Runs the `rig` CLI to completion (bounded).
+inline Exit run_rig(const std::vector<std::string>& args, const std::filesystem::path& log_prefix,
+                    std::string* out = nullptr, std::string* err = nullptr) {
+    std::vector<std::string> a = {PENRIG_RIG_EXE};
+    a.insert(a.end(), args.begin(), args.end());
+    Proc p(a, log_prefix);
+    auto ex = p.wait(120s);
+    if (out) *out = p.out();
+    if (err) *err = p.err();
+    if (!ex) throw std::runtime_error("rig did not finish in time");
+    return *ex;
+}
+
+}  // namespace rig::test
