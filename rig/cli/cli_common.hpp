@@ -22,3 +22,11 @@ void setup_logging(const std::string& level);
 std::filesystem::path default_fixture();
 
 }  // namespace rig::cli
+
+namespace rig {
+struct EvidenceOptions;
+}
+namespace rig::cli {
+/// `rig calibrate` on the sim: the model places the reference standards.
+void install_sim_standards(rig::EvidenceOptions& ev);
+}  // namespace rig::cli

@@ -10,6 +10,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "evidence_commands.hpp"
+#include "rig/sim/sim_fixture.hpp"
 #include "rig/core/version.hpp"
 
 namespace rig::cli {
@@ -25,6 +26,36 @@ std::filesystem::path default_fixture() {
     std::error_code ec;
     if (std::filesystem::exists("fixtures/sim.yaml", ec)) return "fixtures/sim.yaml";
     return std::filesystem::path(PENRIG_DATA_DIR) / "fixtures" / "sim.yaml";
+}
+
+namespace {
+// On the simulated fixture the reference standards of `rig calibrate` are
+// placed by the model (a weight on the load cell, a gauge block under the
+// needle); on hardware the operator places them when prompted.
+class SimStandard final : public rig::ReferenceLoad, public rig::GaugeBlock {
+public:
+    explicit SimStandard(rig::SimFixture& f) : f_(f) {}
+    void apply_n(double force_n) override { f_.apply_static_load_n(force_n); }
+    void place_mm(double thickness_mm) override { f_.hold_needle_at_mm(thickness_mm); }
+    void remove() override {
+        f_.apply_static_load_n(0.0);
+        f_.release_needle();
+    }
+
+private:
+    rig::SimFixture& f_;
+};
+}  // namespace
+
+void install_sim_standards(rig::EvidenceOptions& ev) {
+    ev.reference_load = [](rig::Fixture& f) -> std::unique_ptr<rig::ReferenceLoad> {
+        if (auto* s = dynamic_cast<rig::SimFixture*>(&f)) return std::make_unique<SimStandard>(*s);
+        return nullptr;
+    };
+    ev.gauge_block = [](rig::Fixture& f) -> std::unique_ptr<rig::GaugeBlock> {
+        if (auto* s = dynamic_cast<rig::SimFixture*>(&f)) return std::make_unique<SimStandard>(*s);
+        return nullptr;
+    };
 }
 
 }  // namespace rig::cli
@@ -49,6 +80,7 @@ int main(int argc, char** argv) {
     // The evidence commands (report, verify, keygen, sign, audit, calibrate)
     // do their work in their parse callbacks and leave the exit code here.
     rig::EvidenceOptions evidence;
+    install_sim_standards(evidence);
     rig::add_evidence_commands(app, evidence);
     cmds.run = [&evidence] { return evidence.exit_code; };
 

@@ -46,6 +46,11 @@ void install_run_hooks(RunOptions& ro, const FixtureConfig& fixture, const std::
         };
     }
     const std::string who = ro.operator_id.name;
+    const std::string dut = ro.dut_serial;
+    ro.on_started = [state, who, dut](const std::string& run_id, const std::filesystem::path& dir) {
+        AuditLog log(state / "audit.jsonl");
+        log.append(who, "run.started", run_id, nullptr, {{"dir", dir.string()}, {"dut", dut}});
+    };
     ro.on_finished = [state, sign, who](const std::filesystem::path& dir) {
         write_html_report(dir);
         const auto key_file = state / "keys" / "rig.key";
@@ -58,7 +63,8 @@ void install_run_hooks(RunOptions& ro, const FixtureConfig& fixture, const std::
         try {
             AuditLog log(state / "audit.jsonl");
             const auto rec = nlohmann::json::parse(read_file(dir / "record.json"));
-            log.append(who, "run.ended", rec.value("run_id", ""), nullptr,
+            const std::string verdict = rec.value("verdict", "");
+            log.append(who, verdict == "ABORTED" ? "run.aborted" : "run.ended", rec.value("run_id", ""), nullptr,
                        {{"verdict", rec.value("verdict", "")}, {"dir", dir.string()},
                         {"scenario", rec["scenario"].value("id", "")}, {"dut", rec["dut"]}});
         } catch (const std::exception& e) {

@@ -175,6 +175,9 @@ public:
     std::atomic<bool> brake_cmd{false};
     std::atomic<double> rate_cmd_hz{0.0};
     std::atomic<bool> estop{false};
+    std::atomic<double> static_load_n{0.0};   // reference weight on the load cell
+    std::atomic<bool> needle_held{false};     // gauge block under the needle
+    std::atomic<double> needle_hold_m{0.0};
 
     [[nodiscard]] std::int64_t now_ns() const noexcept { return now_ns_; }
     [[nodiscard]] std::int64_t period_ns() const noexcept { return period_ns_; }
@@ -219,7 +222,8 @@ public:
 
     std::optional<double> read_encoder_mm() noexcept {
         const double f = frac();
-        const double y = prev_y_ + f * (y_ - prev_y_);
+        const double y = needle_held.load(std::memory_order_relaxed) ? needle_hold_m.load(std::memory_order_relaxed)
+                                                                     : prev_y_ + f * (y_ - prev_y_);
         const std::int64_t truth_count = true_count(y);
         std::int64_t delta = truth_count - enc_last_true_;
         enc_last_true_ = truth_count;
@@ -566,7 +570,7 @@ private:
         f_ph_ = phantom_force(y_, v_);
 
         // Sensor front ends (first-order low-pass, exact per step).
-        force_lp_ += lc_alpha_ * (f_ph_ - force_lp_);
+        force_lp_ += lc_alpha_ * (f_ph_ + static_load_n.load(std::memory_order_relaxed) - force_lp_);
         current_lp_ += cs_alpha_ * (i_ - current_lp_);
 
         record_truth(t, y_old, v_old, stuck, w_old);
@@ -896,6 +900,15 @@ void SimFixture::safe_state() noexcept {
 
 bool SimFixture::inject_fault(const FaultInjection& fault) noexcept { return impl_->model.apply_fault(fault); }
 const GroundTruth* SimFixture::ground_truth() const noexcept { return &impl_->model.truth(); }
+void SimFixture::apply_static_load_n(double force_n) noexcept {
+    impl_->model.static_load_n.store(force_n, std::memory_order_relaxed);
+}
+void SimFixture::hold_needle_at_mm(double protrusion_mm) noexcept {
+    impl_->model.needle_hold_m.store(protrusion_mm * 1e-3, std::memory_order_relaxed);
+    impl_->model.needle_held.store(true, std::memory_order_relaxed);
+}
+void SimFixture::release_needle() noexcept { impl_->model.needle_held.store(false, std::memory_order_relaxed); }
+
 void SimFixture::press_estop() noexcept { impl_->model.estop.store(true, std::memory_order_relaxed); }
 void SimFixture::release_estop() noexcept { impl_->model.estop.store(false, std::memory_order_relaxed); }
 SimSnapshot SimFixture::snapshot() const noexcept { return impl_->model.snapshot(); }

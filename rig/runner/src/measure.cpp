@@ -285,10 +285,36 @@ std::vector<Measurement> step_response(const Ctx& c, double setpoint_before, dou
     const double y_initial = y0.value_or(setpoint_before), y_final = y1.value_or(setpoint_after);
     const auto tp = timing_problem(c);
     std::vector<Measurement> out;
-    const nlohmann::json stats = {{"from_hz", y_initial},          {"to_hz", y_final},
+    // Marker instants for the report's plot: 10 % and 90 % crossings (first,
+    // linearly interpolated), the settling instant and the peak.
+    auto crossing = [&](double level) -> nlohmann::json {
+        const auto rs = analysis::rate_samples(strokes, c.window);
+        const double sgn = y_final >= y_initial ? 1.0 : -1.0;
+        for (std::size_t k = 1; k < rs.rate_hz.size(); ++k) {
+            const double a = sgn * (rs.rate_hz[k - 1] - level), b = sgn * (rs.rate_hz[k] - level);
+            if (a < 0.0 && b >= 0.0) {
+                const double f = -a / (b - a);
+                return (rs.t_ns[k - 1] + f * (rs.t_ns[k] - rs.t_ns[k - 1])) * 1e-9;
+            }
+        }
+        return nullptr;
+    };
+    const double t0_s = static_cast<double>(t_step) * 1e-9;
+    const double dy = y_final - y_initial;
+    nlohmann::json marks = {{"t0_s", t0_s},
+                            {"initial_hz", y_initial},
+                            {"final_hz", y_final},
+                            {"t10_s", crossing(y_initial + 0.1 * dy)},
+                            {"t90_s", crossing(y_initial + 0.9 * dy)}};
+    if (info.ok()) {
+        marks["settled_s"] = t0_s + info.settling_time_s;
+        marks["peak_hz"] = y_initial + (dy >= 0 ? info.peak : -info.peak);
+    }
+    nlohmann::json stats = {{"from_hz", y_initial},          {"to_hz", y_final},
                                   {"setpoint_from_hz", setpoint_before}, {"setpoint_to_hz", setpoint_after},
                                   {"peak_time_ms", info.peak_time_s * 1e3}, {"undershoot_pct", info.undershoot_pct},
                                   {"settling_min_hz", info.settling_min},  {"settling_max_hz", info.settling_max}};
+    stats.update(marks);
     struct Q {
         const char* name;
         const char* unit;
@@ -361,10 +387,24 @@ std::vector<Measurement> stall(const Ctx& c) {
                                   {"cutoff_s", s.cutoff_ns * 1e-9},
                                   {"retried", s.retried},
                                   {"retry_s", s.retried ? nlohmann::json(s.retry_ns * 1e-9) : nlohmann::json(nullptr)},
-                                  {"threshold_a", o.current_threshold_a}};
+                                  {"threshold_a", o.current_threshold_a},
+                                  {"cutoff_a", o.current_threshold_a}};
     std::vector<Measurement> out;
     Measurement lat = base(c, "stall_latency", "ms");
     lat.stats = stats;
+    {
+        // Needle position and motor current over the window, for the report's
+        // stall plot (at most ~1500 points).
+        const auto range = analysis::index_range(c.data.trace, c.window);
+        const std::size_t every = std::max<std::size_t>(1, range.size() / 1500 + 1);
+        nlohmann::json ts = nlohmann::json::array(), ps = nlohmann::json::array(), cs = nlohmann::json::array();
+        for (std::size_t k = range.begin; k < range.end; k += every) {
+            ts.push_back(static_cast<double>(c.data.trace.t_ns[k]) * 1e-9);
+            ps.push_back(c.data.trace.position_mm[k]);
+            cs.push_back(c.data.trace.current_a[k]);
+        }
+        lat.stats["trace"] = {{"t_s", ts}, {"position_mm", ps}, {"current_a", cs}};
+    }
     if (truth != nullptr) {
         lat.truth_detail["model_rotor_stop_s"] = static_cast<double>(truth->onset_ns - c.data.truth_offset_ns) * 1e-9;
         if (truth->cutoff_ns >= 0) lat.truth_detail["model_drive_cut_s"] = static_cast<double>(truth->cutoff_ns - c.data.truth_offset_ns) * 1e-9;

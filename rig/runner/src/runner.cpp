@@ -258,6 +258,13 @@ RunResult Runner::run() {
     const std::string started = utc_now_iso();
     nlohmann::json rec = record_header(sc_, opts_, res.run_id, started, opts_.today_utc);
     write_file_atomic(res.dir / "record.json", rec.dump(2) + "\n");
+    if (opts_.on_started) {
+        try {
+            opts_.on_started(res.run_id, res.dir);
+        } catch (const std::exception& e) {
+            spdlog::error("run start hook failed: {}", e.what());
+        }
+    }
     if (obs_) obs_->on_started(res.run_id, res.dir);
     spdlog::info("run {} started: scenario {} on fixture {} (seed {})", res.run_id, sc_.id, sc_.fixture.name, opts_.seed);
 

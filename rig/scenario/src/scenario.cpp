@@ -189,6 +189,21 @@ private:
         return seconds_to_ns(*s);
     }
 
+    /// The target of a ramp or step: `to: <rate>` or `level: <n>`.
+    bool target_rate(MapReader& r, double& hz) {
+        if (r.has("level")) {
+            r.accept({"to"});
+            const auto l = level_rate(r.raw("level"));
+            if (!l) return false;
+            hz = *l;
+            return true;
+        }
+        const auto q = r.quantity("to", Dimension::frequency);
+        if (!q || !check_rate(*q, r.raw("to"))) return false;
+        hz = *q;
+        return true;
+    }
+
     void set_rate(double hz, const YAML::Node& where, std::string label, bool step_change) {
         auto& p = push(StepKind::set_rate, where, std::move(label));
         p.rate_hz = hz;
@@ -273,36 +288,27 @@ private:
         } else if (key == "ramp") {
             MapReader r(v, file_.path, diags_, "ramp");
             if (!r.valid()) return;
-            auto to = r.has("level") ? level_rate(r.raw("level")) : std::optional<double>{};
-            if (!r.has("level")) {
-                if (auto hz = r.quantity("to", Dimension::frequency)) to = check_rate(*hz, r.raw("to")) ? hz : std::nullopt;
-            } else {
-                r.accept({"to"});
-            }
+            double to = 0.0;
+            const bool to_ok = target_rate(r, to);
             auto over = r.quantity("over", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
             r.finish();
-            if (to && over) {
+            if (to_ok && over) {
                 auto& p = push(StepKind::ramp, item, lbl);
-                p.rate_hz = *to;
+                p.rate_hz = to;
                 p.duration = seconds_to_ns(*over);
                 duration += p.duration;
-                st_.rate_hz = *to;
+                st_.rate_hz = to;
             }
         } else if (key == "step") {
             MapReader r(v, file_.path, diags_, "step");
             if (!r.valid()) return;
-            std::optional<double> to;
-            if (r.has("level")) {
-                to = level_rate(r.raw("level"));
-                r.accept({"to"});
-            } else if (auto hz = r.quantity("to", Dimension::frequency)) {
-                to = check_rate(*hz, r.raw("to")) ? hz : std::nullopt;
-            }
+            double to = 0.0;
+            const bool to_ok = target_rate(r, to);
             auto hold = r.quantity("hold", Dimension::time, Need::required, Range{0.0, 3600.0, "", ""});
             r.finish();
-            if (to && hold) {
+            if (to_ok && hold) {
                 if (!st_.power) diags_.warning(at(item), "step: the pen is not powered on at this point");
-                set_rate(*to, item, lbl, true);
+                set_rate(to, item, lbl, true);
                 auto& h = push(StepKind::hold, item, lbl + " (hold)");
                 h.duration = seconds_to_ns(*hold);
                 duration += h.duration;

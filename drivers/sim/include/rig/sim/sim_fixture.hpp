@@ -87,6 +87,14 @@ public:
     [[nodiscard]] const GroundTruth* ground_truth() const noexcept override;
 
     /// Operator E-stop, for tests: pressed until release_estop().
+    /// Calibration standards on the simulated fixture: a reference weight
+    /// resting on the load cell (adds to the phantom force, N; 0 removes it)
+    /// and a gauge block holding the needle tip at a protrusion (mm). Used by
+    /// `rig calibrate` on the sim; thread-safe.
+    void apply_static_load_n(double force_n) noexcept;
+    void hold_needle_at_mm(double protrusion_mm) noexcept;
+    void release_needle() noexcept;
+
     void press_estop() noexcept;
     void release_estop() noexcept;
     /// True model state at the latest computed sub-step.

@@ -58,6 +58,8 @@ struct RunOptions {
     /// Called on the acquisition thread before the loop starts (real-time
     /// setup: SCHED_FIFO, affinity, mlockall). Its JSON goes into the record.
     std::function<nlohmann::json()> realtime_setup;
+    /// Called once the run folder and its incomplete record exist (audit trail).
+    std::function<void(const std::string& run_id, const std::filesystem::path& run_dir)> on_started;
     /// Called after the record is complete (HTML report, signed manifest).
     std::function<void(const std::filesystem::path& run_dir)> on_finished;
     /// Operator prompts: return when acknowledged; false = cannot be
