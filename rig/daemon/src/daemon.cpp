@@ -227,6 +227,8 @@ public:
         sock_.shutdown(stream::socket::shutdown_both, ec);
         sock_.close(ec);
         d_.sessions.erase(shared_from_this());
+        // The last client has its messages: a stopping daemon need not wait longer.
+        if (d_.finished && d_.sessions.empty()) d_.stop_timer.cancel();
     }
 
     std::string user;    // login name of the peer's uid
