@@ -78,7 +78,7 @@ std::optional<YamlFile> load_yaml_text(std::string name, std::string text, Diagn
     }
 }
 
-std::optional<YamlFile> load_yaml_file(const std::filesystem::path& path, Diagnostics& diags) {
+std::optional<std::string> read_input_file(const std::filesystem::path& path, Diagnostics& diags) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
         diags.error({path.string(), 0, 0}, "no such file");
@@ -88,14 +88,18 @@ std::optional<YamlFile> load_yaml_file(const std::filesystem::path& path, Diagno
         diags.error({path.string(), 0, 0}, "is a directory, expected a YAML file");
         return std::nullopt;
     }
-    std::string text;
     try {
-        text = read_file(path);
+        return read_file(path);
     } catch (const std::system_error& e) {
         diags.error({path.string(), 0, 0}, std::string("cannot read: ") + e.code().message());
         return std::nullopt;
     }
-    return load_yaml_text(path.string(), std::move(text), diags);
+}
+
+std::optional<YamlFile> load_yaml_file(const std::filesystem::path& path, Diagnostics& diags) {
+    auto text = read_input_file(path, diags);
+    if (!text) return std::nullopt;
+    return load_yaml_text(path.string(), std::move(*text), diags);
 }
 
 MapReader::MapReader(YAML::Node node, std::string file, Diagnostics& diags, std::string context)

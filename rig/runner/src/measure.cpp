@@ -40,6 +40,15 @@ nlohmann::json Measurement::to_json() const {
     return j;
 }
 
+analysis::TimingBudgetParams timing_budget(const FixtureConfig& fx) {
+    analysis::TimingBudgetParams b;
+    b.nominal_period = std::chrono::nanoseconds(std::llround(1e9 / fx.sample_rate_hz));
+    b.lateness_budget = fx.timing.lateness;
+    b.max_late_fraction = fx.timing.max_late_fraction;
+    b.max_missed_samples = fx.timing.max_missed_samples;
+    return b;
+}
+
 namespace {
 
 using analysis::TimeWindow;
@@ -135,13 +144,7 @@ void judge(Measurement& r, std::optional<double> value, const std::optional<std:
 std::optional<std::string> timing_problem(const Ctx& c) {
     const auto range = analysis::index_range(c.data.trace, c.window);
     if (range.size() < 2) return std::nullopt;  // the measurement's own checks report too few samples
-    const auto& fx = c.sc.fixture;
-    analysis::TimingBudgetParams b;
-    b.nominal_period = std::chrono::nanoseconds(static_cast<long long>(std::llround(1e9 / fx.sample_rate_hz)));
-    b.lateness_budget = fx.timing.lateness;
-    b.max_late_fraction = fx.timing.max_late_fraction;
-    b.max_missed_samples = fx.timing.max_missed_samples;
-    const auto h = analysis::timing_health(c.data.trace, range.begin, range.end, b);
+    const auto h = analysis::timing_health(c.data.trace, range.begin, range.end, timing_budget(c.sc.fixture));
     if (h.ok() && h.budget_broken) return "rig timing budget broken in the window: " + h.verdict;
     return std::nullopt;
 }
@@ -471,13 +474,7 @@ std::vector<Measurement> regulation(const Ctx& c, std::span<const Measurement> e
 std::vector<Measurement> loop_timing(const Ctx& c) {
     Measurement r = base(c, "loop_timing", "us");
     const auto range = analysis::index_range(c.data.trace, c.window);
-    const auto& fx = c.sc.fixture;
-    analysis::TimingBudgetParams b;
-    b.nominal_period = std::chrono::nanoseconds(static_cast<long long>(std::llround(1e9 / fx.sample_rate_hz)));
-    b.lateness_budget = fx.timing.lateness;
-    b.max_late_fraction = fx.timing.max_late_fraction;
-    b.max_missed_samples = fx.timing.max_missed_samples;
-    const auto h = analysis::timing_health(c.data.trace, range.begin, range.end, b);
+    const auto h = analysis::timing_health(c.data.trace, range.begin, range.end, timing_budget(c.sc.fixture));
     r.stats = {{"p50_us", static_cast<double>(h.p50_lateness_ns) / 1e3},
                {"p99_us", static_cast<double>(h.p99_lateness_ns) / 1e3},
                {"max_us", static_cast<double>(h.max_lateness_ns) / 1e3},

@@ -177,12 +177,7 @@ EventKind public_kind(LoopEventKind k, bool& keep) {
 }
 
 nlohmann::json timing_json(const Scenario& sc, const analysis::TraceView& v, std::uint64_t missed) {
-    analysis::TimingBudgetParams b;
-    b.nominal_period = std::chrono::nanoseconds(static_cast<long long>(std::llround(1e9 / sc.fixture.sample_rate_hz)));
-    b.lateness_budget = sc.fixture.timing.lateness;
-    b.max_late_fraction = sc.fixture.timing.max_late_fraction;
-    b.max_missed_samples = sc.fixture.timing.max_missed_samples;
-    const auto h = analysis::timing_health(v, 0, v.size(), b);
+    const auto h = analysis::timing_health(v, 0, v.size(), timing_budget(sc.fixture));
     nlohmann::json upper = nlohmann::json::array();
     for (std::size_t i = 1; i < analysis::lateness_bin_edges_us.size(); ++i) upper.push_back(analysis::lateness_bin_edges_us[i]);
     upper.push_back(nullptr);  // the last bin is open-ended

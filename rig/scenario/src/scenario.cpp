@@ -811,20 +811,10 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
 }
 
 std::optional<Scenario> load_scenario(const std::filesystem::path& path, Diagnostics& diags, const LoadOptions& opts) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        diags.error({path.string(), 0, 0}, "no such file");
-        return std::nullopt;
-    }
-    std::string text;
-    try {
-        text = read_file(path);
-    } catch (const std::system_error& e) {
-        diags.error({path.string(), 0, 0}, std::string("cannot read: ") + e.code().message());
-        return std::nullopt;
-    }
+    auto text = read_input_file(path, diags);
+    if (!text) return std::nullopt;
     const auto base = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    return load_scenario_text(path.string(), std::move(text), base, diags, opts);
+    return load_scenario_text(path.string(), std::move(*text), base, diags, opts);
 }
 
 std::string detect_file_kind(const YamlFile& file) {

@@ -32,6 +32,10 @@ struct YamlFile {
     YAML::Node root;
 };
 
+/// Reads a text file for a loader: a missing file, a folder or a read error
+/// becomes one diagnostic naming the path; returns std::nullopt then.
+std::optional<std::string> read_input_file(const std::filesystem::path& path, Diagnostics& diags);
+
 /// Loads and parses a YAML file. On a missing file or a syntax error, adds a
 /// diagnostic (with the parser's line and column) and returns std::nullopt.
 std::optional<YamlFile> load_yaml_file(const std::filesystem::path& path, Diagnostics& diags);

@@ -65,6 +65,9 @@ struct RunData {
     std::int64_t truth_offset_ns = 0;    // run t0 on the model clock
 };
 
+/// The fixture's loop timing budget, as the analysis takes it.
+analysis::TimingBudgetParams timing_budget(const FixtureConfig& fx);
+
 /// Computes the measurements of plan step `index` (a measure step) taken at
 /// `at_ns` (the step's end). `earlier` holds the measurements already taken
 /// (speed regulation refers to them).
