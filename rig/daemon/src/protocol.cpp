@@ -24,32 +24,14 @@ nlohmann::json error_reply(const nlohmann::json& id, std::string_view code, std:
     return {{"id", id}, {"ok", false}, {"error", std::move(err)}};
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            const std::size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-        }
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
-
 std::string closest_match(std::string_view word, std::span<const std::string_view> candidates) {
-    std::string best;
-    std::size_t best_d = 3;  // more than 2 edits away is not a typo
-    for (auto c : candidates) {
-        const bool prefix = word.size() >= 2 && c.substr(0, word.size()) == word;
-        const std::size_t d = prefix ? 1 : edit_distance(word, c);
-        if (d < best_d) {
-            best_d = d;
-            best = std::string(c);
+    // A request op typed half-way ("stat") is as likely as a typo.
+    if (word.size() >= 2) {
+        for (auto c : candidates) {
+            if (c.substr(0, word.size()) == word) return std::string(c);
         }
     }
-    return best;
+    return rig::closest_match(word, candidates).value_or("");
 }
 
 ParsedRequest parse_request(std::string_view line) {

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rig/core/units.hpp"
+
 namespace rig::daemon {
 
 /// Longest request line accepted, newline excluded (64 KiB). A longer line is
@@ -48,10 +50,10 @@ nlohmann::json ok_reply(const nlohmann::json& id, nlohmann::json body = nlohmann
 nlohmann::json error_reply(const nlohmann::json& id, std::string_view code, std::string message,
                            std::vector<std::string> diagnostics = {});
 
-/// Levenshtein distance (bytes).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-/// The candidate closest to `word` if it is plausibly a typo of it (distance
-/// at most 2, or a prefix), else "".
+/// Levenshtein distance (bytes): the one in rig/core/units.hpp.
+using rig::edit_distance;
+/// The candidate closest to `word` if it is plausibly a typo of it (a prefix,
+/// or rig::closest_match's small edit distance), else "".
 std::string closest_match(std::string_view word, std::span<const std::string_view> candidates);
 
 /// Parses one request line. On failure returns an error reply (bad_json or
