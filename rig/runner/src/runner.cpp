@@ -132,6 +132,7 @@ nlohmann::json record_header(const Scenario& sc, const RunOptions& o, const std:
     r["scenario"] = s;
     auto sp = input_file(sc.spec.source);
     sp["model"] = sc.spec.model;
+    sp["id"] = std::filesystem::path(sc.spec.source.path).stem().string();
     sp["version"] = sc.spec.version;
     r["spec"] = sp;
     auto fx = input_file(sc.fixture.source);
