@@ -51,9 +51,10 @@ int main(int argc, char** argv) {
         o.runs_root = tmp.path();
         // Count allocations on the acquisition thread from the loop's start on.
         o.realtime_setup = [] {
+            nlohmann::json j{{"bench", "allocation counting"}};  // built before counting starts
             g_allocs.store(0);
             t_counting = true;
-            return nlohmann::json{{"bench", "allocation counting"}};
+            return j;
         };
         Runner r(*sc, *fx, o, abort);
         const auto t0 = std::chrono::steady_clock::now();
