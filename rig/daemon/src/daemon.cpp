@@ -66,28 +66,7 @@ std::string need_string(const nlohmann::json& b, const char* key) {
     return *v;
 }
 
-int verdict_exit_code(const std::string& v) {
-    if (v == "PASS") return 0;
-    if (v == "FAIL") return 1;
-    if (v == "ABORTED") return 3;
-    return 2;  // ERROR, INCOMPLETE
-}
-
-std::string new_run_id(const std::string& scenario_id) {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-    std::string id;
-    for (char c : scenario_id) {
-        id += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') ? c : '_';
-    }
-    std::random_device rd;
-    char rnd[8];
-    std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffffu));
-    return std::string(ts) + "-" + id + "-" + rnd;
-}
+int verdict_exit_code(const std::string& v) { return exit_code_of(v); }
 
 void notify(const std::string& msg) { (void)sd_notify(0, msg.c_str()); }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <random>
@@ -61,6 +62,29 @@ std::string utc_now_iso() {
     return out;
 }
 
+int exit_code_of(std::string_view verdict) {
+    if (verdict == "PASS") return 0;
+    if (verdict == "FAIL") return 1;
+    if (verdict == "ABORTED") return 3;
+    return 2;  // ERROR, INCOMPLETE
+}
+
+std::string new_run_id(std::string_view scenario_id) {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    std::string id;
+    for (char c : scenario_id) {
+        id += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') ? c : '_';
+    }
+    std::random_device rd;
+    char rnd[8];
+    std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffffu));
+    return std::string(ts) + "-" + id + "-" + rnd;
+}
+
 std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& fx, const std::string& today) {
     std::vector<const CalibrationRecord*> out;
     for (const auto& c : fx.calibration) {
@@ -70,20 +94,6 @@ std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& 
 }
 
 namespace {
-
-std::string make_run_id(const Scenario& sc) {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
-    std::string id;
-    for (char c : sc.id) id += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-    std::random_device rd;
-    char rnd[8];
-    std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffffu));
-    return std::string(ts) + "-" + id + "-" + rnd;
-}
 
 std::string hostname() {
     char buf[256] = {};
@@ -248,7 +258,7 @@ std::uint64_t Runner::heartbeat() const {
 
 RunResult Runner::run() {
     RunResult res;
-    res.run_id = opts_.run_id.value_or(make_run_id(sc_));
+    res.run_id = opts_.run_id.value_or(new_run_id(sc_.id));
     res.dir = opts_.out_dir.value_or(opts_.runs_root / res.run_id);
     std::filesystem::create_directories(res.dir);
     const std::string started = utc_now_iso();

@@ -39,6 +39,14 @@ enum class Verdict { pass, fail, error, aborted };
 const char* to_string(Verdict v);
 /// Process exit code for a verdict: 0 pass, 1 fail, 2 error, 3 aborted.
 int exit_code(Verdict v);
+/// The same for a verdict as the record writes it ("INCOMPLETE" and
+/// anything unknown: 2).
+int exit_code_of(std::string_view verdict);
+
+/// A new run id: UTC time, the scenario id (characters outside
+/// [A-Za-z0-9_.-] replaced by '_') and 4 random hex digits, e.g.
+/// "20261125T150102Z-SMOKE-01-3f2a".
+std::string new_run_id(std::string_view scenario_id);
 
 struct Identity {
     std::string name;    // operator or CI identity
