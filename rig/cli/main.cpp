@@ -23,8 +23,15 @@ void setup_logging(const std::string& level) {
 }
 
 std::filesystem::path default_fixture() {
+    // The current folder first (a source checkout), then beside an installed
+    // binary (<prefix>/share/penrig), then the sources this binary was built from.
     std::error_code ec;
     if (std::filesystem::exists("fixtures/sim.yaml", ec)) return "fixtures/sim.yaml";
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto installed = exe.parent_path().parent_path() / "share" / "penrig" / "fixtures" / "sim.yaml";
+        if (std::filesystem::exists(installed, ec)) return installed;
+    }
     return std::filesystem::path(PENRIG_DATA_DIR) / "fixtures" / "sim.yaml";
 }
 
