@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -309,6 +310,8 @@ RunResult Runner::run() {
     bool finished = false;
     std::uint64_t overflow = 0;
     auto last_progress = std::chrono::steady_clock::now();
+    std::future<bool> prompt_answer;
+    std::string prompt_text;
 
     auto data_view = [&] {
         RunData d;
@@ -372,14 +375,28 @@ RunResult Runner::run() {
                         break;
                     }
                     case LoopEventKind::prompt: {
+                        // The operator may take minutes: ask on another thread
+                        // and keep draining the rings meanwhile.
                         const auto& text = sc_.plan[ev.step].text;
-                        const bool ok = opts_.prompt ? opts_.prompt(text) : true;
-                        if (!ok) {
-                            terminal = Verdict::error;
-                            reason = "operator prompt could not be acknowledged: " + text;
-                            abort_.store(true);
+                        if (!opts_.prompt) {
+                            loop.acknowledge_prompt();
+                        } else {
+                            // A detached thread, not std::async: a run aborted
+                            // while the operator has not answered must not wait
+                            // for the answer.
+                            prompt_text = text;
+                            auto answer = std::make_shared<std::promise<bool>>();
+                            prompt_answer = answer->get_future();
+                            std::thread([answer, ask = opts_.prompt, text] {
+                                bool ok = false;
+                                try {
+                                    ok = ask(text);
+                                } catch (...) {
+                                    ok = false;
+                                }
+                                answer->set_value(ok);
+                            }).detach();
                         }
-                        loop.acknowledge_prompt();
                         break;
                     }
                     case LoopEventKind::estop:
@@ -408,6 +425,15 @@ RunResult Runner::run() {
                     case LoopEventKind::finished: finished = true; break;
                     default: break;
                 }
+            }
+            if (prompt_answer.valid() &&
+                prompt_answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+                if (!prompt_answer.get()) {
+                    terminal = Verdict::error;
+                    reason = "operator prompt could not be acknowledged: " + prompt_text;
+                    abort_.store(true);
+                }
+                loop.acknowledge_prompt();
             }
             if (obs_) {
                 const auto now = std::chrono::steady_clock::now();

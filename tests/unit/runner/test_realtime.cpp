@@ -1,6 +1,8 @@
 // The acquisition thread on the sim with the real monotonic clock (the code
 // path hardware uses): samples are stamped with real, increasing times,
 // lateness is recorded, and a broken budget turns measurements into ERROR.
+#include <thread>
+
 #include "rig/hw/realtime.hpp"
 #include "rig/runner/samples_file.hpp"
 #include "run_helpers.hpp"
@@ -82,4 +84,58 @@ TEST_CASE("realtime sim: a broken lateness budget makes the measurements ERROR, 
     CHECK(rate.outcome == Outcome::error);
     CHECK_FALSE(rate.value.has_value());
     CHECK(r.record["timing"]["late_samples"].get<std::size_t>() > 0);
+}
+
+TEST_CASE("realtime sim: a slow operator prompt loses no samples", "[runner][realtime][prompt]") {
+    test::TempDir dir;
+    auto sc = short_scenario(dir, "timing:\n  lateness_budget: 50 ms\n  max_late_fraction: 5 %\n  max_missed_samples: 1000");
+    // Insert a prompt after power-on: the operator takes 2.5 s, longer than
+    // the sample ring holds (16384 samples: 1.6 s at 10 kHz).
+    PlanStep prompt;
+    prompt.kind = StepKind::prompt;
+    prompt.text = "Check the cartridge";
+    prompt.label = "prompt";
+    sc.plan.insert(sc.plan.begin() + 3, prompt);
+    auto fx = make_sim_fixture(sc.fixture, 1, SimClockMode::realtime);
+    std::atomic<bool> abort{false};
+    RunOptions o;
+    o.runs_root = dir / "runs";
+    std::atomic<int> asked{0};
+    o.prompt = [&asked](const std::string& text) {
+        CHECK(text == "Check the cartridge");
+        ++asked;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        return true;
+    };
+    Runner r(sc, *fx, o, abort);
+    const auto res = r.run();
+    CHECK(asked == 1);
+    INFO(res.reason);
+    // Nothing was lost to a full ring while the operator took their time
+    // (before the prompt ran on its own thread, 0.9 s of samples were). Late
+    // wake-ups of this non-real-time machine may still show as missed samples.
+    CHECK_THAT(res.reason, !Catch::Contains("lost"));
+    CHECK(res.verdict != Verdict::aborted);
+    const auto samples = res.record["samples"]["count"].get<double>();
+    const auto missed = res.record["timing"]["missed_samples"].get<double>();
+    CHECK(samples + missed > 10000.0 * (0.4 + 0.3 + 2.5) * 0.95);
+    bool prompt_event = false;
+    for (const auto& e : res.record["events"]) prompt_event = prompt_event || e["kind"] == "prompt";
+    CHECK(prompt_event);
+}
+
+TEST_CASE("an operator prompt that cannot be answered ends the run ERROR", "[runner][prompt]") {
+    test::TempDir dir;
+    auto sc = test::load_text(dir, "steps:\n  - set_level: 3\n  - power: on\n  - prompt: Fit cartridge\n  - hold: 300 ms\n"
+                                   "  - measure: {what: puncture_rate, window: 200 ms}\n");
+    auto fx = make_sim_fixture(sc.fixture, 1);
+    std::atomic<bool> abort{false};
+    RunOptions o;
+    o.runs_root = dir / "runs";
+    o.prompt = [](const std::string&) { return false; };  // no operator (not a terminal)
+    Runner r(sc, *fx, o, abort);
+    const auto res = r.run();
+    CHECK(res.verdict == Verdict::error);
+    CHECK_THAT(res.reason, Catch::Contains("prompt could not be acknowledged: Fit cartridge"));
+    CHECK_FALSE(fx->power().is_on());
 }
