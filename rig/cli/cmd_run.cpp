@@ -10,6 +10,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "rig/core/atomic_file.hpp"
+#include "rig/daemon/fixture_lock.hpp"
 #include "rig/reports/summary.hpp"
 #include "rig/runner/runner.hpp"
 #include "rig/runner/samples_file.hpp"
@@ -82,7 +83,7 @@ private:
 
 void add_run_commands(CLI::App& app, Commands& cmds) {
     struct Opts {
-        std::string scenario, fixture, out, runs_dir = "runs", dut, lot, op, state_dir;
+        std::string scenario, fixture, out, runs_dir = "runs", dut, lot, op, state_dir, lock_dir = "/run/lock";
         std::optional<std::uint64_t> seed;
         bool json = false, realtime = false, no_sign = false;
     };
@@ -102,6 +103,9 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
     run->add_option("--lot", o->lot, "Needle cartridge lot");
     run->add_option("--operator", o->op, "Who runs the test (default: CI identity or login user)");
     run->add_option("--state-dir", o->state_dir, "Rig state: signing key, audit trail (default: $PENRIG_STATE_DIR or ./.penrig)");
+    run->add_option("--lock-dir", o->lock_dir,
+                    "Where hardware fixtures are locked (the same lock as `rig serve`: one process per rig)")
+        ->capture_default_str();
     run->add_flag("--json", o->json, "Machine-readable progress: one JSON object per line on stdout");
     run->add_flag("--realtime", o->realtime,
                   "Run the simulated fixture on the real monotonic clock with the real-time acquisition thread");
@@ -134,6 +138,17 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
                 std::string line;
                 return static_cast<bool>(std::getline(std::cin, line));
             };
+            // A hardware rig is driven by one process at a time: the daemon's
+            // lock. Simulated fixtures are independent models; no lock.
+            std::optional<daemon::FixtureLock> lock;
+            if (sc->fixture.backend == Backend::hardware) {
+                try {
+                    lock.emplace(o->lock_dir, sc->fixture.name);
+                } catch (const daemon::FixtureBusy& e) {
+                    std::cerr << "rig run: " << e.what() << "\n";
+                    return exit_error;
+                }
+            }
             std::unique_ptr<Fixture> fixture = make_run_fixture(sc->fixture, ro.seed, o->realtime);
             if (sc->fixture.backend == Backend::sim && !o->realtime) ro.prompt = nullptr;  // the sim acknowledges
             TtyProgress tty;

@@ -7,6 +7,7 @@
 #include "catch.hpp"
 #include "process.hpp"
 #include "rig/core/atomic_file.hpp"
+#include "rig/daemon/fixture_lock.hpp"
 #include "temp_dir.hpp"
 
 using namespace rig;
@@ -162,4 +163,20 @@ TEST_CASE("rig: bad command-line arguments exit 2 with a message", "[cli]") {
     const auto h = run_rig({"--help"}, tmp.path());
     CHECK(h.exit_code == 0);
     CHECK_THAT(h.out, Catch::Contains("Exit codes: 0 pass, 1 fail"));
+}
+
+TEST_CASE("rig run: a hardware rig held by another process is refused before anything moves", "[cli][safety]") {
+    test::TempDir tmp;
+    const auto lock_dir = tmp / "lock";
+    std::filesystem::create_directories(lock_dir);
+    {
+        // This test process holds the rig, as a running `rig serve` would.
+        rig::daemon::FixtureLock held(lock_dir, "pi4-reference");
+        const auto r = run_rig({"run", src("scenarios/smoke.yaml"), "--fixture", src("fixtures/pi4-reference.yaml"),
+                                "--lock-dir", lock_dir.string(), "--runs-dir", (tmp / "runs").string()},
+                               tmp.path());
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains("penrig-pi4-reference.lock"));
+        CHECK_FALSE(std::filesystem::exists(tmp / "runs"));
+    }
 }
