@@ -14,6 +14,15 @@ Trace Trace::from_samples(std::span<const Sample> samples) {
     return t;
 }
 
+std::vector<Sample> Trace::to_samples() const {
+    std::vector<Sample> out(size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = Sample{t_ns[i], lateness_ns[i], position_mm[i], force_n[i], current_a[i], setpoint_hz[i], flags[i],
+                        step_index[i]};
+    }
+    return out;
+}
+
 void Trace::push_back(const Sample& s) {
     t_ns.push_back(s.t_ns);
     position_mm.push_back(s.position_mm);

@@ -176,7 +176,8 @@ analysis::StatsOptions stats_opts() { return analysis::StatsOptions{5}; }
 /// without anything being lost; missed samples are flagged by the loop
 /// (sample_after_gap). So an interval is a gap only beyond period + budget.
 std::chrono::nanoseconds max_interval(const Scenario& sc) {
-    return std::chrono::nanoseconds(std::llround(1e9 / sc.fixture.sample_rate_hz)) + sc.fixture.timing.lateness;
+    const auto b = timing_budget(sc.fixture);
+    return b.nominal_period + b.lateness_budget;
 }
 analysis::StrokeOptions stroke_opts(const Scenario& sc) {
     analysis::StrokeOptions o;

@@ -31,15 +31,7 @@ const char* to_string(Verdict v) {
     return "?";
 }
 
-int exit_code(Verdict v) {
-    switch (v) {
-        case Verdict::pass: return 0;
-        case Verdict::fail: return 1;
-        case Verdict::error: return 2;
-        case Verdict::aborted: return 3;
-    }
-    return 2;
-}
+int exit_code(Verdict v) { return exit_code_of(to_string(v)); }
 
 std::string utc_today() {
     const std::time_t t = std::time(nullptr);
@@ -298,10 +290,11 @@ RunResult Runner::run() {
         t0 = loop.run();
     });
 
-    std::vector<Sample> samples;
-    samples.reserve(static_cast<std::size_t>(sc_.fixture.sample_rate_hz *
-                                             (static_cast<double>(sc_.expected_duration.count()) * 1e-9 + 2.0)));
+    // The recording, column by column (the analysis reads it as it grows);
+    // samples.bin is written from it at the end.
     analysis::Trace trace;
+    trace.reserve(static_cast<std::size_t>(sc_.fixture.sample_rate_hz *
+                                           (static_cast<double>(sc_.expected_duration.count()) * 1e-9 + 2.0)));
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc_.plan.size());
     std::vector<Measurement> measurements;
@@ -334,7 +327,6 @@ RunResult Runner::run() {
             Sample s;
             std::size_t n = 0;
             while (sample_ring.pop(s)) {
-                samples.push_back(s);
                 trace.push_back(s);
                 ++n;
             }
@@ -439,7 +431,7 @@ RunResult Runner::run() {
                 const auto now = std::chrono::steady_clock::now();
                 if (now - last_progress > std::chrono::milliseconds(100)) {
                     last_progress = now;
-                    const double t = samples.empty() ? 0.0 : static_cast<double>(samples.back().t_ns) * 1e-9;
+                    const double t = trace.t_ns.empty() ? 0.0 : static_cast<double>(trace.t_ns.back()) * 1e-9;
                     obs_->on_progress(t, static_cast<double>(sc_.expected_duration.count()) * 1e-9,
                                       stats.live_rate_hz.load(), stats.live_depth_mm.load());
                 }
@@ -482,8 +474,8 @@ RunResult Runner::run() {
     // Close the record.
     try {
         const auto v = trace.view();
-        rec["samples"] = {{"file", "samples.bin"}, {"format", "penrig-samples/1"}, {"count", samples.size()},
-                          {"sha256", write_samples(res.dir / "samples.bin", samples)}};
+        rec["samples"] = {{"file", "samples.bin"}, {"format", "penrig-samples/1"}, {"count", trace.size()},
+                          {"sha256", write_samples(res.dir / "samples.bin", trace.to_samples())}};
         for (const auto& m : measurements) rec["measurements"].push_back(m.to_json());
         rec["timing"] = timing_json(sc_, v, stats.missed.load());
         if (!rt_report.is_null()) rec["realtime"] = rt_report;

@@ -67,6 +67,8 @@ struct Trace {
 
     /// Copies the samples column by column (one pass, one allocation per column).
     static Trace from_samples(std::span<const Sample> samples);
+    /// The samples again, in recording order (inverse of from_samples).
+    [[nodiscard]] std::vector<Sample> to_samples() const;
     /// Appends one sample to every column.
     void push_back(const Sample& s);
     void reserve(std::size_t n);
