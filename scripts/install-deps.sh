@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libasio-dev libspdlog-dev libyaml-cpp-dev catch2 libgpiod-dev
   nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev
 )
