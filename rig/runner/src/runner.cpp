@@ -482,11 +482,38 @@ RunResult Runner::run() {
     }
     res.reason = reason;
 
-    // Close the record.
+    // Close the record. One final verdict: record.json says it durably
+    // first (written atomically: temp, fsync, rename, directory fsync), then
+    // junit.xml is written from that closed record, and the result the caller
+    // prints, exits with and answers clients with is the same record. Any
+    // failure to write is ERROR everywhere: the record (when it can still be
+    // written at all; else it stays INCOMPLETE, never PASS), junit.xml (or
+    // none), the result.
+    auto close_failed = [&](const std::string& what) {
+        spdlog::error("run {}: {}", res.run_id, what);
+        res.verdict = Verdict::error;
+        reason = what;
+        rec.verdict = to_string(Verdict::error);
+        rec.verdict_reason = reason;
+        rec.complete = true;
+        if (!rec.ended_utc) rec.ended_utc = utc_now_iso();
+        try {
+            write_record(res.dir, rec);
+        } catch (const std::exception& e) {
+            // On disk the record stays as written at the start (INCOMPLETE);
+            // the result (summary, exit code, daemon) says ERROR.
+            spdlog::error("the record in {} stays INCOMPLETE: {}", res.dir.string(), e.what());
+        }
+        try {
+            write_file_atomic(res.dir / "junit.xml", junit_xml(rec));
+        } catch (const std::exception& e) {
+            std::error_code ec;
+            std::filesystem::remove(res.dir / "junit.xml", ec);  // never a stale suite
+            spdlog::error("no junit.xml in {}: {}", res.dir.string(), e.what());
+        }
+    };
     try {
         const auto v = trace.view();
-        rec.samples.count = trace.size();
-        rec.samples.sha256 = write_samples(res.dir / "samples.bin", trace.to_samples());
         rec.measurements = measurements;
         rec.timing = timing_of(sc_, v, stats.missed.load());
         rec.realtime = rt_report;
@@ -505,27 +532,27 @@ RunResult Runner::run() {
             rec.ground_truth = run_record::GroundTruthCounts{gt->strokes.size(), gt->stalls.size()};
         }
         rec.ended_utc = utc_now_iso();
+        rec.samples.count = trace.size();
+        rec.samples.sha256 = write_samples(res.dir / "samples.bin", trace.to_samples());
         rec.verdict = to_string(res.verdict);
         rec.verdict_reason = reason.empty() ? "every measurement is within its limits" : reason;
         rec.complete = true;
-        write_file_atomic(res.dir / "junit.xml", junit_xml(rec));
         write_record(res.dir, rec);
+        write_file_atomic(res.dir / "junit.xml", junit_xml(rec));
     } catch (const std::exception& e) {
-        // The record stays as written at the start: incomplete, never PASS.
-        spdlog::error("could not close the run record in {}: {}", res.dir.string(), e.what());
-        res.verdict = Verdict::error;
-        res.reason = std::string("could not write the run record: ") + e.what();
+        close_failed(std::string("could not write the run folder: ") + e.what());
     }
-    res.measurements = std::move(measurements);
-    res.record = nlohmann::json(rec);
-    res.run_record = std::move(rec);
     if (opts_.on_finished) {
         try {
             opts_.on_finished(res.dir);
         } catch (const std::exception& e) {
-            spdlog::error("finishing the run folder failed: {}", e.what());
+            close_failed(std::string("finishing the run folder failed: ") + e.what());
         }
     }
+    res.reason = reason;
+    res.measurements = std::move(measurements);
+    res.record = nlohmann::json(rec);
+    res.run_record = std::move(rec);
     spdlog::info("run {} ended: {}{}", res.run_id, to_string(res.verdict), reason.empty() ? "" : " (" + reason + ")");
     if (obs_) obs_->on_finished(res.verdict, reason);
     return res;
