@@ -225,10 +225,15 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
     ex->callback([&cmds, csv] {
         cmds.run = [csv]() -> int {
             const std::filesystem::path d(csv->first);
-            const auto samples = read_samples(d / "samples.bin");
+            // A run killed outright left its samples as a readable prefix in samples.bin.part.
+            std::error_code ec;
+            const auto in = std::filesystem::exists(d / "samples.bin", ec) ? d / "samples.bin"
+                                                                           : d / ("samples.bin" + std::string(kSamplesPartialSuffix));
+            const auto info = inspect_samples(in);
             const std::filesystem::path out = csv->second.empty() ? d / "samples.csv" : std::filesystem::path(csv->second);
-            write_samples_csv(out, samples);
-            std::cout << samples.size() << " samples written to " << out.string() << "\n";
+            write_samples_csv(in, out);  // streamed, bounded memory
+            std::cout << info.count << " samples written to " << out.string()
+                      << (info.complete ? "" : " (a prefix: the run did not close its samples file)") << "\n";
             return exit_pass;
         };
     });

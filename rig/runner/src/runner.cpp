@@ -19,6 +19,7 @@
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "recording.hpp"
 
 namespace rig {
 
@@ -156,6 +157,10 @@ run_record::RunRecord record_header(const Scenario& sc, const RunOptions& o, con
         info.plot = std::string(k.plot);
         for (const auto& q : k.quantities) info.quantities[std::string(q.name)] = {std::string(q.unit), std::string(q.description)};
     }
+    // Until the run closes, the samples are in samples.bin.part (a readable
+    // prefix if the run is killed; `rig analyze`/`export-csv` read it).
+    r.samples.file = "samples.bin" + std::string(kSamplesPartialSuffix);
+    r.samples.complete = false;
     r.timing.sample_rate_hz = sc.fixture.sample_rate_hz;
     r.timing.budget_us = static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3;
     return r;
@@ -181,49 +186,6 @@ EventKind public_kind(LoopEventKind k, bool& keep) {
         case LoopEventKind::estop: return EventKind::estop;
         default: keep = false; return EventKind::mark;
     }
-}
-
-run_record::Timing timing_of(const Scenario& sc, const analysis::TraceView& v, std::uint64_t missed) {
-    const auto h = analysis::timing_health(v, 0, v.size(), timing_budget(sc.fixture));
-    run_record::Timing t;
-    t.sample_rate_hz = sc.fixture.sample_rate_hz;
-    t.samples = h.samples;
-    t.mean_period_us = h.mean_period_s * 1e6;
-    t.missed_samples = std::max<std::uint64_t>(missed, h.missed_samples);
-    t.late_samples = h.late_count;
-    t.lateness_us = {static_cast<double>(h.p50_lateness_ns) / 1e3, static_cast<double>(h.p99_lateness_ns) / 1e3,
-                     static_cast<double>(h.max_lateness_ns) / 1e3};
-    t.budget_us = static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3;
-    for (auto e : analysis::lateness_bin_edges_us) t.histogram.lower_us.push_back(static_cast<double>(e));
-    for (std::size_t i = 1; i < analysis::lateness_bin_edges_us.size(); ++i) {
-        t.histogram.upper_us.emplace_back(static_cast<double>(analysis::lateness_bin_edges_us[i]));
-    }
-    t.histogram.upper_us.emplace_back(std::nullopt);  // the last bin is open-ended
-    for (auto c : h.lateness_histogram) t.histogram.counts.push_back(c);
-    t.verdict = h.verdict;
-    t.outcome = (h.ok() && !h.budget_broken) ? "PASS" : "ERROR";
-    return t;
-}
-
-run_record::Strokes stroke_series(const Scenario& sc, const analysis::TraceView& v) {
-    analysis::StrokeOptions opt;
-    opt.max_sample_interval = timing_budget(sc.fixture).rule().max_interval();
-    const auto strokes = analysis::detect_strokes(v, 0, v.size(), opt);
-    run_record::Strokes out;
-    // Plots need shape, not every stroke of a long run: keep at most ~20000.
-    const std::size_t every = std::max<std::size_t>(1, strokes.size() / 20000 + 1);
-    for (std::size_t i = 0; i < strokes.size(); i += every) {
-        const auto& s = strokes[i];
-        out.t_s.push_back(s.t_bdc_ns * 1e-9);
-        out.depth_mm.push_back(s.valid() ? std::optional<double>(s.depth_mm) : std::nullopt);
-        out.force_n.push_back(s.peak_force_n);
-        if (i > 0 && strokes[i - 1].end_index == s.begin_index && s.valid() && strokes[i - 1].valid()) {
-            out.rate_hz.emplace_back(1e9 / (s.t_bdc_ns - strokes[i - 1].t_bdc_ns));
-        } else {
-            out.rate_hz.emplace_back(std::nullopt);
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -295,11 +257,11 @@ RunResult Runner::run() {
         t0 = loop.run();
     });
 
-    // The recording, column by column (the analysis reads it as it grows);
-    // samples.bin is written from it at the end.
-    analysis::Trace trace;
-    trace.reserve(static_cast<std::size_t>(sc_.fixture.sample_rate_hz *
-                                           (static_cast<double>(sc_.expected_duration.count()) * 1e-9 + 2.0)));
+    // The recording: samples.bin written as the samples are drained, the
+    // trace the measurements read bounded by what they can still need
+    // (recording.hpp).
+    Recording recording(sc_, res.dir / "samples.bin");
+    std::size_t unfinished_step = 0;  // the first plan step whose end has not been processed
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc_.plan.size());
     std::vector<Measurement> measurements;
@@ -313,7 +275,7 @@ RunResult Runner::run() {
 
     auto data_view = [&] {
         RunData d;
-        d.trace = trace.view();
+        d.trace = recording.view();
         d.events = events;
         d.spans = spans;
         d.truth = fx_.ground_truth();
@@ -332,7 +294,7 @@ RunResult Runner::run() {
             Sample s;
             std::size_t n = 0;
             while (sample_ring.pop(s)) {
-                trace.push_back(s);
+                recording.add(s);
                 ++n;
             }
             for (const auto& ev : batch) {
@@ -354,6 +316,7 @@ RunResult Runner::run() {
                         break;
                     case LoopEventKind::step_finished:
                         spans[ev.step].end_ns = ev.t_ns;
+                        unfinished_step = std::max<std::size_t>(unfinished_step, ev.step + 1);
                         if (sc_.plan[ev.step].kind == StepKind::measure) {
                             for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
                                 spdlog::info("{} {} = {} {} [{}]", m.id, m.name,
@@ -436,11 +399,12 @@ RunResult Runner::run() {
                 const auto now = std::chrono::steady_clock::now();
                 if (now - last_progress > std::chrono::milliseconds(100)) {
                     last_progress = now;
-                    const double t = trace.t_ns.empty() ? 0.0 : static_cast<double>(trace.t_ns.back()) * 1e-9;
+                    const double t = static_cast<double>(recording.last_t_ns()) * 1e-9;
                     obs_->on_progress(t, static_cast<double>(sc_.expected_duration.count()) * 1e-9,
                                       stats.live_rate_hz.load(), stats.live_depth_mm.load());
                 }
             }
+            recording.trim(unfinished_step);
             if (batch.empty() && n == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
     } catch (const std::exception& e) {
@@ -513,9 +477,8 @@ RunResult Runner::run() {
         }
     };
     try {
-        const auto v = trace.view();
         rec.measurements = measurements;
-        rec.timing = timing_of(sc_, v, stats.missed.load());
+        rec.timing = recording.timing(stats.missed.load());
         rec.realtime = rt_report;
         for (std::size_t i = 0; i < sc_.plan.size(); ++i) {
             if (spans[i].start_ns < 0) continue;
@@ -527,13 +490,15 @@ RunResult Runner::run() {
             if (e.kind == EventKind::step_started) continue;  // `steps` has them
             rec.events.push_back(run_record::RecordEvent::from(e));
         }
-        rec.strokes = stroke_series(sc_, v);
+        rec.strokes = recording.strokes();
         if (const GroundTruth* gt = fx_.ground_truth(); gt != nullptr) {
             rec.ground_truth = run_record::GroundTruthCounts{gt->strokes.size(), gt->stalls.size()};
         }
         rec.ended_utc = utc_now_iso();
-        rec.samples.count = trace.size();
-        rec.samples.sha256 = write_samples(res.dir / "samples.bin", trace.to_samples());
+        rec.samples.count = recording.count();
+        rec.samples.sha256 = recording.finish_samples();
+        rec.samples.file = "samples.bin";
+        rec.samples.complete = true;
         rec.verdict = to_string(res.verdict);
         rec.verdict_reason = reason.empty() ? "every measurement is within its limits" : reason;
         rec.complete = true;
@@ -569,7 +534,7 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
     const auto base = std::filesystem::path(rec.scenario.path).parent_path();
     auto sc = load_scenario_text(rec.scenario.path, rec.scenario.text, base, d, lo);
     if (!sc) throw InputError(d);
-    const auto samples = read_samples(run_dir / "samples.bin");
+    const auto samples = read_samples(run_dir / rec.samples.file);
     const auto trace = analysis::Trace::from_samples(samples);
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc->plan.size());

@@ -1,57 +1,238 @@
 #include "rig/runner/samples_file.hpp"
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <bit>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "rig/core/atomic_file.hpp"
-#include "rig/core/hash.hpp"
 
 namespace rig {
 namespace {
 static_assert(std::endian::native == std::endian::little, "samples.bin is little-endian; add byte swapping");
 static_assert(sizeof(Sample) == 56);
-constexpr char kMagic[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'S', '1'};
-}  // namespace
+constexpr char kMagic1[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'S', '1'};
+constexpr char kMagic2[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'S', '2'};
+constexpr char kEnd2[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'E', '2'};
+constexpr std::size_t kHeader = 16, kTrailer = 16;
 
-std::string write_samples(const std::filesystem::path& path, std::span<const Sample> samples) {
-    std::string buf;
-    buf.resize(16 + samples.size() * sizeof(Sample));
-    std::memcpy(buf.data(), kMagic, 8);
-    const std::uint32_t rec = sizeof(Sample);
-    const auto count = static_cast<std::uint32_t>(samples.size());
-    std::memcpy(buf.data() + 8, &rec, 4);
-    std::memcpy(buf.data() + 12, &count, 4);
-    if (!samples.empty()) std::memcpy(buf.data() + 16, samples.data(), samples.size() * sizeof(Sample));
-    write_file_atomic(path, buf);
-    return sha256_hex(buf);
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& p, int err = errno) {
+    throw std::system_error(err, std::generic_category(), what + " " + p.string());
 }
 
-std::vector<Sample> read_samples(const std::filesystem::path& path) {
-    const std::string buf = read_file(path);
-    if (buf.size() < 16 || std::memcmp(buf.data(), kMagic, 8) != 0) {
-        throw std::runtime_error(path.string() + ": not a penrig-samples/1 file (bad header)");
+void sync_dir(const std::filesystem::path& p) {
+    const auto dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
     }
-    std::uint32_t rec = 0, count = 0;
-    std::memcpy(&rec, buf.data() + 8, 4);
-    std::memcpy(&count, buf.data() + 12, 4);
+}
+}  // namespace
+
+struct SamplesWriter::Hash {
+    crypto_hash_sha256_state st{};
+};
+
+SamplesWriter::SamplesWriter(std::filesystem::path final_path, std::size_t sync_every)
+    : final_(std::move(final_path)), part_(final_.string() + std::string(kSamplesPartialSuffix)),
+      buf_(1u << 20), sync_every_(sync_every), hash_(std::make_unique<Hash>()) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+    crypto_hash_sha256_init(&hash_->st);
+    fd_ = ::open(part_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("cannot create", part_);
+    char h[kHeader] = {};
+    std::memcpy(h, kMagic2, 8);
+    const std::uint32_t rec = sizeof(Sample);
+    std::memcpy(h + 8, &rec, 4);
+    put(h, sizeof h);
+}
+
+SamplesWriter::~SamplesWriter() {
+    if (fd_ >= 0) {
+        // Not finished (an error or an abandoned run): keep what is written, a prefix.
+        try {
+            flush(true);
+        } catch (...) {
+        }
+        ::close(fd_);
+    }
+}
+
+void SamplesWriter::put(const void* p, std::size_t n) {
+    if (fd_ < 0) throw std::runtime_error("samples writer is closed: " + part_.string());
+    crypto_hash_sha256_update(&hash_->st, static_cast<const unsigned char*>(p), n);
+    const char* c = static_cast<const char*>(p);
+    while (n > 0) {
+        const std::size_t k = std::min(n, buf_.size() - used_);
+        std::memcpy(buf_.data() + used_, c, k);
+        used_ += k;
+        c += k;
+        n -= k;
+        if (used_ == buf_.size()) flush(false);
+    }
+}
+
+void SamplesWriter::flush(bool sync) {
+    std::size_t off = 0;
+    while (off < used_) {
+        const ssize_t w = ::write(fd_, buf_.data() + off, used_ - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            const int e = errno;
+            used_ = 0;
+            ::close(fd_);
+            fd_ = -1;
+            fail("cannot write", part_, e);
+        }
+        off += static_cast<std::size_t>(w);
+    }
+    since_sync_ += used_;
+    used_ = 0;
+    if (sync || since_sync_ >= sync_every_) {
+        if (::fdatasync(fd_) != 0) {
+            const int e = errno;
+            ::close(fd_);
+            fd_ = -1;
+            fail("cannot sync", part_, e);
+        }
+        since_sync_ = 0;
+    }
+}
+
+void SamplesWriter::append(const Sample& s) {
+    put(&s, sizeof s);
+    ++count_;
+}
+
+void SamplesWriter::append(std::span<const Sample> s) {
+    put(s.data(), s.size_bytes());
+    count_ += s.size();
+}
+
+std::string SamplesWriter::finish() {
+    char t[kTrailer];
+    std::memcpy(t, &count_, 8);
+    std::memcpy(t + 8, kEnd2, 8);
+    put(t, sizeof t);
+    flush(true);
+    if (::close(fd_) != 0) {
+        fd_ = -1;
+        fail("cannot close", part_);
+    }
+    fd_ = -1;
+    if (::rename(part_.c_str(), final_.c_str()) != 0) fail("cannot rename into", final_);
+    sync_dir(final_);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&hash_->st, h);
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    return hex;
+}
+
+std::string write_samples(const std::filesystem::path& path, std::span<const Sample> samples) {
+    SamplesWriter w(path);
+    w.append(samples);
+    return w.finish();
+}
+
+SamplesFileInfo inspect_samples(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("cannot open", path);
+    struct stat st {};
+    char h[kHeader] = {};
+    const bool ok = ::fstat(fd, &st) == 0 && ::pread(fd, h, kHeader, 0) == static_cast<ssize_t>(kHeader);
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    SamplesFileInfo info;
+    char t[kTrailer] = {};
+    const bool has_trailer = ok && size >= kHeader + kTrailer &&
+                             ::pread(fd, t, kTrailer, static_cast<off_t>(size - kTrailer)) == static_cast<ssize_t>(kTrailer) &&
+                             std::memcmp(t + 8, kEnd2, 8) == 0;
+    ::close(fd);
+    if (!ok) throw std::runtime_error(path.string() + ": not a penrig samples file (no header)");
+    std::uint32_t rec = 0;
+    std::memcpy(&rec, h + 8, 4);
     if (rec != sizeof(Sample)) {
         throw std::runtime_error(path.string() + ": record size " + std::to_string(rec) + ", expected 56");
     }
-    if (buf.size() != 16 + static_cast<std::size_t>(count) * rec) {
-        throw std::runtime_error(path.string() + ": truncated or padded: header says " + std::to_string(count) +
-                                 " samples, file holds " + std::to_string((buf.size() - 16) / rec));
+    if (std::memcmp(h, kMagic1, 8) == 0) {
+        std::uint32_t count = 0;
+        std::memcpy(&count, h + 12, 4);
+        info.version = 1;
+        info.count = count;
+        if (size != kHeader + static_cast<std::uint64_t>(count) * rec) {
+            throw std::runtime_error(path.string() + ": truncated or padded: header says " + std::to_string(count) +
+                                     " samples, file holds " + std::to_string((size - kHeader) / rec));
+        }
+        return info;
     }
-    std::vector<Sample> out(count);
-    if (count > 0) std::memcpy(out.data(), buf.data() + 16, static_cast<std::size_t>(count) * rec);
+    if (std::memcmp(h, kMagic2, 8) != 0) {
+        throw std::runtime_error(path.string() + ": not a penrig-samples/1 or /2 file (bad header)");
+    }
+    info.version = 2;
+    if (has_trailer) {
+        std::memcpy(&info.count, t, 8);
+        if (size != kHeader + info.count * rec + kTrailer) {
+            throw std::runtime_error(path.string() + ": trailer says " + std::to_string(info.count) +
+                                     " samples, the file's size does not match");
+        }
+        return info;
+    }
+    // A run killed while writing: whole records of the prefix.
+    info.complete = false;
+    info.count = (size - kHeader) / rec;
+    return info;
+}
+
+void for_each_samples_chunk(const std::filesystem::path& path, std::size_t chunk,
+                            const std::function<void(std::span<const Sample>)>& fn) {
+    const auto info = inspect_samples(path);
+    chunk = std::max<std::size_t>(chunk, 1);
+    std::vector<Sample> buf(static_cast<std::size_t>(std::min<std::uint64_t>(chunk, std::max<std::uint64_t>(info.count, 1))));
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("cannot open", path);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    std::uint64_t done = 0;
+    try {
+        while (done < info.count) {
+            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), info.count - done));
+            const auto bytes = n * sizeof(Sample);
+            std::size_t got = 0;
+            while (got < bytes) {
+                const ssize_t r = ::pread(fd, reinterpret_cast<char*>(buf.data()) + got, bytes - got,
+                                          static_cast<off_t>(info.data_offset + done * sizeof(Sample) + got));
+                if (r < 0 && errno == EINTR) continue;
+                if (r <= 0) fail("cannot read", path, r < 0 ? errno : EIO);
+                got += static_cast<std::size_t>(r);
+            }
+            fn(std::span<const Sample>(buf.data(), n));
+            done += n;
+        }
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);
+}
+
+std::vector<Sample> read_samples(const std::filesystem::path& path) {
+    const auto info = inspect_samples(path);
+    std::vector<Sample> out;
+    out.reserve(static_cast<std::size_t>(info.count));
+    for_each_samples_chunk(path, 1u << 16, [&](std::span<const Sample> c) { out.insert(out.end(), c.begin(), c.end()); });
     return out;
 }
 
-void write_samples_csv(const std::filesystem::path& path, std::span<const Sample> samples) {
-    std::string out = "t_ns,lateness_ns,position_mm,force_n,current_a,setpoint_hz,flags,step\n";
-    out.reserve(samples.size() * 96 + 64);
+namespace {
+void csv_rows(std::string& out, std::span<const Sample> samples) {
     char num[64];
     auto put = [&](auto v, char sep) {
         auto [p, ec] = std::to_chars(num, num + sizeof num, v);  // shortest round-trip form
@@ -69,7 +250,34 @@ void write_samples_csv(const std::filesystem::path& path, std::span<const Sample
         put(s.flags, ',');
         put(s.step_index, '\n');
     }
+}
+constexpr std::string_view kCsvHeader = "t_ns,lateness_ns,position_mm,force_n,current_a,setpoint_hz,flags,step\n";
+}  // namespace
+
+void write_samples_csv(const std::filesystem::path& path, std::span<const Sample> samples) {
+    std::string out(kCsvHeader);
+    out.reserve(samples.size() * 96 + 64);
+    csv_rows(out, samples);
     write_file_atomic(path, out);
+}
+
+void write_samples_csv(const std::filesystem::path& in, const std::filesystem::path& out_path) {
+    // Streamed: one chunk of samples and one chunk of text at a time, into a
+    // temporary file renamed into place (a reader never sees half a CSV).
+    const auto tmp = std::filesystem::path(out_path.string() + ".tmp");
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) fail("cannot create", tmp);
+    f << kCsvHeader;
+    std::string text;
+    for_each_samples_chunk(in, 1u << 15, [&](std::span<const Sample> c) {
+        text.clear();
+        csv_rows(text, c);
+        f.write(text.data(), static_cast<std::streamsize>(text.size()));
+        if (!f) fail("cannot write", tmp);
+    });
+    f.close();
+    if (!f) fail("cannot write", tmp);
+    std::filesystem::rename(tmp, out_path);
 }
 
 }  // namespace rig

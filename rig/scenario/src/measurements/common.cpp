@@ -1,5 +1,6 @@
 // What every measurement kind shares: the measurement's frame (id, limits,
 // window), judging against limits, the timing rule, truth strokes.
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -71,12 +72,20 @@ std::optional<std::string> MeasureContext::timing_problem() const {
 
 std::vector<analysis::Stroke> MeasureContext::truth_strokes() const {
     // Ground-truth strokes in the run's time base, as analysis strokes (timing
-    // and depth only), so the same analysis gives the true value.
+    // and depth only), so the same analysis gives the true value. Only those
+    // near the window (from 1 s before it: analyses that look back, such as
+    // the step response's 250 ms, find theirs), found by binary search: a
+    // measurement's cost does not grow with the run's length.
     std::vector<analysis::Stroke> out;
     if (data.truth == nullptr) return out;
-    out.reserve(data.truth->strokes.size());
+    const auto& all = data.truth->strokes;
+    const std::int64_t from = window.begin_ns - 1'000'000'000 + data.truth_offset_ns;
+    const std::int64_t to = window.end_ns + data.truth_offset_ns;
+    auto it = std::lower_bound(all.begin(), all.end(), from,
+                               [](const TrueStroke& t, std::int64_t v) { return t.t_bdc_ns < v; });
     std::size_t i = 0;
-    for (const auto& t : data.truth->strokes) {
+    for (; it != all.end() && it->t_bdc_ns < to; ++it) {
+        const auto& t = *it;
         analysis::Stroke s;
         s.begin_index = i;
         s.end_index = i + 1;

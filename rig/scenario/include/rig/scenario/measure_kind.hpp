@@ -98,7 +98,7 @@ struct MeasureContext {
     [[nodiscard]] std::chrono::nanoseconds max_sample_interval() const;
     /// The fixture's timing budget as the analysis takes it.
     [[nodiscard]] analysis::TimingBudgetParams timing_budget() const;
-    /// Ground-truth strokes in the run's time base (empty off the sim).
+    /// Ground-truth strokes in the run's time base from 1 s before the window to its end (empty off the sim).
     [[nodiscard]] std::vector<analysis::Stroke> truth_strokes() const;
 };
 

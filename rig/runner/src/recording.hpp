@@ -1,0 +1,76 @@
+#pragma once
+// The recording of a run in bounded memory, whatever the run's length.
+//
+//  - Every sample goes to samples.bin as it is drained (SamplesWriter: a
+//    `.part` file, fsync at intervals, SHA-256 while writing, renamed at the
+//    end), never kept whole in memory.
+//  - The trace the measurements read keeps only what a measurement still to
+//    come can need: the retention plan says, for each measure step, from which
+//    plan step its window can begin (its window kind, its kind's anchor
+//    event, a mark, or the previous step), and trim() drops samples older
+//    than the first sample of the earliest such step of the measure steps
+//    still to come (less a lead of 1 s for analyses that look before their
+//    window, such as the step response's 250 ms). A window is as long as its
+//    scenario makes it; the memory is the longest window's, not the run's.
+//  - The whole run's timing health accumulates in fixed memory
+//    (analysis::TimingAccumulator); the per-stroke series for the plots is
+//    detected chunk by chunk as samples are dropped, and decimated to at most
+//    kMaxStrokePoints points (every other point dropped when full, keeping the
+//    min and max of what was dropped: an envelope, not a sample of it).
+//
+// Thread-safety: the recorder's thread only.
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <vector>
+
+#include "rig/analysis/analysis.hpp"
+#include "rig/record/record.hpp"
+#include "rig/runner/samples_file.hpp"
+#include "rig/scenario/scenario.hpp"
+
+namespace rig {
+
+class Recording {
+public:
+    static constexpr std::size_t kMaxStrokePoints = 20000;
+
+    Recording(const Scenario& sc, const std::filesystem::path& samples_path);
+
+    void add(const Sample& s);
+    [[nodiscard]] analysis::TraceView view() const { return trace_.view(); }
+    [[nodiscard]] std::int64_t last_t_ns() const { return trace_.t_ns.empty() ? 0 : trace_.t_ns.back(); }
+    [[nodiscard]] std::uint64_t count() const { return writer_.count(); }
+    [[nodiscard]] std::size_t retained() const { return trace_.size(); }
+    [[nodiscard]] std::size_t peak_retained() const { return peak_; }
+
+    /// Drops the samples no measure step from `unfinished_step` on (the
+    /// first step whose end the recorder has not processed) can need.
+    void trim(std::size_t unfinished_step);
+
+    /// The whole run's timing health.
+    [[nodiscard]] run_record::Timing timing(std::uint64_t loop_missed) const;
+    /// The per-stroke series (detects over what is still retained).
+    run_record::Strokes strokes();
+    /// Finishes samples.bin; returns its SHA-256.
+    std::string finish_samples() { return writer_.finish(); }
+
+private:
+    std::size_t add_strokes(std::size_t end_index, bool last);
+    void decimate();
+
+    const Scenario& sc_;
+    SamplesWriter writer_;
+    analysis::Trace trace_;
+    analysis::TimingAccumulator timing_;
+    analysis::StrokeOptions stroke_opt_;
+    std::vector<std::size_t> retain_from_;  // per plan step: min over measure steps k >= it of their window's first step
+    run_record::Strokes series_;
+    double last_bdc_ns_ = -std::numeric_limits<double>::infinity();
+    double last_valid_bdc_ns_ = std::numeric_limits<double>::quiet_NaN();
+    std::size_t stride_ = 1, skipped_ = 0;
+    std::size_t peak_ = 0;
+};
+
+}  // namespace rig
