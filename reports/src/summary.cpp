@@ -11,6 +11,13 @@ std::string num(const nlohmann::json& v, int prec = 5) {
     o << std::setprecision(prec) << v.get<double>();
     return o.str();
 }
+/// Counts are whole numbers: 164370, never 1.6437e+05.
+std::string count(const nlohmann::json& v) {
+    if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+    if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+    if (v.is_number()) return std::to_string(static_cast<long long>(v.get<double>()));
+    return "-";
+}
 }  // namespace
 
 void print_summary(std::ostream& out, const nlohmann::json& rec, bool color) {
@@ -39,8 +46,8 @@ void print_summary(std::ostream& out, const nlohmann::json& rec, bool color) {
         out << "\n";
     }
     const auto& t = rec["timing"];
-    out << "\n  loop: " << num(t["samples"]) << " samples, lateness p99 " << num(t["lateness_us"]["p99"]) << " us, max "
-        << num(t["lateness_us"]["max"]) << " us, missed " << num(t["missed_samples"]) << "\n";
+    out << "\n  loop: " << count(t["samples"]) << " samples, lateness p99 " << num(t["lateness_us"]["p99"]) << " us, max "
+        << num(t["lateness_us"]["max"]) << " us, missed " << count(t["missed_samples"]) << "\n";
     out << "\n" << paint(verdict, verdict) << "  " << rec.value("verdict_reason", "") << "\n";
 }
 
