@@ -14,6 +14,7 @@
 
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/hash.hpp"
+#include "rig/core/utc_time.hpp"
 #include "rig/core/version.hpp"
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
@@ -33,28 +34,6 @@ const char* to_string(Verdict v) {
 
 int exit_code(Verdict v) { return exit_code_of(to_string(v)); }
 
-std::string utc_today() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-std::string utc_now_iso() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-    return out;
-}
-
 int exit_code_of(std::string_view verdict) {
     if (verdict == "PASS") return 0;
     if (verdict == "FAIL") return 1;
@@ -63,11 +42,7 @@ int exit_code_of(std::string_view verdict) {
 }
 
 std::string new_run_id(std::string_view scenario_id) {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    const std::string ts = utc_compact_stamp(std::chrono::system_clock::now());
     std::string id;
     for (char c : scenario_id) {
         id += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') ? c : '_';
@@ -75,15 +50,7 @@ std::string new_run_id(std::string_view scenario_id) {
     std::random_device rd;
     char rnd[8];
     std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffffu));
-    return std::string(ts) + "-" + id + "-" + rnd;
-}
-
-std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& fx, const std::string& today) {
-    std::vector<const CalibrationRecord*> out;
-    for (const auto& c : fx.calibration) {
-        if (!c.due.empty() && c.due < today) out.push_back(&c);  // ISO dates compare as text
-    }
-    return out;
+    return ts + "-" + id + "-" + rnd;
 }
 
 namespace {
@@ -109,7 +76,7 @@ Verdict worst(const std::vector<Measurement>& ms) {
 
 /// The record's parts that do not depend on how the run went.
 nlohmann::json record_header(const Scenario& sc, const RunOptions& o, const std::string& run_id,
-                             const std::string& started, const std::string& today) {
+                             const std::string& started, std::chrono::year_month_day today) {
     nlohmann::json r;
     r["schema"] = "penrig.run-record/1";
     r["run_id"] = run_id;
@@ -147,7 +114,7 @@ nlohmann::json record_header(const Scenario& sc, const RunOptions& o, const std:
         cal.push_back({{"instrument", c.instrument}, {"id", c.id}, {"scale", c.scale}, {"offset", c.offset},
                        {"unit", c.unit}, {"date", c.date}, {"due", c.due}, {"reference", c.reference},
                        {"result", c.result}, {"performed_by", c.performed_by},
-                       {"status", (!c.due.empty() && c.due < today) ? "expired" : "valid"}});
+                       {"status", record_state(c, today) == CalibrationState::valid ? "valid" : "expired"}});
     }
     r["calibration"] = cal;
     r["measurements"] = nlohmann::json::array();
@@ -226,22 +193,14 @@ nlohmann::json stroke_series(const analysis::TraceView& v) {
 Runner::Runner(const Scenario& scenario, Fixture& fixture, RunOptions options, std::atomic<bool>& abort,
                RunObserver* observer)
     : sc_(scenario), fx_(fixture), opts_(std::move(options)), abort_(abort), obs_(observer) {
-    if (opts_.today_utc.empty()) opts_.today_utc = utc_today();
+    if (!opts_.today) opts_.today = utc_today();
 }
 
-void Runner::preflight() const {
-    const auto expired = expired_calibrations(sc_.fixture, opts_.today_utc);
-    if (expired.empty()) return;
-    Diagnostics d;
-    for (const auto* c : expired) {
-        const std::string msg = "instrument '" + c->instrument + "' (" + c->id + ") calibration was due " + c->due;
-        if (sc_.has_tag("certification")) {
-            d.error({sc_.fixture.source.path, 0, 0}, msg + ": a certification run cannot start until it is recalibrated");
-        } else {
-            spdlog::warn("{}: {} (the record will say so)", sc_.fixture.source.path, msg);
-        }
-    }
-    if (d.has_errors()) throw InputError(std::move(d));
+GateDecision Runner::preflight() const {
+    GateDecision g = gate_run(sc_, *opts_.today);
+    if (!g.may_start) throw CalibrationRefused(g);
+    for (const auto& d : g.diagnostics.sorted()) spdlog::warn("{}", d.str());
+    return g;
 }
 
 std::uint64_t Runner::heartbeat() const {
@@ -254,8 +213,8 @@ RunResult Runner::run() {
     res.run_id = opts_.run_id.value_or(new_run_id(sc_.id));
     res.dir = opts_.out_dir.value_or(opts_.runs_root / res.run_id);
     std::filesystem::create_directories(res.dir);
-    const std::string started = utc_now_iso();
-    nlohmann::json rec = record_header(sc_, opts_, res.run_id, started, opts_.today_utc);
+    const std::string started = utc_now();
+    nlohmann::json rec = record_header(sc_, opts_, res.run_id, started, *opts_.today);
     write_file_atomic(res.dir / "record.json", rec.dump(2) + "\n");
     if (opts_.on_started) {
         try {
@@ -277,6 +236,14 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
+    // The recording, column by column (the analysis reads it as it grows);
+    // samples.bin is written from it at the end. Reserved before the loop's
+    // thread exists: a failure here must not unwind past a joinable thread
+    // (std::terminate); the reservation is a hint, capped at 10 min of samples.
+    analysis::Trace trace;
+    trace.reserve(static_cast<std::size_t>(
+        sc_.fixture.sample_rate_hz * std::min(600.0, std::chrono::duration<double>(sc_.expected_duration).count() + 2.0)));
+
     std::int64_t t0 = 0;
     nlohmann::json rt_report;
     std::thread acq([&] {
@@ -289,12 +256,20 @@ RunResult Runner::run() {
         }
         t0 = loop.run();
     });
+    // Whatever unwinds from here (an allocation that fails in the recorder)
+    // stops the loop and joins it first: a joinable std::thread destroyed is
+    // std::terminate, with the pen still powered.
+    struct JoinOnUnwind {
+        std::thread& t;
+        std::atomic<bool>& abort;
+        ~JoinOnUnwind() {
+            if (t.joinable()) {
+                abort.store(true);
+                t.join();
+            }
+        }
+    } join_on_unwind{acq, abort_};
 
-    // The recording, column by column (the analysis reads it as it grows);
-    // samples.bin is written from it at the end.
-    analysis::Trace trace;
-    trace.reserve(static_cast<std::size_t>(sc_.fixture.sample_rate_hz *
-                                           (static_cast<double>(sc_.expected_duration.count()) * 1e-9 + 2.0)));
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc_.plan.size());
     std::vector<Measurement> measurements;
@@ -351,7 +326,7 @@ RunResult Runner::run() {
                         spans[ev.step].end_ns = ev.t_ns;
                         if (sc_.plan[ev.step].kind == StepKind::measure) {
                             for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
-                                spdlog::info("{} {} = {} {} [{}]", m.id, m.name,
+                                spdlog::debug("{} {} = {} {} [{}]", m.id, m.name,
                                              m.value ? std::to_string(*m.value) : std::string("-"), m.unit,
                                              to_string(m.outcome));
                                 if (obs_) obs_->on_measurement(m);
@@ -498,7 +473,7 @@ RunResult Runner::run() {
             rec["ground_truth"] = {{"strokes", fx_.ground_truth()->strokes.size()},
                                    {"stalls", fx_.ground_truth()->stalls.size()}};
         }
-        rec["ended_utc"] = utc_now_iso();
+        rec["ended_utc"] = utc_now();
         rec["verdict"] = to_string(res.verdict);
         rec["verdict_reason"] = reason.empty() ? "every measurement is within its limits" : reason;
         rec["complete"] = true;

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <unordered_set>
+#include <variant>
 #include <cctype>
 #include <sstream>
 
@@ -44,7 +46,14 @@ std::string_view to_string(StepKind k) {
 }
 
 bool Scenario::has_tag(std::string_view t) const {
-    return std::find(tags.begin(), tags.end(), t) != tags.end();
+    // Tags are words people type: `Certification` is `certification`.
+    const auto lower = [](std::string_view s) {
+        std::string l(s);
+        for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return l;
+    };
+    const std::string want = lower(t);
+    return std::any_of(tags.begin(), tags.end(), [&](const std::string& x) { return lower(x) == want; });
 }
 
 namespace {
@@ -369,6 +378,10 @@ private:
                 --depth_;
                 return;
             }
+            if (!within_limits(item, *n, body)) {
+                --depth_;
+                return;
+            }
             for (long long i = 1; i <= *n; ++i) {
                 const std::size_t errs = diags_.error_count();
                 steps(body, "repeat.steps", suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
@@ -408,6 +421,71 @@ private:
             push(StepKind::mark, item, lbl).text = v.Scalar();
             marks_.insert(v.Scalar());
         }
+    }
+
+    /// What a list of steps expands to, counted without expanding it (a
+    /// nested repeat multiplies): steps in the plan and seconds of run time.
+    /// Linear in the size of the text, whatever the counts say.
+    struct Cost {
+        double steps = 0.0;
+        double seconds = 0.0;
+    };
+    static Cost cost_of(const YAML::Node& list) {
+        Cost c;
+        if (!list.IsSequence()) return c;
+        for (const auto& item : list) {
+            if (!item.IsMap()) continue;
+            for (const auto& kv : item) {
+                const std::string k = kv.first.Scalar();
+                if (k == "label") continue;
+                const YAML::Node& v = kv.second;
+                if (k == "repeat" && v.IsMap()) {
+                    double count = 0.0;
+                    if (v["count"] && v["count"].IsScalar()) {
+                        try {
+                            count = std::max(0.0, std::stod(v["count"].Scalar()));
+                        } catch (const std::exception&) {
+                        }
+                    }
+                    const Cost inner = cost_of(v["steps"]);
+                    c.steps += count * inner.steps;
+                    c.seconds += count * inner.seconds;
+                    continue;
+                }
+                c.steps += (k == "sweep") ? 64.0 : 2.0;  // generous: a sweep is bounded by its value list
+                auto add_time = [&](const YAML::Node& t) {
+                    if (!t || !t.IsScalar()) return;
+                    const auto q = parse_quantity(t.Scalar(), Dimension::time);
+                    if (const auto* sec = std::get_if<double>(&q)) c.seconds += std::max(0.0, *sec);
+                };
+                if (k == "hold") add_time(v);
+                if (v.IsMap()) {
+                    for (const char* tk : {"duration", "over", "hold", "timeout", "for"}) add_time(v[tk]);
+                }
+            }
+        }
+        return c;
+    }
+
+    /// A repeat whose expansion would pass the plan's size or duration limit
+    /// is an error at the repeat, found before anything is expanded.
+    bool within_limits(const YAML::Node& item, long long count, const YAML::Node& body) {
+        const Cost one = cost_of(body);
+        const double steps = static_cast<double>(plan.size()) + static_cast<double>(count) * one.steps;
+        const double seconds = std::chrono::duration<double>(duration).count() + static_cast<double>(count) * one.seconds;
+        if (steps > static_cast<double>(kMaxPlanSteps)) {
+            diags_.error(at(item), "repeat: expands to about " + fmt(steps) + " steps; a scenario may have at most " +
+                                       std::to_string(kMaxPlanSteps) + " (the plan size limit)");
+            return false;
+        }
+        if (seconds > std::chrono::duration<double>(kMaxScenarioDuration).count()) {
+            diags_.error(at(item), "repeat: the scenario would run about " + fmt(seconds / 3600.0) +
+                                       " h; a scenario may run at most " +
+                                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(kMaxScenarioDuration).count()) +
+                                       " h (the scenario duration limit)");
+            return false;
+        }
+        return true;
     }
 
     void sweep(const YAML::Node& v, const YAML::Node& item, const std::string& suffix) {
@@ -484,9 +562,11 @@ private:
         if (auto id = r.string("id", Need::optional)) m.id = *id;
         if (auto l = r.string("label", Need::optional)) m.label = *l;
         if (auto req = r.string_list("requirements", Need::optional)) m.requirements = *req;
-        for (const auto& q : scenario_requirements) {
-            if (std::find(m.requirements.begin(), m.requirements.end(), q) == m.requirements.end()) {
-                m.requirements.push_back(q);
+        {
+            // Linear: a long requirement list must not make validation quadratic.
+            std::unordered_set<std::string> have(m.requirements.begin(), m.requirements.end());
+            for (const auto& q : scenario_requirements) {
+                if (have.insert(q).second) m.requirements.push_back(q);
             }
         }
         // Window.
@@ -760,7 +840,13 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
     if (auto sp = r.string("spec")) {
         const auto path = opts.spec_override ? *opts.spec_override : resolve(base_dir, *sp);
         std::error_code ec;
-        if (!std::filesystem::exists(path, ec)) {
+        if (opts.read_include && !opts.spec_override) {
+            if (auto inc = opts.read_include(*sp, path)) {
+                if (auto f = load_yaml_text(path.string(), std::move(*inc), diags)) spec = parse_spec(std::move(*f), diags);
+            } else {
+                r.error("spec", "spec: " + quote_token(*sp) + " was not sent with the submission and is not a spec of the rig's library");
+            }
+        } else if (!std::filesystem::exists(path, ec)) {
             r.error("spec", "spec: no such file '" + path.string() + "'");
         } else {
             spec = load_spec(path, diags);
@@ -799,6 +885,13 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
         b.steps(steps, "steps", "");
         sc.plan = std::move(b.plan);
         sc.expected_duration = b.duration;
+        if (sc.expected_duration > kMaxScenarioDuration) {
+            diags.error(location_of(steps, file->path),
+                        "scenario: runs about " + std::to_string(std::chrono::duration_cast<std::chrono::minutes>(sc.expected_duration).count()) +
+                            " min; a scenario may run at most " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::hours>(kMaxScenarioDuration).count()) +
+                            " h (the scenario duration limit)");
+        }
         if (std::none_of(sc.plan.begin(), sc.plan.end(), [](const PlanStep& p) { return p.kind == StepKind::measure; })) {
             diags.warning(location_of(steps, file->path), "scenario: no measure step; the run can only PASS vacuously");
         }

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <vector>
 
-#include "rig/reports/utc_time.hpp"
+#include "rig/core/utc_time.hpp"
 
 namespace rig {
 using nlohmann::json;

@@ -12,9 +12,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace rig::daemon {
+namespace rig {
 
-/// Another process holds the fixture. what() names the lock file and the pid.
+/// Another process holds the fixture (or the state folder). what() names the lock file and the pid.
 class FixtureBusy : public std::runtime_error {
 public:
     FixtureBusy(const std::string& msg, long holder_pid) : std::runtime_error(msg), pid_(holder_pid) {}
@@ -35,14 +35,20 @@ public:
     FixtureLock(const FixtureLock&) = delete;
     FixtureLock& operator=(const FixtureLock&) = delete;
 
+    /// The lock of a daemon's state folder (`<state_dir>/daemon.lock`): one
+    /// daemon per state folder, whatever lock folder each was given.
+    static FixtureLock state_folder(const std::filesystem::path& state_dir);
+
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
     /// The lock file of a fixture: characters outside [A-Za-z0-9._-] become '_'.
     static std::filesystem::path lock_path(const std::filesystem::path& lock_dir, const std::string& fixture_name);
 
 private:
+    struct ByFile {};
+    FixtureLock(ByFile, std::filesystem::path file, const std::string& what);
     int fd_ = -1;
     std::filesystem::path path_;
 };
 
-}  // namespace rig::daemon
+}  // namespace rig

@@ -1,6 +1,5 @@
 #pragma once
-// Calibration control (ISO 13485 §7.6): the status of the instruments in
-// force, the tare/span and gauge-block arithmetic, and the calibration history.
+// Calibration control (ISO 13485 §7.6): the tare/span and gauge-block arithmetic, and the calibration history.
 //
 // Units: forces in N, masses in kg, lengths in mm unless the name says
 // otherwise; CalibrationRecord scale/offset in SI per raw count (see
@@ -21,59 +20,16 @@
 #include <nlohmann/json.hpp>
 
 #include "rig/drivers/fixture_config.hpp"
+#include "rig/calibration/gate.hpp"
+#include "rig/core/utc_time.hpp"
 #include "rig/reports/audit_log.hpp"
 
 namespace rig {
 
 inline constexpr double standard_gravity_m_s2 = 9.80665;  // CGPM 1901; use local g when known
 
-// ---- status ------------------------------------------------------------------
-
-enum class CalibrationState { valid, expired, missing, bad_date };
-const char* to_string(CalibrationState s);
-
-struct InstrumentStatus {
-    std::string instrument;  // "load_cell", "encoder", "current_sense"
-    std::string id;          // asset id ("" when missing)
-    std::string due;         // ISO date as recorded
-    CalibrationState state = CalibrationState::missing;
-    long days_overdue = 0;   // > 0 when expired
-    std::string message;     // one line, e.g. "load_cell LC-0042 calibration expired on 2025-01-31 (30 days overdue)"
-};
-
-struct CalibrationStatus {
-    std::vector<InstrumentStatus> instruments;
-    [[nodiscard]] bool all_valid() const;
-    [[nodiscard]] std::vector<InstrumentStatus> past_due() const;  // every state but valid
-    /// "" when all valid, else one line per instrument not valid.
-    [[nodiscard]] std::string message() const;
-};
-
-/// Instruments a run uses by default: all three.
-const std::vector<std::string>& all_instruments();
-
-/// Status of each instrument in `used` on `today` (UTC date). An instrument is
-/// valid through its due date inclusive; one without a record, or with a due
-/// date that is not YYYY-MM-DD, is not valid.
-CalibrationStatus calibration_status(const FixtureConfig& fixture, std::chrono::year_month_day today,
-                                     const std::vector<std::string>& used = all_instruments());
-
-std::optional<std::chrono::year_month_day> parse_iso_date(std::string_view s);
-std::string format_iso_date(std::chrono::year_month_day d);
-std::chrono::year_month_day utc_today();
-
-/// The decision before a run starts. A `certification` run refuses to start
-/// when any instrument it uses is not valid; other runs start with a warning and
-/// the record marks the instruments expired. With `audit`, a refusal is
-/// recorded as action "run.refused" (subject = scenario path or run id).
-struct CalibrationGate {
-    bool may_start = true;
-    std::string message;                 // "" when all valid
-    nlohmann::json record_calibration;   // the record's "calibration" array (status valid/expired)
-};
-CalibrationGate gate_run(const FixtureConfig& fixture, std::chrono::year_month_day today, bool certification,
-                         const std::vector<std::string>& used, AuditLog* audit, std::string_view actor,
-                         std::string_view subject);
+// The status of instruments on a date and the gate before a run:
+// rig/calibration/gate.hpp. Dates: rig/core/utc_time.hpp.
 
 // ---- arithmetic ----------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-#include "rig/daemon/fixture_lock.hpp"
+#include "rig/session/fixture_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,7 +10,7 @@
 #include <system_error>
 #include <utility>
 
-namespace rig::daemon {
+namespace rig {
 
 std::filesystem::path FixtureLock::lock_path(const std::filesystem::path& lock_dir, const std::string& fixture_name) {
     std::string safe;
@@ -23,11 +23,17 @@ std::filesystem::path FixtureLock::lock_path(const std::filesystem::path& lock_d
 }
 
 FixtureLock::FixtureLock(const std::filesystem::path& lock_dir, const std::string& fixture_name)
-    : path_(lock_path(lock_dir, fixture_name)) {
+    : FixtureLock(ByFile{}, lock_path(lock_dir, fixture_name), "fixture '" + fixture_name + "'") {}
+
+FixtureLock FixtureLock::state_folder(const std::filesystem::path& state_dir) {
+    return FixtureLock(ByFile{}, state_dir / "daemon.lock", "state folder " + state_dir.string());
+}
+
+FixtureLock::FixtureLock(ByFile, std::filesystem::path file, const std::string& what) : path_(std::move(file)) {
     // O_CLOEXEC: a child process must not inherit (and so keep) the lock.
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
-        throw std::system_error(errno, std::generic_category(), "cannot open the fixture lock " + path_.string());
+        throw std::system_error(errno, std::generic_category(), "cannot open the lock " + path_.string());
     }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
@@ -39,7 +45,7 @@ FixtureLock::FixtureLock(const std::filesystem::path& lock_dir, const std::strin
             throw std::system_error(err, std::generic_category(), "cannot lock " + path_.string());
         }
         const long pid = n > 0 ? std::strtol(buf, nullptr, 10) : 0;
-        throw FixtureBusy("fixture '" + fixture_name + "' is in use by another daemon: lock " + path_.string() +
+        throw FixtureBusy(what + " is in use by another process: lock " + path_.string() +
                               " is held by pid " + (pid > 0 ? std::to_string(pid) : std::string("(unknown)")),
                           pid);
     }
@@ -69,4 +75,4 @@ FixtureLock& FixtureLock::operator=(FixtureLock&& other) noexcept {
     return *this;
 }
 
-}  // namespace rig::daemon
+}  // namespace rig
