@@ -204,13 +204,13 @@ TEST_CASE("a certification run refuses to start with an instrument past its due 
     std::atomic<bool> abort{false};
     RunOptions o;
     o.runs_root = dir.path();
-    o.today_utc = "2099-01-01";  // every calibration is past due
+    o.today = std::chrono::year_month_day{std::chrono::year(2099), std::chrono::January, std::chrono::day(1)};  // every calibration is past due
     Runner runner(sc, *fx, o, abort);
     try {
         runner.preflight();
         FAIL("preflight accepted expired calibration");
     } catch (const InputError& e) {
-        CHECK_THAT(std::string(e.what()), Catch::Contains("load_cell") && Catch::Contains("calibration was due"));
+        CHECK_THAT(std::string(e.what()), Catch::Contains("encoder") && Catch::Contains("calibration expired"));
     }
     CHECK(std::filesystem::is_empty(dir.path()));  // nothing written, nothing moved
     CHECK_FALSE(fx->power().is_on());
