@@ -32,6 +32,7 @@
 
 #include "rig/calibration/gate.hpp"
 #include "rig/drivers/fixture.hpp"
+#include "rig/record/record.hpp"
 #include "rig/runner/measure.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -95,7 +96,8 @@ struct RunResult {
     Verdict verdict = Verdict::error;
     std::string reason;
     std::vector<Measurement> measurements;
-    nlohmann::json record;
+    run_record::RunRecord run_record;  // the record as written (or as last written when closing failed)
+    nlohmann::json record;         // the same, in its JSON form
 };
 
 /// A run the calibration gate refused (rig/calibration/gate.hpp): an
