@@ -184,7 +184,7 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
             const SignalGuard guard;
             const RunResult res = session->run();
             if (!o->json) {
-                print_summary(std::cout, res.record, ::isatty(STDOUT_FILENO) != 0 && color_allowed());
+                print_summary(std::cout, res.run_record, ::isatty(STDOUT_FILENO) != 0 && color_allowed());
                 std::cout << "\nrun folder: " << res.dir.string() << "\n";
             } else {
                 JsonProgress::emit({{"event", "done"}, {"run_id", res.run_id}, {"dir", res.dir.string()},

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "rig/core/utc_time.hpp"
+#include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
 namespace rig {
@@ -45,26 +46,14 @@ const std::vector<std::string>& all_instruments() {
 }
 
 std::vector<std::string> instruments_used(const Scenario& sc) {
-    bool encoder = false, load_cell = false, current = false;
+    // What each kind depends on is in its registry entry (MeasureKind::instruments).
+    std::vector<std::string> out;
     for (const auto& p : sc.plan) {
-        if (p.kind != StepKind::measure) continue;
-        switch (p.measure.what) {
-            case MeasureWhat::loop_timing: break;  // the rig's own clock, no instrument
-            case MeasureWhat::strike_force:
-                load_cell = true;
-                encoder = true;  // strokes are found on the encoder
-                break;
-            case MeasureWhat::stall_protection:
-                current = true;  // cut-off is seen on the motor current
-                encoder = true;  // stall onset is seen on the needle position
-                break;
-            default: encoder = true; break;
+        if (p.kind != StepKind::measure || p.measure.what == nullptr) continue;
+        for (const auto inst : p.measure.what->instruments) {
+            if (std::find(out.begin(), out.end(), inst) == out.end()) out.emplace_back(inst);
         }
     }
-    std::vector<std::string> out;
-    if (load_cell) out.emplace_back("load_cell");
-    if (encoder) out.emplace_back("encoder");
-    if (current) out.emplace_back("current_sense");
     return out;
 }
 

@@ -76,7 +76,7 @@ struct StepKindInfo {
 class Builder {
 public:
     Builder(const YamlFile& file, const PenSpec& spec, const FixtureConfig& fixture, Diagnostics& diags)
-        : file_(file), spec_(spec), fx_(fixture), diags_(diags) {}
+        : file_(file), spec_(spec), fixture_cfg_(fixture), diags_(diags) {}
 
     void steps(const YAML::Node& list, const std::string& context, const std::string& suffix) {
         if (!list.IsSequence()) {
@@ -123,9 +123,9 @@ private:
     }
 
     bool check_depth(double mm, const YAML::Node& n) {
-        if (mm > fx_.max_depth_mm + 1e-9) {
-            diags_.error(at(n), "depth " + fmt(mm) + " mm is beyond the rig's max_depth " + fmt(fx_.max_depth_mm) +
-                                    " mm (fixture " + fx_.source.path + ")");
+        if (mm > fixture_cfg_.max_depth_mm + 1e-9) {
+            diags_.error(at(n), "depth " + fmt(mm) + " mm is beyond the rig's max_depth " + fmt(fixture_cfg_.max_depth_mm) +
+                                    " mm (fixture " + fixture_cfg_.source.path + ")");
             return false;
         }
         if (mm < spec_.depth_min_mm - 1e-9 || mm > spec_.depth_max_mm + 1e-9) {
@@ -136,9 +136,9 @@ private:
         return true;
     }
     bool check_rate(double hz, const YAML::Node& n) {
-        if (hz > fx_.max_rate_hz + 1e-9) {
-            diags_.error(at(n), "rate " + fmt(hz) + " Hz is beyond the rig's max_rate " + fmt(fx_.max_rate_hz) +
-                                    " Hz (fixture " + fx_.source.path + ")");
+        if (hz > fixture_cfg_.max_rate_hz + 1e-9) {
+            diags_.error(at(n), "rate " + fmt(hz) + " Hz is beyond the rig's max_rate " + fmt(fixture_cfg_.max_rate_hz) +
+                                    " Hz (fixture " + fixture_cfg_.source.path + ")");
             return false;
         }
         return true;
@@ -459,8 +459,8 @@ private:
         const YAML::Node& item = a.item;
         [[maybe_unused]] const std::string& lbl = a.label;
         [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (fx_.backend != Backend::sim) {
-            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fx_.name +
+        if (fixture_cfg_.backend != Backend::sim) {
+            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fixture_cfg_.name +
                                        "' is hardware");
             return;
         }
@@ -568,7 +568,7 @@ private:
         if (values.IsScalar() && values.Scalar() == "all") {
             if (*over == "depth") {
                 for (double mm : spec_.dial_settings_mm()) {
-                    if (mm <= fx_.max_depth_mm + 1e-9) vals.emplace_back(mm, fmt(mm) + " mm");
+                    if (mm <= fixture_cfg_.max_depth_mm + 1e-9) vals.emplace_back(mm, fmt(mm) + " mm");
                 }
             } else if (*over == "level") {
                 for (const auto& [l, hz] : spec_.levels_hz) vals.emplace_back(hz, "level " + std::to_string(l));
@@ -762,7 +762,7 @@ private:
             }
         }
         // Spec-derived limits for what is not inline.
-        if (k.spec_limits != nullptr) k.spec_limits(m, spec_, fx_, st_);
+        if (k.spec_limits != nullptr) k.spec_limits(m, spec_, fixture_cfg_, st_);
         bool any = false;
         for (const auto& n : names) any = any || m.limits.count(n) > 0;
         if (!any) {
@@ -790,7 +790,7 @@ private:
 
     const YamlFile& file_;
     const PenSpec& spec_;
-    const FixtureConfig& fx_;
+    const FixtureConfig& fixture_cfg_;
     Diagnostics& diags_;
     PlanState st_;
     int depth_ = 0;

@@ -37,6 +37,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kProtrusionDepth{
     .name = "protrusion_depth",
     .description = "protrusion depth: needle tip position at bottom dead centre relative to the cartridge-face "
@@ -46,6 +49,7 @@ extern const MeasureKind kProtrusionDepth{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_depth",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -39,6 +39,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kPunctureRate{
     .name = "puncture_rate",
     .description = "puncture rate: 1 / (time between successive bottom dead centres), Hz; mean, SD, min and max "
@@ -48,6 +51,7 @@ extern const MeasureKind kPunctureRate{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "rate_band",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -146,6 +146,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder", "current_sense"};
+
 extern const MeasureKind kStallProtection{
     .name = "stall_protection",
     .description = "stall protection: brake engaged, needle motion ceases (onset: the first sample of 20 ms within "
@@ -158,6 +161,7 @@ extern const MeasureKind kStallProtection{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "stall_trace",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -42,6 +42,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kStartupTime{
     .name = "startup_time",
     .description = "start-up time: power on to the puncture rate inside the spec's start-up band around the "
@@ -52,6 +55,7 @@ extern const MeasureKind kStartupTime{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "startup",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -140,6 +140,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kStepResponse{
     .name = "step_response",
     .description = "step response of the puncture rate after a setpoint step, as MATLAB stepinfo defines it: "
@@ -152,6 +155,7 @@ extern const MeasureKind kStepResponse{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "step_response",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

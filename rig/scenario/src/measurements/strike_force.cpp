@@ -36,6 +36,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder", "load_cell"};
+
 extern const MeasureKind kStrikeForce{
     .name = "strike_force",
     .description = "strike force: peak load-cell force per stroke, tare removed, N; judged on the window mean; "
@@ -45,6 +48,7 @@ extern const MeasureKind kStrikeForce{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_force",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -3,9 +3,10 @@
 // instruments in force? One decision for `rig run` and the daemon.
 //
 // Rules:
-//  - only the instruments the run uses count (instruments_used(): the encoder
-//    for every stroke measurement, the load cell for strike force, current
-//    sense for stall protection); the others are reported, never blocking;
+//  - only the instruments the run uses count (instruments_used(): what the
+//    registry says each measured kind depends on, MeasureKind::instruments —
+//    the encoder for strokes, the load cell for strike force, current sense
+//    for stall protection); the others are reported, never blocking;
 //  - an instrument is valid through its due date inclusive (a real calendar
 //    date: 2026-02-31 is not a date and is not valid); a used instrument
 //    without a record, or with a due date that is not YYYY-MM-DD, is not valid;
