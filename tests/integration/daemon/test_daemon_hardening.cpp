@@ -140,7 +140,7 @@ TEST_CASE("limits: plan size and duration before expansion, list lengths, queue 
             for (int i = 0; i < n; ++i) reqs += (i ? ",R" : "R") + std::to_string(i);
             reqs += "]\n";
             const auto t0 = std::chrono::steady_clock::now();
-            const auto r = w.call({{"op", "submit"}, {"scenario_text", head + reqs + "  - power: on\n"}, {"name", "client.yaml"}});
+            const auto r = w.call({{"op", "submit"}, {"scenario_text", head.substr(0, head.size() - 7) + reqs + "steps:\n  - power: on\n"}, {"name", "client.yaml"}});
             const auto dt = std::chrono::steady_clock::now() - t0;
             if (n == 80000) {
                 CHECK(r["error"]["code"] == "limit");
