@@ -142,6 +142,7 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
         if (auto w = a->choice("wiring", {"one_adc", "two_adc"}, Need::optional)) {
             out.adc.wiring = *w == "one_adc" ? AdcWiring::one_adc : AdcWiring::two_adc;
         }
+        if (auto v = a->choice("service", {"drdy_thread", "loop"}, Need::optional)) out.adc.drdy_thread = *v == "drdy_thread";
         if (out.adc.wiring == AdcWiring::two_adc) {
             if (auto c = a->map("current_adc")) {
                 parse_spi(*c, out.adc.current_spi, sclk_max, "ADS1256: 0.8 x fCLKIN/4");

@@ -1,6 +1,10 @@
 #include "rig/hw/ads1256.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <array>
+#include <system_error>
 #include <cstdio>
 #include <stdexcept>
 
@@ -248,17 +252,54 @@ void Ads1256Channels::poll() noexcept {
     converting_ = next;
 }
 
+Ads1256Channels::~Ads1256Channels() {
+    service_.request_stop();
+    if (service_.joinable()) service_.join();
+}
+
+void Ads1256Channels::service_once() noexcept {
+    const auto before = slots_[0].count + slots_[1].count;
+    poll();
+    if (slots_[0].count + slots_[1].count == before) return;
+    for (std::size_t i = 0; i < 2; ++i) published_[i].publish({slots_[i].code, slots_[i].represents, slots_[i].count});
+}
+
+std::string Ads1256Channels::start_service(std::optional<int> priority) {
+    enable_service_mode();
+    const auto timeout = adc_->settings().drdy_timeout;
+    service_ = std::jthread([this, timeout](const std::stop_token& st) {
+        while (!st.stop_requested()) {
+            (void)drdy_->wait_edge(timeout);
+            if (st.stop_requested()) break;
+            service_once();
+        }
+    });
+    if (!priority) return {};
+    sched_param sp{};
+    sp.sched_priority = *priority;
+    if (const int err = ::pthread_setschedparam(service_.native_handle(), SCHED_FIFO, &sp)) {
+        return "ADS1256 service thread: SCHED_FIFO " + std::to_string(*priority) + " not applied (" +
+               std::system_category().message(err) + ")";
+    }
+    return {};
+}
+
 std::optional<double> Ads1256Channels::value(std::size_t i) noexcept {
     auto& s = slots_[i];
+    // Service mode: the service thread owns the chip and the slots'
+    // conversion fields; the loop reads the published copy only. The reader's
+    // own fields are `returned` and `timing`.
+    const PublishedConversion::Value c =
+        serviced_ ? published_[i].read() : PublishedConversion::Value{s.code, s.represents, s.count};
     const Nanos now = clock_->now();
-    s.timing.fresh = s.count != s.returned;
-    s.returned = s.count;
-    s.timing.represents = s.represents;
-    s.timing.age = now - s.represents;
-    if (s.count == 0) return std::nullopt;
+    s.timing.fresh = c.count != s.returned;
+    s.returned = c.count;
+    s.timing.represents = c.represents;
+    s.timing.age = now - c.represents;
+    if (c.count == 0) return std::nullopt;
     if (s.timing.age > adc_->settings().drdy_timeout) return std::nullopt;
-    if (s.code >= ads1256::code_max || s.code <= ads1256::code_min) return std::nullopt;  // clipped
-    return static_cast<double>(s.code) * s.ch.scale_per_count + s.ch.offset;
+    if (c.code >= ads1256::code_max || c.code <= ads1256::code_min) return std::nullopt;  // clipped
+    return static_cast<double>(c.code) * s.ch.scale_per_count + s.ch.offset;
 }
 
 ReadingTiming Ads1256Channels::timing_of(std::size_t i) const noexcept {
@@ -267,7 +308,7 @@ ReadingTiming Ads1256Channels::timing_of(std::size_t i) const noexcept {
 }
 
 std::optional<double> Ads1256Channels::read(std::size_t input) noexcept {
-    poll();
+    if (!serviced_) poll();
     return value(input > 0 ? 1 : 0);
 }
 

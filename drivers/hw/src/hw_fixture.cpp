@@ -100,6 +100,11 @@ void HwFixture::build(HwPlatform& platform, const HwFixtureOptions& options) {
     adc_->configure();
     if (hw.adc.wiring == AdcWiring::one_adc) {
         adc_channels_ = std::make_unique<Ads1256Channels>(*adc_, *drdy_, force, current, *clock_);
+        if (hw.adc.drdy_thread && options.adc_service_thread) {
+            // Above the loop: the chip is serviced at DRDY, the loop only reads.
+            (void)adc_channels_->start_service(hw.realtime.priority ? std::optional<int>(std::min(99, *hw.realtime.priority + 1))
+                                                                    : std::nullopt);
+        }
         load_cell_ = std::make_unique<AdcLoadCell>(*adc_channels_);
         current_ = std::make_unique<AdcCurrentSense>(*adc_channels_);
     } else {

@@ -478,6 +478,26 @@ RunResult Runner::run() {
                           {"sha256", write_samples(res.dir / "samples.bin", trace.to_samples())}};
         for (const auto& m : measurements) rec["measurements"].push_back(m.to_json());
         rec["timing"] = timing_json(sc_, v, stats.missed.load());
+        {
+            // Per-tick work time beside lateness, same bins; ADC freshness and age per input.
+            nlohmann::json counts = nlohmann::json::array();
+            for (auto c : stats.work_histogram) counts.push_back(c);
+            rec["timing"]["work_us"] = {{"max", static_cast<double>(stats.work_max_ns) / 1e3},
+                                        {"histogram", {{"lower_us", analysis::lateness_bin_edges_us}, {"counts", counts}}}};
+            const double dur_s = trace.size() > 1 ? static_cast<double>(v.t_ns[trace.size() - 1] - v.t_ns[0]) * 1e-9 : 0.0;
+            nlohmann::json adc = nlohmann::json::object();
+            const char* names[2] = {"force", "current"};
+            for (std::size_t i = 0; i < 2; ++i) {
+                const auto n = stats.adc_fresh[i] + stats.adc_held[i];
+                adc[names[i]] = {
+                    {"fresh_samples", stats.adc_fresh[i]},
+                    {"held_samples", stats.adc_held[i]},
+                    {"effective_rate_hz", dur_s > 0 ? static_cast<double>(stats.adc_fresh[i]) / dur_s : 0.0},
+                    {"age_us", {{"mean", n > 0 ? static_cast<double>(stats.adc_age_sum_ns[i] / static_cast<long double>(n)) / 1e3 : 0.0},
+                                {"max", static_cast<double>(stats.adc_age_max_ns[i]) / 1e3}}}};
+            }
+            rec["timing"]["adc"] = adc;
+        }
         if (!rt_report.is_null()) rec["realtime"] = rt_report;
         for (std::size_t i = 0; i < sc_.plan.size(); ++i) {
             if (spans[i].start_ns < 0) continue;

@@ -276,3 +276,41 @@ TEST_CASE("the ADS1256 emulator catches a driver that skips t6", "[hw][ads1256][
     REQUIRE_FALSE(emu.transfer(tx, rx));
     CHECK_FALSE(emu.violations().empty());
 }
+
+TEST_CASE("ADS1256 serviced at DRDY: each input's rate near the datasheet's cycling, loop reads only",
+          "[hw][ads1256][defect1]") {
+    Chip c;
+    c.emu.ain_v = {0.0100, 0.0, 1.0, 0, 0, 0, 0, 0, 0.0};
+    hw::Ads1256Settings s;
+    s.pga_gain = 64;
+    s.input_buffer = true;
+    s.drdy_timeout = 2ms;
+    hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
+    adc.configure();
+    hw::Ads1256Channels ch(adc, c.emu.drdy(), force_ch(), current_ch(), c.clock);
+    ch.enable_service_mode();
+    const auto t0 = c.clock.now();
+    const auto n0 = ch.conversions(0) + ch.conversions(1);
+    Nanos next_tick = t0;
+    std::size_t fresh = 0, reads = 0;
+    while (c.clock.now() - t0 < 200ms) {
+        c.clock.advance(5us);  // the service thread wakes within 5 us of DRDY
+        ch.service_once();
+        if (c.clock.now() >= next_tick) {  // the 5 kHz loop reads without touching SPI
+            next_tick += 200us;
+            const auto before = c.emu.commands().size();
+            if (ch.read_n()) {
+                ++reads;
+                if (ch.timing(0).fresh) ++fresh;
+            }
+            CHECK(c.emu.commands().size() == before);
+        }
+    }
+    // Conversions the driver collected (the chip also converts on between
+    // them, continuously, while a cycle's transfer is under way).
+    const double per_input_hz = static_cast<double>(ch.conversions(0) + ch.conversions(1) - n0) / 2 / 0.2;
+    INFO("per input " << per_input_hz << " Hz; force fresh in " << fresh << " of " << reads << " loop reads");
+    CHECK(per_input_hz <= ds::cycling_hz(30000) / 2);
+    CHECK(per_input_hz > 1400);  // 1.5 MHz SCLK and a 12-byte WREG: below Table 14's 2187 (1.92 MHz, 3 bytes)
+    CHECK(c.emu.violations().empty());
+}

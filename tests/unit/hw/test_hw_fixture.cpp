@@ -59,6 +59,7 @@ struct Bench {
     std::unique_ptr<hw::HwFixture> make() {
         hw::HwFixtureOptions o;
         o.use_watchdog = false;
+        o.adc_service_thread = false;
         return std::make_unique<hw::HwFixture>(pi4_config(), platform, std::make_unique<rig::test::ClockRef>(clock), o);
     }
     // Every requested output was driven low after its last high, before its release.

@@ -61,6 +61,9 @@ struct HwAdcConfig {
     HwAdcInput current{2, 8, 1};     // shunt amplifier output vs AINCOM
     std::chrono::nanoseconds drdy_timeout{std::chrono::milliseconds(10)};
     AdcWiring wiring = AdcWiring::one_adc;
+    /// one_adc: cycle the mux from a thread woken by DRDY (true) or from the
+    /// loop's reads (false: fewer conversions, SPI work inside the tick).
+    bool drdy_thread = true;
     HwSpiDevice current_spi{"/dev/spidev1.0", 1'500'000};  // two_adc: the current input's ADS1256
 };
 

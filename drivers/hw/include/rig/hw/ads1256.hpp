@@ -20,7 +20,10 @@
 // owns them and outlives this). Thread-safety: one thread at a time.
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <string>
+#include <thread>
 #include <span>
 #include <cstdint>
 #include <optional>
@@ -168,6 +171,42 @@ struct AdcTiming {
     bool fresh = false;    // a conversion not returned by an earlier read
 };
 
+/// The newest conversion of one input, published by the ADC service thread
+/// and read by the loop: a sequence lock over atomics (no lock, no torn
+/// values, no allocation; the reader retries while a write is under way).
+class PublishedConversion {
+public:
+    struct Value {
+        std::int32_t code = 0;
+        Nanos represents{0};
+        std::uint64_t count = 0;
+    };
+    void publish(const Value& v) noexcept {
+        const auto s = seq_.load(std::memory_order_relaxed);
+        seq_.store(s + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        code_.store(v.code, std::memory_order_relaxed);
+        at_.store(v.represents.count(), std::memory_order_relaxed);
+        count_.store(v.count, std::memory_order_relaxed);
+        seq_.store(s + 2, std::memory_order_release);
+    }
+    [[nodiscard]] Value read() const noexcept {
+        for (;;) {
+            const auto s1 = seq_.load(std::memory_order_acquire);
+            Value v{code_.load(std::memory_order_relaxed), Nanos(at_.load(std::memory_order_relaxed)),
+                    count_.load(std::memory_order_relaxed)};
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if ((s1 & 1u) == 0 && seq_.load(std::memory_order_relaxed) == s1) return v;
+        }
+    }
+
+private:
+    std::atomic<std::uint32_t> seq_{0};
+    std::atomic<std::int32_t> code_{0};
+    std::atomic<std::int64_t> at_{0};
+    std::atomic<std::uint64_t> count_{0};
+};
+
 /// Force (input 0) and current (input 1) from one or two ADCs.
 class AdcSource {
 public:
@@ -223,8 +262,24 @@ public:
     std::optional<double> read_n() noexcept { return read(0); }
     std::optional<double> read_a() noexcept { return read(1); }
 
-    /// Collects a finished conversion if DRDY says one is ready.
+    /// Collects a finished conversion if DRDY says one is ready (and starts
+    /// the other input). Loop-polled mode: read() calls it.
     void poll() noexcept;
+
+    /// Service mode: a thread blocks on DRDY's edge events and cycles the mux
+    /// at each DRDY (the datasheet's cycling, p.21), publishing each
+    /// conversion; read() then only takes the newest published value (no SPI
+    /// in the loop's tick). `priority`: SCHED_FIFO for the thread when
+    /// permitted. Returns a note when the priority could not be applied.
+    std::string start_service(std::optional<int> priority);
+    /// One service step (what the thread does after each DRDY edge); tests
+    /// call it directly on a test clock after enable_service_mode().
+    void service_once() noexcept;
+    /// read() takes published values only (start_service() does this first).
+    void enable_service_mode() noexcept { serviced_ = true; }
+    ~Ads1256Channels() override;
+    Ads1256Channels(const Ads1256Channels&) = delete;
+    Ads1256Channels& operator=(const Ads1256Channels&) = delete;
     [[nodiscard]] std::uint64_t conversions(std::size_t channel) const noexcept { return slots_.at(channel).count; }
     [[nodiscard]] const AdcTiming& adc_timing(std::size_t channel) const noexcept { return slots_.at(channel).timing; }
     [[nodiscard]] const std::array<std::uint8_t, 6>& calibration(std::size_t channel) const noexcept {
@@ -251,6 +306,9 @@ private:
     std::size_t converting_ = 0;  // slot whose input the chip is converting now
     bool same_gain_ = false;
     Nanos half_settle_{0};
+    bool serviced_ = false;
+    std::array<PublishedConversion, 2> published_;
+    std::jthread service_;
 };
 
 /// One ADS1256 per input (adc wiring two_adc): no mux switching, the chip

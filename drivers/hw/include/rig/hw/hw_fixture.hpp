@@ -53,6 +53,7 @@ struct HwFixtureOptions {
     std::ostream* prompt_out = nullptr;  // and prints here (nullptr: std::cout)
     bool home_on_start = true;           // home the stepper during construction
     bool use_watchdog = true;            // open hardware.safety.watchdog when set
+    bool adc_service_thread = true;      // honour adc.service: drdy_thread (tests on a fake clock: false)
 };
 
 class HwFixture final : public Fixture {
@@ -79,6 +80,8 @@ public:
     /// The stepper, when depth_actuator is stepper (nullptr otherwise).
     [[nodiscard]] StepperDepth* stepper() noexcept { return stepper_; }
     [[nodiscard]] GpioEStop& estop_input() noexcept { return *estop_; }
+    /// The mux-cycling ADC (adc wiring one_adc; nullptr otherwise).
+    [[nodiscard]] Ads1256Channels* adc_channels() noexcept { return adc_channels_.get(); }
     [[nodiscard]] Ls7366rEncoder& counter() noexcept { return *encoder_; }
     /// Encoder reads so far: one per loop tick, the heartbeat the watchdog feeder watches.
     [[nodiscard]] std::uint64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
