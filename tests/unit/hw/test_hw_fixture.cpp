@@ -1,5 +1,6 @@
 #include <fstream>
 #include <sstream>
+#include <atomic>
 #include <thread>
 
 #include "catch.hpp"
@@ -254,4 +255,27 @@ TEST_CASE("make_hw_fixture on a machine without GPIO fails with a clear message"
     }
     auto cfg = pi4_config();
     CHECK_THROWS_WITH(make_hw_fixture(cfg), Catch::Contains("pinctrl-bcm2711") && Catch::Contains("no GPIO"));
+}
+
+TEST_CASE("hardware fixture: the E-stop's safe state wins against a loop that keeps switching the pen on",
+          "[hw][fixture][defect6]") {
+    // Defect 6: the safe-state path raced the loop's writes. Here the loop
+    // thread keeps writing "pen on" (each write slowed to widen the window)
+    // while the E-stop opens; whatever the interleaving, the pen must end off
+    // and stay off while the stop lasts.
+    Bench b;
+    auto fx = b.make();
+    b.gpio.write_delay = std::chrono::microseconds(20);
+    std::atomic<bool> stop{false};
+    std::thread loop([&] {
+        while (!stop.load()) (void)fx->power().set(true);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    b.gpio.drive_input(25, true);
+    for (int i = 0; i < 2000 && !fx->estop_input().active(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    stop.store(true);
+    loop.join();
+    CHECK(b.gpio.pin_level(17) == false);
+    b.gpio.write_delay = std::chrono::microseconds(0);
 }
