@@ -1,5 +1,7 @@
 #include "rig/runner/loop.hpp"
 
+#include "rig/analysis/timing.hpp"
+
 #include <cmath>
 #include <thread>
 
@@ -183,7 +185,7 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
 void AcquisitionLoop::record_work(std::int64_t woke_ns) noexcept {
     // Work time of this tick: wake-up to now (SPI/GPIO reads, the sequencer's
     // writes). Bins: the lateness histogram's (timing.hpp).
-    static constexpr std::array<std::int64_t, 11> edges_us{0, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+    const auto& edges_us = analysis::lateness_bin_edges_us;
     const std::int64_t work = fx_.clock().now().count() - woke_ns;
     std::size_t bin = 0;
     while (bin + 1 < edges_us.size() && work >= edges_us[bin + 1] * 1000) ++bin;
@@ -197,7 +199,9 @@ std::int64_t AcquisitionLoop::run() noexcept {
     const auto period = static_cast<std::int64_t>(std::llround(1e9 / cfg.sample_rate_hz));
     const auto actuation_every =
         std::max<std::int64_t>(1, std::llround(cfg.sample_rate_hz / cfg.actuation_rate_hz));
-    const std::int64_t budget = cfg.timing.lateness.count();
+    // The fixture's timing rule (analysis/timing.hpp): the same one the
+    // measurements and timing_health judge these samples by.
+    const auto rule = analysis::timing_rule(std::chrono::nanoseconds{period}, cfg.timing.lateness);
 
     t0_ = clock.now().count();
     std::int64_t deadline = t0_;
@@ -214,15 +218,15 @@ std::int64_t AcquisitionLoop::run() noexcept {
         const std::int64_t lateness = woke - deadline;
         std::uint32_t flags = pending_flags;
         pending_flags = 0;
-        if (lateness >= period) {
-            // Whole periods were slept through: those samples are missing. Skip
-            // their deadlines (no burst of catch-up samples) and mark the gap.
-            const std::int64_t missed = lateness / period;
+        if (const std::int64_t missed = rule.deadlines_skipped(std::chrono::nanoseconds{lateness}); missed > 0) {
+            // Whole periods were slept through beyond the budget: those samples
+            // are missing. Skip their deadlines (no burst of catch-up samples)
+            // and mark the gap. Within the budget the loop catches up instead.
             deadline += missed * period;
             stats_.missed.fetch_add(static_cast<std::uint64_t>(missed), std::memory_order_relaxed);
             flags |= sample_after_gap;
         }
-        if (lateness > budget) {
+        if (rule.late(std::chrono::nanoseconds{lateness})) {
             flags |= sample_late;
             stats_.late.fetch_add(1, std::memory_order_relaxed);
         }

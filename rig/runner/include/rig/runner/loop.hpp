@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rig/analysis/timing.hpp"
 #include "rig/core/samples.hpp"
 #include "rig/core/spsc_ring.hpp"
 #include "rig/drivers/fixture.hpp"
@@ -71,7 +72,7 @@ struct LoopStats {
     // actuator work (SPI/GPIO on hardware), in the lateness histogram's bins
     // (analysis::lateness_bin_edges_us). Written by the loop thread only;
     // read after it ended.
-    std::array<std::uint64_t, 11> work_histogram{};
+    std::array<std::uint64_t, analysis::lateness_bin_edges_us.size()> work_histogram{};
     std::int64_t work_max_ns = 0;
     // ADC values as recorded: fresh (new conversion) vs held, and the largest
     // age seen (ns), per input (0 = force, 1 = current).
