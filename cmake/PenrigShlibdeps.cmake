@@ -5,10 +5,7 @@
 if(NOT CPACK_GENERATOR STREQUAL "DEB")
   return()
 endif()
-set(_work ${CPACK_TOPLEVEL_DIRECTORY}/shlibdeps)
-if(NOT _work OR _work STREQUAL "/shlibdeps")
-  set(_work ${CMAKE_CURRENT_LIST_DIR}/_shlibdeps)
-endif()
+set(_work ${PENRIG_SHLIBDEPS_WORK})
 file(REMOVE_RECURSE ${_work})
 file(MAKE_DIRECTORY ${_work}/debian)
 file(TOUCH ${_work}/debian/control)           # dpkg-shlibdeps insists on one
