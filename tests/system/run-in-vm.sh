@@ -100,12 +100,16 @@ timeout 120 systemctl restart penrig
 
 state_of() { runuser -u qa -- rig status "$1" --json | jq -r '.run.state // empty'; }
 verdict_of() { runuser -u qa -- rig status "$1" --json | jq -r '(.run.verdict // "") + "/" + (.run.state // "")'; }
-submit_long() { # prints the run id of a nightly run once it is running
+# start_run MAINPID: submit a nightly run and return once its acquisition
+# thread exists (the run has surely begun); prints the run id.
+start_run() {
+    "$T/freeze_threads" "$1" 60 --on-new-thread --wait-only &
+    w=$!
     id=$(runuser -u qa -- rig submit $SCEN/nightly.yaml --dut SN-SYSTEST --json | jq -r '.run_id // empty' | head -1)
-    until_s=$(($(date +%s) + 60))
-    while [ "$(date +%s)" -lt "$until_s" ] && [ "$(state_of "$id")" != running ]; do sleep 0.2; done
+    wait "$w"
     echo "$id"
 }
+daemon_up() { wait_for 120 sh -c 'systemctl is-active --quiet penrig && test -S /run/penrig/rig.sock'; }
 # The stop step (ExecStopPost=rig safe ...): "<pid> <code> <status>" of its last run.
 stop_step() { systemctl show -p ExecStopPost penrig | sed -n 's/.* pid=\([0-9]*\) ; code=\([a-z]*\) ; status=\([0-9]*\).*/\1 \2 \3/p'; }
 # check_stop_step WHAT PID_BEFORE: the stop step ran again (a new pid) and exited 0.
@@ -116,15 +120,18 @@ check_stop_step() {
 restarts() { systemctl show -p NRestarts --value penrig; }
 
 # ---- systemd's watchdog: a hung loop (every thread but the I/O thread frozen)
-RUN=$(submit_long); log "watchdog run $RUN"
 MAIN=$(systemctl show -p MainPID --value penrig); N0=$(restarts); S0=$(stop_step)
-# Freeze at once: the daemon's own heartbeat check (1 s) must not be the first
-# to see a slow emulated machine.
-"$T/freeze_threads" "$MAIN" 90 &
+# The freezer waits for the run's acquisition thread and freezes at once: on a
+# slow emulated machine the daemon's own heartbeat check (1 s) could otherwise
+# end the run before a freeze seconds later.
+"$T/freeze_threads" "$MAIN" 120 --on-new-thread &
 FREEZER=$!
+RUN=$(runuser -u qa -- rig submit $SCEN/nightly.yaml --dut SN-SYSTEST --json | jq -r '.run_id // empty' | head -1)
+log "watchdog run $RUN"
+wait_for 30 sh -c "! kill -0 $FREEZER || grep -q '^State:.*t (tracing stop)' /proc/$MAIN/task/*/status"
 V=$(state_of "$RUN")
 check "a nightly run was running when its threads were frozen ($V)" test "$V" = running
-check "systemd's watchdog restarts the hung daemon (within 60 s)" wait_for 60 sh -c \
+check "systemd's watchdog restarts the hung daemon (within 120 s)" wait_for 120 sh -c \
     "[ \"\$(systemctl show -p NRestarts --value penrig)\" -gt $N0 ] && systemctl is-active --quiet penrig"
 kill "$FREEZER" 2>/dev/null; wait "$FREEZER" 2>/dev/null
 check "the journal says the watchdog fired" sh -c "journalctl -u penrig --no-pager | grep -q 'Watchdog timeout'"
@@ -133,22 +140,21 @@ V=$(verdict_of "$RUN"); log "watchdog verdict $V"
 check "the interrupted run is INCOMPLETE, never PASS ($V)" test "${V%%/*}" = INCOMPLETE
 
 # ---- systemctl stop during a run
-RUN=$(submit_long); log "stop run $RUN"; S0=$(stop_step)
-V=$(state_of "$RUN")
-check "a nightly run is running (stop case: $V)" test "$V" = running
-check "systemctl stop returns within TimeoutStopSec" timeout 60 systemctl stop penrig
+daemon_up
+S0=$(stop_step); MAIN=$(systemctl show -p MainPID --value penrig)
+RUN=$(start_run "$MAIN"); log "stop run $RUN"
+check "systemctl stop (a run just begun) returns within TimeoutStopSec" timeout 60 systemctl stop penrig
 check_stop_step "rig safe ran after systemctl stop and exited 0" "${S0%% *}"
 timeout 120 systemctl start penrig
 V=$(verdict_of "$RUN"); log "stop verdict $V"
 check "the run stopped by systemctl stop is ABORTED, not PASS ($V)" test "${V%%/*}" = ABORTED
 
 # ---- kill -9 during a run
-RUN=$(submit_long); log "kill run $RUN"; S0=$(stop_step)
-V=$(state_of "$RUN")
-check "a nightly run is running (kill -9 case: $V)" test "$V" = running
-MAIN=$(systemctl show -p MainPID --value penrig); N0=$(restarts)
+daemon_up
+N0=$(restarts); S0=$(stop_step); MAIN=$(systemctl show -p MainPID --value penrig)
+RUN=$(start_run "$MAIN"); log "kill run $RUN"
 kill -9 "$MAIN"
-check "systemd restarts the killed daemon" wait_for 60 sh -c \
+check "systemd restarts the killed daemon" wait_for 120 sh -c \
     "[ \"\$(systemctl show -p NRestarts --value penrig)\" -gt $N0 ] && systemctl is-active --quiet penrig"
 check_stop_step "rig safe ran after kill -9 and exited 0" "${S0%% *}"
 V=$(verdict_of "$RUN"); log "kill verdict $V"
