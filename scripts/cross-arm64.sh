@@ -34,16 +34,8 @@ t0=$SECONDS
 stamp() { printf '== [%4ds] %s\n' $((SECONDS - t0)) "$*"; }
 
 # ---- 1. host tools
-scripts/install-deps.sh
+scripts/install-deps.sh --cross
 stamp "host tools"
-need=()
-for p in crossbuild-essential-arm64 qemu-user-static binfmt-support dpkg-dev help2man lintian; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
 # The tests start `rig` as a child process: the kernel must hand arm64 ELF
 # files to qemu (binfmt_misc; qemu-user-static registers itself when
 # binfmt_misc is mounted at install time, a fresh container may not have it).

@@ -27,14 +27,7 @@ stamp() { printf '== [%4ds] %s\n' $((SECONDS - t0)) "$*"; }
 BOOT_TIMEOUT_S=${BOOT_TIMEOUT_S:-1200}   # whole VM run, boot to power-off
 
 # ---- host tools
-need=()
-for p in mmdebstrap qemu-system-x86 e2fsprogs gcc libc6-dev cmake ninja-build; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if ((${#need[@]})); then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+scripts/install-deps.sh --system-test
 
 # ---- the package
 DEB=${1:-}
