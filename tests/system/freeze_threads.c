@@ -1,7 +1,9 @@
 /* freeze_threads PID SECONDS [--on-new-thread [--wait-only]]: stop every thread of PID
  * except its main thread for at most SECONDS, as a hung acquisition loop and
  * run worker would be, while the main thread (the daemon's I/O thread: socket,
- * signals, systemd watchdog) keeps running. Used by tests/system/run-in-vm.sh
+ * signals, systemd watchdog) keeps running. With --on-new-thread, only the
+ * threads that appear after the start (a run's acquisition thread): exactly a
+ * hung loop, the run worker and the I/O thread going on. Used by tests/system/run-in-vm.sh
  * to show that the daemon stops feeding systemd's watchdog when its loop hangs.
  *
  * --on-new-thread: first wait (polling every millisecond, at most SECONDS)
@@ -53,10 +55,11 @@ int main(int argc, char** argv) {
     const int seconds = atoi(argv[2]);
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    enum { max_known = 256 };
+    pid_t known[max_known];
+    int n_known = 0;
     if (on_new) {
-        enum { max_known = 256 };
-        pid_t known[max_known];
-        int n_known = list_threads(path, known, max_known);
+        n_known = list_threads(path, known, max_known);
         if (n_known < 0) return 1;
         int found = 0;
         for (long i = 0; i < seconds * 1000L && !found && kill(pid, 0) == 0; ++i) {
@@ -86,6 +89,9 @@ int main(int argc, char** argv) {
     while ((e = readdir(d)) != NULL) {
         const pid_t tid = (pid_t)atoi(e->d_name);
         if (tid <= 0 || tid == pid) continue;
+        int old = 0; /* with --on-new-thread only the new thread(s): the hung loop alone */
+        for (int b = 0; b < n_known; ++b) old |= tid == known[b];
+        if (old) continue;
         if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0 || ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0) {
             fprintf(stderr, "thread %d: %s\n", (int)tid, strerror(errno));
             continue;
