@@ -78,6 +78,11 @@ int main(int argc, char** argv) {
             return 1;
         }
         if (wait_only) return 0;
+        /* Let the loop make its first iterations: the daemon supervises a
+         * heartbeat only once it has started (a loop stuck before its first
+         * iteration reads 0, "not running", and is not caught). */
+        const struct timespec settle = {0, 500 * 1000 * 1000};
+        nanosleep(&settle, NULL);
     }
     DIR* d = opendir(path);
     if (d == NULL) {

@@ -115,7 +115,12 @@ start_run() {
     wait "$w"
     echo "$id"
 }
-daemon_up() { wait_for 120 sh -c 'systemctl is-active --quiet penrig && test -S /run/penrig/rig.sock'; }
+# daemon_up: the service is up and has no run (an earlier case's run neither
+# runs nor waits in the queue).
+daemon_up() {
+    wait_for 120 sh -c 'systemctl is-active --quiet penrig && test -S /run/penrig/rig.sock &&
+        runuser -u qa -- rig status --json | jq -e ".state == \"idle\" and .queue_length == 0"'
+}
 # The stop step's runs so far: "<runs> <runs that exited 0>".
 stop_step() {
     journalctl -u penrig -o cat --no-pager | grep -c '^stop step: rig safe exit' | tr -d '\n'
