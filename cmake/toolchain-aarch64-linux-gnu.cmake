@@ -9,8 +9,8 @@
 #    emulation, as CMAKE_CROSSCOMPILING_EMULATOR: ctest and Catch2's test
 #    discovery run the arm64 executables through it.
 #
-# The sysroot folder comes from -DPENRIG_ARM64_SYSROOT=... or the environment
-# variable of the same name (the variable is read again in try_compile).
+# The sysroot folder comes from -DPENRIG_ARM64_SYSROOT=..., else the
+# environment variable of the same name, else <source>/build/sysroot-arm64.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
@@ -19,6 +19,11 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 
 if(NOT PENRIG_ARM64_SYSROOT)
   set(PENRIG_ARM64_SYSROOT "$ENV{PENRIG_ARM64_SYSROOT}")
+endif()
+if(NOT PENRIG_ARM64_SYSROOT)
+  # scripts/cross-arm64.sh's default; also what a re-run of CMake from the
+  # build (without the environment) finds.
+  get_filename_component(PENRIG_ARM64_SYSROOT "${CMAKE_CURRENT_LIST_DIR}/../build/sysroot-arm64" ABSOLUTE)
 endif()
 if(NOT PENRIG_ARM64_SYSROOT OR NOT EXISTS "${PENRIG_ARM64_SYSROOT}/usr/include/aarch64-linux-gnu")
   message(FATAL_ERROR "PENRIG_ARM64_SYSROOT ('${PENRIG_ARM64_SYSROOT}') is not an arm64 sysroot: run scripts/cross-arm64.sh")
