@@ -146,15 +146,20 @@ FREEZER=$!
 RUN=$(runuser -u qa -- rig submit $SCEN/nightly.yaml --dut SN-SYSTEST --json | jq -r '.run_id // empty' | head -1)
 log "watchdog run $RUN"
 wait_for 30 sh -c "! kill -0 $FREEZER || grep -q '^State:.*t (tracing stop)' /proc/$MAIN/task/*/status"
-V=$(state_of "$RUN")
-check "a nightly run was running when its loop was frozen ($V)" test "$V" = running
+check "the daemon saw run $RUN's loop hang (heartbeat stopped)" wait_for 30 sh -c \
+    "journalctl -u penrig -o cat --no-pager | grep -q 'run $RUN: acquisition loop stuck'"
 check "systemd's watchdog restarts the hung daemon (within 120 s)" wait_for 120 sh -c \
     "[ \"\$(systemctl show -p NRestarts --value penrig)\" -gt $N0 ] && systemctl is-active --quiet penrig"
 kill "$FREEZER" 2>/dev/null; wait "$FREEZER" 2>/dev/null
 check "the journal says the watchdog fired" sh -c "journalctl -u penrig --no-pager | grep -q 'Watchdog timeout'"
 check_stop_step "rig safe ran after the watchdog kill and exited 0" "$S0"
 V=$(verdict_of "$RUN"); log "watchdog verdict $V"
-check "the interrupted run is INCOMPLETE, never PASS ($V)" test "${V%%/*}" = INCOMPLETE
+# The daemon closes the run itself as ERROR ("acquisition loop stuck") when its
+# heartbeat check trips, before systemd's watchdog kills it; a run it could not
+# close is found INCOMPLETE on restart. Never PASS.
+R=$(runuser -u qa -- rig status "$RUN" --json | jq -r '.run.reason // empty')
+check "the interrupted run is ERROR (loop stuck) or INCOMPLETE, never PASS ($V: $R)" sh -c \
+    "[ '${V%%/*}' = INCOMPLETE ] || { [ '${V%%/*}' = ERROR ] && echo '$R' | grep -q stuck; }"
 
 # ---- systemctl stop during a run
 daemon_up
