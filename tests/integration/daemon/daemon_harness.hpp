@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rig/core/atomic_file.hpp"
+
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -121,29 +123,21 @@ struct Rig {
 
     /// Starts `rig serve`; `wall_clock`: the sim at real-time pace.
     void start(bool wall_clock = false) {
+        if (wall_clock && fixture == source_dir() / "fixtures" / "sim.yaml") {
+            // At real-time pace on a shared machine the loop cannot promise the
+            // sim fixture's 200 us budget, and a run that breaks it is ERROR:
+            // the same fixture with a budget such a machine keeps.
+            auto text = rig::read_file(fixture);
+            const auto at = text.find("timing:");
+            text.replace(at, text.find("\n\n", at) - at,
+                         "timing:\n  lateness_budget: 100 ms\n  max_late_fraction: 50 %\n  max_missed_samples: 1000000");
+            fixture = tmp / "sim-wall-clock.yaml";
+            std::ofstream(fixture) << text;
+        }
         std::vector<std::string> args = {PENRIG_RIG_EXE, "serve", "--socket", socket.string(), "--state-dir",
                                          state.string(), "--lock-dir", locks.string(), "--fixture", fixture.string(),
                                          "--no-sign"};
-        if (wall_clock) {
-            // At wall-clock pace on a shared, loaded test machine the sim's
-            // loop is late and misses samples: the daemon tests are about the
-            // daemon, so their fixture tolerates that (the timing rule itself
-            // is tested in tests/unit). Same model, same name, looser budget.
-            args.insert(args.end(), {"--sim-clock", "realtime"});
-            const auto loose = tmp / "sim-wall-clock.yaml";
-            std::istringstream in(slurp(fixture));
-            std::ofstream out(loose);
-            for (std::string line; std::getline(in, line);) {
-                if (line.rfind("  lateness_budget:", 0) == 0) line = "  lateness_budget: 100 ms";
-                if (line.rfind("  max_late_fraction:", 0) == 0) line = "  max_late_fraction: 100 %";
-                if (line.rfind("  max_missed_samples:", 0) == 0) line = "  max_missed_samples: 1000000";
-                out << line << "\n";
-            }
-            out.close();
-            for (auto& a : args) {
-                if (a == fixture.string()) a = loose.string();
-            }
-        }
+        if (wall_clock) args.insert(args.end(), {"--sim-clock", "realtime"});
         args.insert(args.end(), extra_args.begin(), extra_args.end());
         daemon = std::make_unique<Proc>(args, tmp / ("serve" + std::to_string(starts++)),
                                         std::vector<std::string>{"PENRIG_TODAY=" + today});
@@ -173,6 +167,7 @@ struct Rig {
     }
     /// A scenario that holds the pen running for `hold`.
     std::filesystem::path hold_scenario(const std::string& name, const std::string& hold) const {
+        // A run that measures nothing is ERROR: the hold is measured (the loop's timing).
         return scenario(name, "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n  - hold: " + hold +
                                   "\n  - measure: {what: loop_timing, window: previous}\n  - power: off\n");
     }

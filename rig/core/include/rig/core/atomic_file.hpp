@@ -38,7 +38,4 @@ private:
 /// Reads a regular file of at most `max_bytes` bytes; throws InputFileError.
 std::string read_input_file_bounded(const std::filesystem::path& path, std::size_t max_bytes = kMaxInputFileBytes);
 
-/// The process umask, read without changing it (/proc/self/status; 022 if unknown).
-unsigned current_umask();
-
 }  // namespace rig
