@@ -1,6 +1,8 @@
-// libFuzzer: the readers of a run record (record.json): the HTML report, which
-// renders whatever a record holds, and the schema validator. Any JSON gives a
-// page and a list of schema errors; never a crash.
+// libFuzzer: the readers of a run record (record.json): the typed record's
+// parser (rig::record, used by analyze, trend and the daemon), the HTML report,
+// which renders whatever a record holds, and the schema validator. Any input
+// gives a record or std::exception from the parser, a page and a list of
+// schema errors; never a crash.
 #include <cstdint>
 
 #include <nlohmann/json.hpp>
@@ -8,11 +10,17 @@
 #include "fuzz_input.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/reports/html_report.hpp"
+#include "rig/record/record.hpp"
 #include "rig/reports/json_schema.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const auto schema =
         nlohmann::json::parse(rig::read_file(rig::fuzz::source_dir() / "reports" / "schema" / "run-record.schema.json"));
+    try {
+        (void)rig::run_record::parse_record(rig::fuzz::as_text(data, size));
+    } catch (const std::exception&) {
+        // a precise refusal is the expected outcome for most inputs
+    }
     const auto record = nlohmann::json::parse(rig::fuzz::as_text(data, size), nullptr, false);
     if (record.is_discarded()) return 0;
     (void)rig::validate_json_schema(schema, record);

@@ -85,3 +85,12 @@ TEST_CASE("canonical JSON sorts keys and is compact", "[reports][schema]") {
     CHECK(rig::canonical_json(j) == R"({"a":{"c":"x","d":[1,2]},"b":1})");
     CHECK(rig::canonical_json(json::parse(rig::canonical_json(j))) == rig::canonical_json(j));
 }
+
+TEST_CASE("additionalProperties: a schema for the members not named, or false", "[reports][schema]") {
+    const json schema = json::parse(R"({"type": "object", "properties": {"a": {"type": "string"}},
+                                        "additionalProperties": {"type": "number"}})");
+    CHECK(validate_json_schema(schema, json{{"a", "x"}, {"b", 1}}).empty());
+    CHECK(any_error_contains(validate_json_schema(schema, json{{"a", "x"}, {"b", "y"}}), "/b: expected number"));
+    const json closed = json::parse(R"({"type": "object", "properties": {"a": {}}, "additionalProperties": false})");
+    CHECK(any_error_contains(validate_json_schema(closed, json{{"a", 1}, {"c", 2}}), "property 'c' is not allowed"));
+}
