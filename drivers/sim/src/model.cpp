@@ -129,6 +129,17 @@ bool SimModel::apply_fault(const FaultInjection& f) noexcept {
         case FaultKind::encoder_count_loss: encoder_.set_count_loss(f.value); return true;
         case FaultKind::load_cell_drift: load_cell_.set_drift(f.value, now_ns_); return true;
         case FaultKind::loop_overrun: wake_.set_overrun_fraction(f.value); return true;
+        case FaultKind::rate_error: rate_error_ = f.value; return true;
+        case FaultKind::winding_resistance:
+            if (!(f.value > 0.0)) return false;
+            set_winding_resistance(f.value);
+            return true;
+        case FaultKind::encoder_count_gain: encoder_.set_count_gain(f.value); return true;
+        case FaultKind::encoder_zero_error: encoder_.shift_zero(f.value); return true;
+        case FaultKind::load_cell_offset: load_cell_.set_offset(f.value); return true;
+        case FaultKind::current_offset: current_.set_offset(f.value); return true;
+        case FaultKind::current_noise: current_.set_noise(f.value); return true;
+        case FaultKind::loop_lateness: wake_.set_lateness(std::llround(f.value * 1e9)); return true;
     }
     return false;
 }
