@@ -7,33 +7,33 @@
 
 namespace rig {
 
-std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records, const TrendOptions& opt) {
-    std::vector<const nlohmann::json*> recs;
+std::vector<TrendSeries> build_trends(const std::vector<run_record::RunRecord>& records, const TrendOptions& opt) {
+    std::vector<const run_record::RunRecord*> recs;
     for (const auto& r : records) {
-        if (r.value("complete", false) && r.contains("measurements")) recs.push_back(&r);
+        if (r.complete) recs.push_back(&r);
     }
     // ISO 8601 UTC times sort as text.
-    std::stable_sort(recs.begin(), recs.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
-        return a->value("started_utc", "") < b->value("started_utc", "");
+    std::stable_sort(recs.begin(), recs.end(), [](const run_record::RunRecord* a, const run_record::RunRecord* b) {
+        return a->started_utc < b->started_utc;
     });
     std::map<std::pair<std::string, std::string>, TrendSeries> by_key;
     for (const auto* r : recs) {
-        const std::string sid = (*r)["scenario"].value("id", "");
-        for (const auto& m : (*r)["measurements"]) {
-            auto& s = by_key[{sid, m.value("id", "")}];
+        const std::string& sid = r->scenario.id;
+        for (const auto& m : r->measurements) {
+            auto& s = by_key[{sid, m.id}];
             s.scenario_id = sid;
-            s.measurement_id = m.value("id", "");
-            s.name = m.value("name", "");
-            s.unit = m.value("unit", "");
-            s.low = m.contains("low") ? std::optional<double>(m["low"].get<double>()) : std::nullopt;
-            s.high = m.contains("high") ? std::optional<double>(m["high"].get<double>()) : std::nullopt;
+            s.measurement_id = m.id;
+            s.name = m.name;
+            s.unit = m.unit;
+            s.low = m.low;
+            s.high = m.high;
             TrendPoint p;
-            p.run_id = r->value("run_id", "");
-            p.started_utc = r->value("started_utc", "");
-            p.commit = (*r)["software"].value("commit", "");
-            p.dut = (*r)["dut"].value("serial", "");
-            if (m.contains("value") && m["value"].is_number()) p.value = m["value"].get<double>();
-            p.outcome = m.value("outcome", "");
+            p.run_id = r->run_id;
+            p.started_utc = r->started_utc;
+            p.commit = r->software.commit;
+            p.dut = r->dut.serial;
+            p.value = m.value;
+            p.outcome = to_string(m.outcome);
             s.points.push_back(std::move(p));
         }
     }
@@ -61,6 +61,28 @@ std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records
         }
         out.push_back(std::move(s));
     }
+    return out;
+}
+
+std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records, const TrendOptions& opt) {
+    std::vector<run_record::RunRecord> typed;
+    typed.reserve(records.size());
+    for (const auto& r : records) typed.push_back(r.get<run_record::RunRecord>());
+    return build_trends(typed, opt);
+}
+
+std::vector<LatestRun> latest_runs(const std::vector<run_record::RunRecord>& records) {
+    std::map<std::string, LatestRun> by_scenario;
+    for (const auto& r : records) {
+        auto& l = by_scenario[r.scenario.id];
+        // Latest start wins; equal times: the one that did not close wins (never hide a failure).
+        const bool later = l.run_id.empty() || r.started_utc > l.started_utc ||
+                           (r.started_utc == l.started_utc && !r.complete);
+        if (!later) continue;
+        l = LatestRun{r.scenario.id, r.run_id, r.started_utc, r.complete ? r.verdict : std::string("INCOMPLETE")};
+    }
+    std::vector<LatestRun> out;
+    for (auto& [k, v] : by_scenario) out.push_back(std::move(v));
     return out;
 }
 

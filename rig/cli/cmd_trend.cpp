@@ -5,6 +5,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "rig/core/atomic_file.hpp"
+#include "rig/record/record.hpp"
 #include "rig/reports/trend.hpp"
 
 namespace rig::cli {
@@ -21,7 +22,8 @@ void add_trend_command(CLI::App& app, Commands& cmds) {
         "Trends across runs (nightly CI): each measurement of each scenario over the complete run records in a "
         "runs folder, oldest first, with min/mean/max, the latest outcome and a drift flag when the latest value "
         "moved more than --drift % of its limit band from the mean of the earlier runs. Exit 0, or 1 when a "
-        "series drifts or its latest run is not PASS, 2 on bad input.");
+        "series drifts or its latest run is not PASS, or the latest run of a scenario is INCOMPLETE, ABORTED or "
+        "ERROR; 2 on bad input.");
     sub->add_option("runs_dir", o->runs_dir, "Folder holding run folders")->capture_default_str()->check(CLI::ExistingDirectory);
     sub->add_option("--scenario", o->scenario, "Only this scenario id");
     sub->add_option("--csv", o->csv, "Also write every point as CSV to this file");
@@ -29,14 +31,14 @@ void add_trend_command(CLI::App& app, Commands& cmds) {
     sub->add_flag("--json", o->json, "Print the series as JSON");
     sub->callback([&cmds, o] {
         cmds.run = [o]() -> int {
-            std::vector<nlohmann::json> recs;
+            std::vector<run_record::RunRecord> recs;
             for (const auto& e : std::filesystem::directory_iterator(o->runs_dir)) {
                 const auto p = e.path() / "record.json";
                 std::error_code ec;
                 if (!std::filesystem::exists(p, ec)) continue;
                 try {
-                    auto r = nlohmann::json::parse(read_file(p));
-                    if (o->scenario.empty() || r["scenario"].value("id", "") == o->scenario) recs.push_back(std::move(r));
+                    auto r = run_record::read_record(p.string());
+                    if (o->scenario.empty() || r.scenario.id == o->scenario) recs.push_back(std::move(r));
                 } catch (const std::exception& ex) {
                     std::cerr << p.string() << ": skipped: " << ex.what() << "\n";
                 }
@@ -71,6 +73,15 @@ void add_trend_command(CLI::App& app, Commands& cmds) {
                           << s.max << std::setw(12) << (last.value ? std::to_string(*last.value) : std::string("-"))
                           << "  " << std::left << std::setw(6) << s.unit << "  " << std::setw(6) << last.outcome << "  "
                           << (s.drift ? (drift ? "DRIFT" : "ok") : "-") << std::right << "\n";
+            }
+            // The latest run of each scenario, whatever became of it: a run
+            // killed, aborted or errored is not hidden behind older PASSes.
+            // (On stderr: --json keeps its array of series on stdout.)
+            for (const auto& l : latest_runs(recs)) {
+                if (!l.needs_attention()) continue;
+                attention = true;
+                std::cerr << "latest run of " << l.scenario_id << " (" << l.run_id << ") is " << l.verdict
+                          << ": the series show older runs\n";
             }
             if (o->json) std::cout << js.dump(2) << "\n";
             else std::cout << recs.size() << " run record(s), " << series.size() << " series\n";

@@ -20,6 +20,16 @@ std::int64_t nearest_rank(std::vector<std::int64_t>& v, double p) {
 
 }  // namespace
 
+TimingRule timing_rule(std::chrono::nanoseconds period, std::chrono::nanoseconds lateness_budget) {
+    return TimingRule{period, std::max(lateness_budget, std::chrono::nanoseconds{0})};
+}
+
+std::uint64_t TimingRule::samples_lost(std::chrono::nanoseconds interval) const {
+    if (!gap(interval) || period.count() <= 0) return 0;
+    const auto lost = std::llround(static_cast<double>(interval.count()) / static_cast<double>(period.count())) - 1;
+    return static_cast<std::uint64_t>(std::max<long long>(lost, 1));
+}
+
 TimingHealth timing_health(TraceView v, std::size_t begin, std::size_t end, const TimingBudgetParams& budget) {
     TimingHealth h;
     end = std::min(end, v.size());
@@ -40,14 +50,13 @@ TimingHealth timing_health(TraceView v, std::size_t begin, std::size_t end, cons
     h.mean_period_s =
         static_cast<double>(v.t_ns[end - 1] - v.t_ns[begin]) * 1e-9 / static_cast<double>(h.samples - 1);
 
-    const std::int64_t period = budget.nominal_period.count();
-    const std::int64_t gap_dt = period + period / 2;
+    const TimingRule rule = budget.rule();
     const bool have_flags = v.flags.size() == v.size();
     std::vector<std::int64_t> late(v.lateness_ns.begin() + static_cast<std::ptrdiff_t>(begin),
                                    v.lateness_ns.begin() + static_cast<std::ptrdiff_t>(end));
     for (std::size_t i = begin; i < end; ++i) {
         const std::int64_t l = v.lateness_ns[i];
-        if (l > budget.lateness_budget.count()) ++h.late_count;
+        if (rule.late(std::chrono::nanoseconds{l})) ++h.late_count;
         h.max_lateness_ns = std::max(h.max_lateness_ns, l);
         // Bin by the largest lower edge <= lateness (negative lateness, which a
         // correct loop never records, lands in the first bin).
@@ -56,10 +65,9 @@ TimingHealth timing_health(TraceView v, std::size_t begin, std::size_t end, cons
         while (bin + 1 < lateness_bin_edges_us.size() && us >= lateness_bin_edges_us[bin + 1]) ++bin;
         ++h.lateness_histogram[bin];
         if (i > begin) {
-            const std::int64_t dt = v.t_ns[i] - v.t_ns[i - 1];
-            if (dt > gap_dt) {
-                const auto lost = std::llround(static_cast<double>(dt) / static_cast<double>(period)) - 1;
-                h.missed_samples += static_cast<std::uint64_t>(std::max<long long>(lost, 1));
+            const std::chrono::nanoseconds dt{v.t_ns[i] - v.t_ns[i - 1]};
+            if (rule.gap(dt)) {
+                h.missed_samples += rule.samples_lost(dt);
                 ++h.gaps;
             } else if (have_flags && (v.flags[i] & sample_after_gap) != 0) {
                 h.missed_samples += 1;

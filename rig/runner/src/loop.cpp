@@ -1,5 +1,7 @@
 #include "rig/runner/loop.hpp"
 
+#include "rig/analysis/timing.hpp"
+
 #include <cmath>
 #include <thread>
 
@@ -186,7 +188,9 @@ std::int64_t AcquisitionLoop::run() noexcept {
     const auto period = static_cast<std::int64_t>(std::llround(1e9 / cfg.sample_rate_hz));
     const auto actuation_every =
         std::max<std::int64_t>(1, std::llround(cfg.sample_rate_hz / cfg.actuation_rate_hz));
-    const std::int64_t budget = cfg.timing.lateness.count();
+    // The fixture's timing rule (analysis/timing.hpp): the same one the
+    // measurements and timing_health judge these samples by.
+    const auto rule = analysis::timing_rule(std::chrono::nanoseconds{period}, cfg.timing.lateness);
 
     t0_ = clock.now().count();
     std::int64_t deadline = t0_;
@@ -203,15 +207,15 @@ std::int64_t AcquisitionLoop::run() noexcept {
         const std::int64_t lateness = woke - deadline;
         std::uint32_t flags = pending_flags;
         pending_flags = 0;
-        if (lateness >= period) {
-            // Whole periods were slept through: those samples are missing. Skip
-            // their deadlines (no burst of catch-up samples) and mark the gap.
-            const std::int64_t missed = lateness / period;
+        if (const std::int64_t missed = rule.deadlines_skipped(std::chrono::nanoseconds{lateness}); missed > 0) {
+            // Whole periods were slept through beyond the budget: those samples
+            // are missing. Skip their deadlines (no burst of catch-up samples)
+            // and mark the gap. Within the budget the loop catches up instead.
             deadline += missed * period;
             stats_.missed.fetch_add(static_cast<std::uint64_t>(missed), std::memory_order_relaxed);
             flags |= sample_after_gap;
         }
-        if (lateness > budget) {
+        if (rule.late(std::chrono::nanoseconds{lateness})) {
             flags |= sample_late;
             stats_.late.fetch_add(1, std::memory_order_relaxed);
         }

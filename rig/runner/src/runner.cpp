@@ -15,6 +15,7 @@
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/hash.hpp"
 #include "rig/core/version.hpp"
+#include "rig/record/record.hpp"
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
@@ -94,8 +95,13 @@ std::string hostname() {
     return buf;
 }
 
-nlohmann::json input_file(const YamlFile& f) {
-    return {{"path", f.path}, {"sha256", sha256_hex(f.text)}, {"text", f.text}};
+template <typename F>
+F input_file(const YamlFile& f) {
+    F out;
+    out.path = f.path;
+    out.sha256 = sha256_hex(f.text);
+    out.text = f.text;
+    return out;
 }
 
 Verdict worst(const std::vector<Measurement>& ms) {
@@ -108,58 +114,55 @@ Verdict worst(const std::vector<Measurement>& ms) {
 }
 
 /// The record's parts that do not depend on how the run went.
-nlohmann::json record_header(const Scenario& sc, const RunOptions& o, const std::string& run_id,
-                             const std::string& started, const std::string& today) {
-    nlohmann::json r;
-    r["schema"] = "penrig.run-record/1";
-    r["run_id"] = run_id;
-    r["complete"] = false;
-    r["verdict"] = "INCOMPLETE";
-    r["verdict_reason"] = "the run has not finished (or was interrupted before closing its record)";
-    r["started_utc"] = started;
-    r["software"] = {{"name", "penrig"}, {"version", std::string(software_version())}, {"commit", std::string(git_commit())}};
-    r["host"] = hostname();
-    r["operator"] = {{"name", o.operator_id.name}, {"source", o.operator_id.source}};
-    r["dut"] = {{"serial", o.dut_serial}, {"lot", o.lot}};
-    auto tags = sc.tags;
+run_record::RunRecord record_header(const Scenario& sc, const RunOptions& o, const std::string& run_id,
+                                const std::string& started, const std::string& today) {
+    run_record::RunRecord r;
+    r.run_id = run_id;
+    r.complete = false;
+    r.verdict = "INCOMPLETE";
+    r.verdict_reason = "the run has not finished (or was interrupted before closing its record)";
+    r.started_utc = started;
+    r.software = {"penrig", std::string(software_version()), std::string(git_commit())};
+    r.host = hostname();
+    r.operator_id = {o.operator_id.name, o.operator_id.source};
+    r.dut = {o.dut_serial, o.lot};
+    r.tags = sc.tags;
     for (const auto& t : o.extra_tags) {
-        if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+        if (std::find(r.tags.begin(), r.tags.end(), t) == r.tags.end()) r.tags.push_back(t);
     }
-    r["tags"] = tags;
-    r["seed"] = o.seed;
-    auto s = input_file(sc.source);
-    s["id"] = sc.id;
-    s["title"] = sc.title;
-    s["version"] = sc.version;
-    s["requirements"] = sc.requirements;
-    r["scenario"] = s;
-    auto sp = input_file(sc.spec.source);
-    sp["model"] = sc.spec.model;
-    sp["id"] = std::filesystem::path(sc.spec.source.path).stem().string();
-    sp["version"] = sc.spec.version;
-    r["spec"] = sp;
-    auto fx = input_file(sc.fixture.source);
-    fx["name"] = sc.fixture.name;
-    fx["backend"] = sc.fixture.backend == Backend::sim ? "sim" : "hardware";
-    r["fixture"] = fx;
-    auto cal = nlohmann::json::array();
+    r.seed = o.seed;
+    r.scenario = input_file<run_record::ScenarioFile>(sc.source);
+    r.scenario.id = sc.id;
+    r.scenario.title = sc.title;
+    r.scenario.version = sc.version;
+    r.scenario.requirements = sc.requirements;
+    r.spec = input_file<run_record::SpecFile>(sc.spec.source);
+    r.spec.model = sc.spec.model;
+    r.spec.id = std::filesystem::path(sc.spec.source.path).stem().string();
+    r.spec.version = sc.spec.version;
+    r.fixture = input_file<run_record::FixtureFile>(sc.fixture.source);
+    r.fixture.name = sc.fixture.name;
+    r.fixture.backend = sc.fixture.backend == Backend::sim ? "sim" : "hardware";
     for (const auto& c : sc.fixture.calibration) {
-        cal.push_back({{"instrument", c.instrument}, {"id", c.id}, {"scale", c.scale}, {"offset", c.offset},
-                       {"unit", c.unit}, {"date", c.date}, {"due", c.due}, {"reference", c.reference},
-                       {"result", c.result}, {"performed_by", c.performed_by},
-                       {"status", (!c.due.empty() && c.due < today) ? "expired" : "valid"}});
+        r.calibration.push_back({c.instrument, c.id, c.scale, c.offset, c.unit, c.date, c.due, c.reference, c.result,
+                                 c.performed_by, (!c.due.empty() && c.due < today) ? "expired" : "valid"});
     }
-    r["calibration"] = cal;
-    r["measurements"] = nlohmann::json::array();
-    r["timing"] = {{"sample_rate_hz", sc.fixture.sample_rate_hz}, {"samples", 0}, {"missed_samples", 0},
-                   {"late_samples", 0}, {"lateness_us", {{"p50", 0}, {"p99", 0}, {"max", 0}}},
-                   {"budget_us", static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3},
-                   {"histogram", {{"upper_us", nlohmann::json::array()}, {"counts", nlohmann::json::array()}}},
-                   {"outcome", "PASS"}};
-    r["steps"] = nlohmann::json::array();
-    r["events"] = nlohmann::json::array();
-    r["samples"] = {{"file", "samples.bin"}, {"format", "penrig-samples/1"}, {"count", 0}, {"sha256", ""}};
+    // What each kind of the plan is, for readers without the registry (reports).
+    for (const auto& p : sc.plan) {
+        if (p.kind != StepKind::measure || p.measure.what == nullptr) continue;
+        const MeasureKind& k = *p.measure.what;
+        auto& info = r.kinds[std::string(k.name)];
+        info.description = std::string(k.description);
+        info.plot = std::string(k.plot);
+        for (const auto& q : k.quantities) info.quantities[std::string(q.name)] = {std::string(q.unit), std::string(q.description)};
+    }
+    r.timing.sample_rate_hz = sc.fixture.sample_rate_hz;
+    r.timing.budget_us = static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3;
     return r;
+}
+
+void write_record(const std::filesystem::path& dir, const run_record::RunRecord& r) {
+    write_file_atomic(dir / "record.json", nlohmann::json(r).dump(2) + "\n");
 }
 
 EventKind public_kind(LoopEventKind k, bool& keep) {
@@ -180,45 +183,47 @@ EventKind public_kind(LoopEventKind k, bool& keep) {
     }
 }
 
-nlohmann::json timing_json(const Scenario& sc, const analysis::TraceView& v, std::uint64_t missed) {
+run_record::Timing timing_of(const Scenario& sc, const analysis::TraceView& v, std::uint64_t missed) {
     const auto h = analysis::timing_health(v, 0, v.size(), timing_budget(sc.fixture));
-    nlohmann::json upper = nlohmann::json::array();
-    for (std::size_t i = 1; i < analysis::lateness_bin_edges_us.size(); ++i) upper.push_back(analysis::lateness_bin_edges_us[i]);
-    upper.push_back(nullptr);  // the last bin is open-ended
-    nlohmann::json counts = nlohmann::json::array();
-    for (auto c : h.lateness_histogram) counts.push_back(c);
-    return {{"sample_rate_hz", sc.fixture.sample_rate_hz},
-            {"samples", h.samples},
-            {"mean_period_us", h.mean_period_s * 1e6},
-            {"missed_samples", std::max<std::uint64_t>(missed, h.missed_samples)},
-            {"late_samples", h.late_count},
-            {"lateness_us", {{"p50", static_cast<double>(h.p50_lateness_ns) / 1e3},
-                             {"p99", static_cast<double>(h.p99_lateness_ns) / 1e3},
-                             {"max", static_cast<double>(h.max_lateness_ns) / 1e3}}},
-            {"budget_us", static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3},
-            {"histogram", {{"lower_us", analysis::lateness_bin_edges_us}, {"upper_us", upper}, {"counts", counts}}},
-            {"verdict", h.verdict},
-            {"outcome", (h.ok() && !h.budget_broken) ? "PASS" : "ERROR"}};
+    run_record::Timing t;
+    t.sample_rate_hz = sc.fixture.sample_rate_hz;
+    t.samples = h.samples;
+    t.mean_period_us = h.mean_period_s * 1e6;
+    t.missed_samples = std::max<std::uint64_t>(missed, h.missed_samples);
+    t.late_samples = h.late_count;
+    t.lateness_us = {static_cast<double>(h.p50_lateness_ns) / 1e3, static_cast<double>(h.p99_lateness_ns) / 1e3,
+                     static_cast<double>(h.max_lateness_ns) / 1e3};
+    t.budget_us = static_cast<double>(sc.fixture.timing.lateness.count()) / 1e3;
+    for (auto e : analysis::lateness_bin_edges_us) t.histogram.lower_us.push_back(static_cast<double>(e));
+    for (std::size_t i = 1; i < analysis::lateness_bin_edges_us.size(); ++i) {
+        t.histogram.upper_us.emplace_back(static_cast<double>(analysis::lateness_bin_edges_us[i]));
+    }
+    t.histogram.upper_us.emplace_back(std::nullopt);  // the last bin is open-ended
+    for (auto c : h.lateness_histogram) t.histogram.counts.push_back(c);
+    t.verdict = h.verdict;
+    t.outcome = (h.ok() && !h.budget_broken) ? "PASS" : "ERROR";
+    return t;
 }
 
-nlohmann::json stroke_series(const analysis::TraceView& v) {
-    const auto strokes = analysis::detect_strokes(v, 0, v.size());
-    nlohmann::json t = nlohmann::json::array(), d = nlohmann::json::array(), f = nlohmann::json::array(),
-                   r = nlohmann::json::array();
+run_record::Strokes stroke_series(const Scenario& sc, const analysis::TraceView& v) {
+    analysis::StrokeOptions opt;
+    opt.max_sample_interval = timing_budget(sc.fixture).rule().max_interval();
+    const auto strokes = analysis::detect_strokes(v, 0, v.size(), opt);
+    run_record::Strokes out;
     // Plots need shape, not every stroke of a long run: keep at most ~20000.
     const std::size_t every = std::max<std::size_t>(1, strokes.size() / 20000 + 1);
     for (std::size_t i = 0; i < strokes.size(); i += every) {
         const auto& s = strokes[i];
-        t.push_back(s.t_bdc_ns * 1e-9);
-        d.push_back(s.valid() ? nlohmann::json(s.depth_mm) : nlohmann::json(nullptr));
-        f.push_back(s.peak_force_n);
+        out.t_s.push_back(s.t_bdc_ns * 1e-9);
+        out.depth_mm.push_back(s.valid() ? std::optional<double>(s.depth_mm) : std::nullopt);
+        out.force_n.push_back(s.peak_force_n);
         if (i > 0 && strokes[i - 1].end_index == s.begin_index && s.valid() && strokes[i - 1].valid()) {
-            r.push_back(1e9 / (s.t_bdc_ns - strokes[i - 1].t_bdc_ns));
+            out.rate_hz.emplace_back(1e9 / (s.t_bdc_ns - strokes[i - 1].t_bdc_ns));
         } else {
-            r.push_back(nullptr);
+            out.rate_hz.emplace_back(std::nullopt);
         }
     }
-    return {{"t_s", t}, {"depth_mm", d}, {"force_n", f}, {"rate_hz", r}};
+    return out;
 }
 
 }  // namespace
@@ -255,8 +260,8 @@ RunResult Runner::run() {
     res.dir = opts_.out_dir.value_or(opts_.runs_root / res.run_id);
     std::filesystem::create_directories(res.dir);
     const std::string started = utc_now_iso();
-    nlohmann::json rec = record_header(sc_, opts_, res.run_id, started, opts_.today_utc);
-    write_file_atomic(res.dir / "record.json", rec.dump(2) + "\n");
+    run_record::RunRecord rec = record_header(sc_, opts_, res.run_id, started, opts_.today_utc);
+    write_record(res.dir, rec);
     if (opts_.on_started) {
         try {
             opts_.on_started(res.run_id, res.dir);
@@ -469,41 +474,42 @@ RunResult Runner::run() {
     } else {
         res.verdict = terminal;
     }
+
+    // A run that measured nothing proves nothing: never a vacuous PASS.
+    if (res.verdict == Verdict::pass && measurements.empty()) {
+        res.verdict = Verdict::error;
+        reason = "nothing was measured (the scenario has no measure step that ran)";
+    }
     res.reason = reason;
 
     // Close the record.
     try {
         const auto v = trace.view();
-        rec["samples"] = {{"file", "samples.bin"}, {"format", "penrig-samples/1"}, {"count", trace.size()},
-                          {"sha256", write_samples(res.dir / "samples.bin", trace.to_samples())}};
-        for (const auto& m : measurements) rec["measurements"].push_back(m.to_json());
-        rec["timing"] = timing_json(sc_, v, stats.missed.load());
-        if (!rt_report.is_null()) rec["realtime"] = rt_report;
+        rec.samples.count = trace.size();
+        rec.samples.sha256 = write_samples(res.dir / "samples.bin", trace.to_samples());
+        rec.measurements = measurements;
+        rec.timing = timing_of(sc_, v, stats.missed.load());
+        rec.realtime = rt_report;
         for (std::size_t i = 0; i < sc_.plan.size(); ++i) {
             if (spans[i].start_ns < 0) continue;
-            rec["steps"].push_back({{"index", i}, {"kind", std::string(to_string(sc_.plan[i].kind))},
-                                    {"line", sc_.plan[i].where.line}, {"label", sc_.plan[i].label},
-                                    {"start_s", static_cast<double>(spans[i].start_ns) * 1e-9},
-                                    {"end_s", static_cast<double>(std::max(spans[i].end_ns, spans[i].start_ns)) * 1e-9}});
+            rec.steps.push_back({i, std::string(to_string(sc_.plan[i].kind)), sc_.plan[i].where.line, sc_.plan[i].label,
+                                 static_cast<double>(spans[i].start_ns) * 1e-9,
+                                 static_cast<double>(std::max(spans[i].end_ns, spans[i].start_ns)) * 1e-9});
         }
         for (const auto& e : events) {
             if (e.kind == EventKind::step_started) continue;  // `steps` has them
-            nlohmann::json j = {{"t_s", static_cast<double>(e.t_ns) * 1e-9}, {"kind", to_string(e.kind)},
-                                {"value", e.value}, {"step", e.step_index}};
-            if (!e.text.empty()) j["text"] = e.text;
-            rec["events"].push_back(j);
+            rec.events.push_back(run_record::RecordEvent::from(e));
         }
-        rec["strokes"] = stroke_series(v);
-        if (fx_.ground_truth() != nullptr) {
-            rec["ground_truth"] = {{"strokes", fx_.ground_truth()->strokes.size()},
-                                   {"stalls", fx_.ground_truth()->stalls.size()}};
+        rec.strokes = stroke_series(sc_, v);
+        if (const GroundTruth* gt = fx_.ground_truth(); gt != nullptr) {
+            rec.ground_truth = run_record::GroundTruthCounts{gt->strokes.size(), gt->stalls.size()};
         }
-        rec["ended_utc"] = utc_now_iso();
-        rec["verdict"] = to_string(res.verdict);
-        rec["verdict_reason"] = reason.empty() ? "every measurement is within its limits" : reason;
-        rec["complete"] = true;
+        rec.ended_utc = utc_now_iso();
+        rec.verdict = to_string(res.verdict);
+        rec.verdict_reason = reason.empty() ? "every measurement is within its limits" : reason;
+        rec.complete = true;
         write_file_atomic(res.dir / "junit.xml", junit_xml(rec));
-        write_file_atomic(res.dir / "record.json", rec.dump(2) + "\n");
+        write_record(res.dir, rec);
     } catch (const std::exception& e) {
         // The record stays as written at the start: incomplete, never PASS.
         spdlog::error("could not close the run record in {}: {}", res.dir.string(), e.what());
@@ -511,7 +517,8 @@ RunResult Runner::run() {
         res.reason = std::string("could not write the run record: ") + e.what();
     }
     res.measurements = std::move(measurements);
-    res.record = std::move(rec);
+    res.record = nlohmann::json(rec);
+    res.run_record = std::move(rec);
     if (opts_.on_finished) {
         try {
             opts_.on_finished(res.dir);
@@ -525,59 +532,39 @@ RunResult Runner::run() {
 }
 
 std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
-    const auto rec = nlohmann::json::parse(read_file(run_dir / "record.json"));
+    const auto rec = run_record::read_record((run_dir / "record.json").string());
     Diagnostics d;
     // Rebuild the scenario from the texts in the record, not from disk: the
     // files may have changed since the run.
-    const auto tmp = std::filesystem::temp_directory_path() / ("penrig-analyze-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(tmp);
-    const auto spec_path = tmp / "spec.yaml";
-    const auto fixture_path = tmp / "fixture.yaml";
-    write_file_atomic(spec_path, rec.at("spec").at("text").get<std::string>());
-    write_file_atomic(fixture_path, rec.at("fixture").at("text").get<std::string>());
-    std::string text = rec.at("scenario").at("text").get<std::string>();
     LoadOptions lo;
-    lo.fixture_override = fixture_path;
-    lo.spec_override = spec_path;
-    auto sc = load_scenario_text(rec.at("scenario").at("path").get<std::string>(), text, tmp, d, lo);
-    std::filesystem::remove_all(tmp);
+    lo.spec_text = LoadOptions::Text{rec.spec.path, rec.spec.text};
+    lo.fixture_text = LoadOptions::Text{rec.fixture.path, rec.fixture.text};
+    const auto base = std::filesystem::path(rec.scenario.path).parent_path();
+    auto sc = load_scenario_text(rec.scenario.path, rec.scenario.text, base, d, lo);
     if (!sc) throw InputError(d);
     const auto samples = read_samples(run_dir / "samples.bin");
     const auto trace = analysis::Trace::from_samples(samples);
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc->plan.size());
-    for (const auto& s : rec.at("steps")) {
-        const auto i = s.at("index").get<std::size_t>();
-        if (i >= spans.size()) throw std::runtime_error("record step index out of range");
-        spans[i].start_ns = std::llround(s.at("start_s").get<double>() * 1e9);
-        spans[i].end_ns = std::llround(s.at("end_s").get<double>() * 1e9);
+    for (const auto& s : rec.steps) {
+        if (s.index >= spans.size()) throw std::runtime_error("record step index out of range");
+        spans[s.index].start_ns = std::llround(s.start_s * 1e9);
+        spans[s.index].end_ns = std::llround(s.end_s * 1e9);
     }
-    for (const auto& e : rec.at("events")) {
-        Event ev;
-        ev.t_ns = std::llround(e.at("t_s").get<double>() * 1e9);
-        const auto k = e.at("kind").get<std::string>();
-        bool found = false;
-        for (int kk = 0; kk <= static_cast<int>(EventKind::estop); ++kk) {
-            if (k == to_string(static_cast<EventKind>(kk))) {
-                ev.kind = static_cast<EventKind>(kk);
-                found = true;
-            }
-        }
-        if (!found) continue;
-        ev.value = e.value("value", 0.0);
-        ev.step_index = e.at("step").get<std::uint32_t>();
-        ev.text = e.value("text", "");
-        events.push_back(ev);
+    for (const auto& e : rec.events) {
+        auto ev = e.to_event();
+        if (!ev) throw std::runtime_error("record event kind '" + e.kind + "' is unknown to this version of rig");
+        events.push_back(std::move(*ev));
     }
     RunData data;
     data.trace = trace.view();
     data.events = events;
     data.spans = spans;
     std::vector<Measurement> out;
-    for (const auto& m : rec.at("measurements")) {
-        const auto step = m.at("step").get<std::size_t>();
-        if (m.at("name") == "wait_until") {
-            out.push_back(wait_timeout_measurement(*sc, step, std::llround(m.at("window").at("end_s").get<double>() * 1e9)));
+    for (const auto& m : rec.measurements) {
+        const std::size_t step = m.step;
+        if (m.name == "wait_until") {
+            out.push_back(wait_timeout_measurement(*sc, step, std::llround(m.window_end_s * 1e9)));
             continue;
         }
         if (!out.empty() && out.back().step == step) continue;  // one measure step gives several

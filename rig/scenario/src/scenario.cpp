@@ -7,23 +7,10 @@
 #include <cmath>
 #include <set>
 #include <cctype>
+#include <span>
 #include <sstream>
 
 namespace rig {
-
-std::string_view to_string(MeasureWhat w) {
-    switch (w) {
-        case MeasureWhat::puncture_rate: return "puncture_rate";
-        case MeasureWhat::protrusion_depth: return "protrusion_depth";
-        case MeasureWhat::strike_force: return "strike_force";
-        case MeasureWhat::startup_time: return "startup_time";
-        case MeasureWhat::step_response: return "step_response";
-        case MeasureWhat::speed_regulation: return "speed_regulation";
-        case MeasureWhat::stall_protection: return "stall_protection";
-        case MeasureWhat::loop_timing: return "loop_timing";
-    }
-    return "?";
-}
 
 std::string_view to_string(StepKind k) {
     switch (k) {
@@ -51,46 +38,29 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::string_view kStepKeys[] = {"power", "set_depth", "set_rate", "set_level", "hold",   "ramp",
-                                          "step",  "stall",     "release",  "wait_until", "repeat", "sweep",
-                                          "measure", "prompt",  "fault",    "mark"};
-constexpr std::string_view kMeasureNames[] = {"puncture_rate", "protrusion_depth", "strike_force",
-                                              "startup_time",  "step_response",    "speed_regulation",
-                                              "stall_protection", "loop_timing"};
-
-std::optional<MeasureWhat> measure_from(std::string_view s) {
-    for (std::size_t i = 0; i < std::size(kMeasureNames); ++i) {
-        if (kMeasureNames[i] == s) return static_cast<MeasureWhat>(i);
-    }
-    return std::nullopt;
-}
-
-/// A measured quantity's dimension and the unit it is recorded in.
-struct QuantityInfo {
-    std::string_view name;
-    Dimension dim;
-    std::string_view unit;
-};
-constexpr QuantityInfo kQuantities[] = {
-    {"puncture_rate", Dimension::frequency, "Hz"}, {"protrusion_depth", Dimension::length, "mm"},
-    {"strike_force", Dimension::force, "N"},       {"startup_time", Dimension::time, "ms"},
-    {"rise_time", Dimension::time, "ms"},          {"overshoot", Dimension::ratio, "%"},
-    {"settling_time", Dimension::time, "ms"},      {"speed_regulation", Dimension::ratio, "%"},
-    {"stall_latency", Dimension::time, "ms"},      {"stall_retry_delay", Dimension::time, "ms"},
-    {"loop_timing", Dimension::time, "us"},
-};
-const QuantityInfo* quantity_info(std::string_view name) {
-    for (const auto& q : kQuantities) {
-        if (q.name == name) return &q;
-    }
-    return nullptr;
-}
-
 std::string fmt(double v) {
     std::ostringstream o;
     o << v;
     return o.str();
 }
+
+/// What a step parser gets: the step's value, its whole list item (for
+/// locations), its label (with the repeat/sweep suffix) and the suffix.
+struct StepArgs {
+    const YAML::Node& value;
+    const YAML::Node& item;
+    const std::string& label;
+    const std::string& suffix;
+};
+
+class Builder;
+
+/// A scenario step kind: its key in the YAML and the parser that checks it
+/// and expands it into plan steps. The table is Builder::step_kinds().
+struct StepKindInfo {
+    std::string_view key;
+    void (Builder::*parse)(const StepArgs&);
+};
 
 /// Walks the scenario's steps, expanding repeat/sweep, tracking the state the
 /// rig would be in, and checking each step against spec and fixture.
@@ -110,20 +80,28 @@ public:
 
     std::vector<PlanStep> plan;
     std::chrono::nanoseconds duration{0};
+
+    /// Every step kind a scenario may use, one row each.
+    static std::span<const StepKindInfo> step_kinds();
+    static const StepKindInfo* find_step_kind(std::string_view key) {
+        for (const auto& k : step_kinds()) {
+            if (k.key == key) return &k;
+        }
+        return nullptr;
+    }
+    static std::vector<std::string_view> step_keys() {
+        std::vector<std::string_view> out;
+        for (const auto& k : step_kinds()) out.push_back(k.key);
+        return out;
+    }
+    static std::string step_key_list() {
+        std::string out;
+        for (const auto& k : step_kinds()) out += (out.empty() ? "" : ", ") + std::string(k.key);
+        return out;
+    }
     std::vector<std::string> scenario_requirements;
 
 private:
-    struct State {
-        double rate_hz = 0.0;
-        double depth_mm = 0.0;
-        bool depth_set = false;
-        bool power = false;
-        bool brake = false;
-        bool powered_ever = false;
-        bool step_change_seen = false;
-        bool stall_seen = false;
-    };
-
     SourceLocation at(const YAML::Node& n) const { return location_of(n, file_.path); }
 
     PlanStep& push(StepKind k, const YAML::Node& where, std::string label) {
@@ -233,13 +211,12 @@ private:
                 label = kv.second.IsScalar() ? kv.second.Scalar() : "";
                 continue;
             }
-            if (std::find(std::begin(kStepKeys), std::end(kStepKeys), k) == std::end(kStepKeys)) {
+            if (find_step_kind(k) == nullptr) {
                 std::string msg = "unknown step '" + k + "'";
-                if (auto m = closest_match(k, kStepKeys)) {
+                if (auto m = closest_match(k, step_keys())) {
                     msg += " (did you mean '" + *m + "'?)";
                 } else {
-                    msg += "; steps are: power, set_depth, set_rate, set_level, hold, ramp, step, stall, release, "
-                           "wait_until, repeat, sweep, measure, prompt, fault, mark";
+                    msg += "; steps are: " + step_key_list();
                 }
                 diags_.error(at(kv.first), msg);
                 return;
@@ -259,155 +236,243 @@ private:
         }
         const YAML::Node v = item[key];
         const std::string lbl = (label.empty() ? key : label) + suffix;
-        dispatch(key, v, item, lbl, suffix);
+        if (const StepKindInfo* kind = find_step_kind(key)) (this->*(kind->parse))(StepArgs{v, item, lbl, suffix});
     }
 
-    void dispatch(const std::string& key, const YAML::Node& v, const YAML::Node& item, const std::string& lbl,
-                  const std::string& suffix) {
-        if (key == "power") {
-            if (!v.IsScalar() || (v.Scalar() != "on" && v.Scalar() != "off")) {
-                diags_.error(at(v), "power: expected 'on' or 'off'");
-                return;
-            }
-            auto& p = push(StepKind::power, item, lbl);
-            p.on = v.Scalar() == "on";
-            if (p.on) st_.powered_ever = true;
-            st_.power = p.on;
-        } else if (key == "set_depth") {
-            auto m = read_quantity(v, Dimension::length, file_.path, diags_, "set_depth", Range{0.0, 1.0, "", ""});
-            if (m && check_depth(*m * 1e3, v)) set_depth(*m * 1e3, item, lbl);
-        } else if (key == "set_rate") {
-            if (auto hz = rate_value(v, "set_rate")) set_rate(*hz, item, lbl, false);
-        } else if (key == "set_level") {
-            if (auto hz = level_rate(v)) set_rate(*hz, item, lbl, false);
-        } else if (key == "hold") {
-            if (auto d = time_value(v, "hold")) {
-                push(StepKind::hold, item, lbl).duration = *d;
-                duration += *d;
-            }
-        } else if (key == "ramp") {
-            MapReader r(v, file_.path, diags_, "ramp");
-            if (!r.valid()) return;
-            double to = 0.0;
-            const bool to_ok = target_rate(r, to);
-            auto over = r.quantity("over", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
-            r.finish();
-            if (to_ok && over) {
-                auto& p = push(StepKind::ramp, item, lbl);
-                p.rate_hz = to;
-                p.duration = seconds_to_ns(*over);
-                duration += p.duration;
-                st_.rate_hz = to;
-            }
-        } else if (key == "step") {
-            MapReader r(v, file_.path, diags_, "step");
-            if (!r.valid()) return;
-            double to = 0.0;
-            const bool to_ok = target_rate(r, to);
-            auto hold = r.quantity("hold", Dimension::time, Need::required, Range{0.0, 3600.0, "", ""});
-            r.finish();
-            if (to_ok && hold) {
-                if (!st_.power) diags_.warning(at(item), "step: the pen is not powered on at this point");
-                set_rate(to, item, lbl, true);
-                auto& h = push(StepKind::hold, item, lbl + " (hold)");
-                h.duration = seconds_to_ns(*hold);
-                duration += h.duration;
-            }
-        } else if (key == "stall") {
-            MapReader r(v, file_.path, diags_, "stall");
-            if (!r.valid()) return;
-            auto d = r.quantity("for", Dimension::time, Need::required, Range{1e-3, 600.0, "", ""});
-            auto rel = r.boolean("release", Need::optional);
-            r.finish();
-            if (d) {
-                if (!st_.power || st_.rate_hz <= 0.0) {
-                    diags_.error(at(item), "stall: the pen must be powered and running (power: on and a rate set) "
-                                           "before the brake is engaged");
-                }
-                auto& p = push(StepKind::stall, item, lbl);
-                p.duration = seconds_to_ns(*d);
-                p.release_after = rel.value_or(true);
-                duration += p.duration;
-                st_.brake = !p.release_after;
-                st_.stall_seen = true;
-            }
-        } else if (key == "release") {
-            if (!v.IsScalar() || v.Scalar() != "brake") {
-                diags_.error(at(v), "release: expected 'release: brake'");
-                return;
-            }
-            push(StepKind::release, item, lbl);
-            st_.brake = false;
-        } else if (key == "wait_until") {
-            MapReader r(v, file_.path, diags_, "wait_until");
-            if (!r.valid()) return;
-            auto c = r.choice("condition", {"rate_stable", "stopped", "running", "depth_reached"});
-            auto t = r.quantity("timeout", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
-            r.finish();
-            if (c && t) {
-                auto& p = push(StepKind::wait_until, item, lbl + " " + *c);
-                p.condition = *c == "rate_stable" ? WaitCondition::rate_stable
-                              : *c == "stopped"   ? WaitCondition::stopped
-                              : *c == "running"   ? WaitCondition::running
-                                                  : WaitCondition::depth_reached;
-                p.duration = seconds_to_ns(*t);
-                duration += p.duration;
-                if (p.condition == WaitCondition::rate_stable && st_.rate_hz <= 0.0) {
-                    diags_.error(at(item), "wait_until rate_stable: no rate setpoint before this step");
-                }
-            }
-        } else if (key == "repeat") {
-            MapReader r(v, file_.path, diags_, "repeat");
-            if (!r.valid()) return;
-            auto n = r.integer("count", Need::required, 1, 10000);
-            auto body = r.raw("steps");
-            if (!body.IsDefined()) r.error("steps", "repeat: missing required key 'steps'");
-            r.finish();
-            if (!n || !body.IsDefined()) return;
-            if (++depth_ > 8) {
-                diags_.error(at(item), "repeat: nested more than 8 levels deep");
-                --depth_;
-                return;
-            }
-            for (long long i = 1; i <= *n; ++i) {
-                const std::size_t errs = diags_.error_count();
-                steps(body, "repeat.steps", suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
-                if (diags_.error_count() > errs) break;  // one report per problem, not one per iteration
-            }
-            --depth_;
-        } else if (key == "sweep") {
-            sweep(v, item, suffix);
-        } else if (key == "measure") {
-            measure(v, item, lbl, suffix);
-        } else if (key == "prompt") {
-            if (!v.IsScalar() || v.Scalar().empty()) {
-                diags_.error(at(v), "prompt: expected the text to show the operator");
-                return;
-            }
-            push(StepKind::prompt, item, lbl).text = v.Scalar();
-        } else if (key == "fault") {
-            if (fx_.backend != Backend::sim) {
-                diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fx_.name +
-                                           "' is hardware");
-                return;
-            }
-            if (!v.IsMap() || v.size() == 0) {
-                diags_.error(at(v), "fault: expected a mapping such as 'fault: {weak_spring: 50 %}'");
-                return;
-            }
-            for (const auto& kv : v) {
-                if (auto f = parse_fault(kv.first.Scalar(), kv.second, file_.path, diags_)) {
-                    push(StepKind::fault, item, lbl + " " + kv.first.Scalar()).fault = *f;
-                }
-            }
-        } else if (key == "mark") {
-            if (!v.IsScalar() || v.Scalar().empty()) {
-                diags_.error(at(v), "mark: expected a name");
-                return;
-            }
-            push(StepKind::mark, item, lbl).text = v.Scalar();
-            marks_.insert(v.Scalar());
+    void step_power(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        if (!v.IsScalar() || (v.Scalar() != "on" && v.Scalar() != "off")) {
+            diags_.error(at(v), "power: expected 'on' or 'off'");
+            return;
         }
+        auto& p = push(StepKind::power, a.item, a.label);
+        p.on = v.Scalar() == "on";
+        if (p.on) st_.powered_ever = true;
+        st_.power = p.on;
+    }
+
+    void step_set_depth(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        auto m = read_quantity(v, Dimension::length, file_.path, diags_, "set_depth", Range{0.0, 1.0, "", ""});
+        if (m && check_depth(*m * 1e3, v)) set_depth(*m * 1e3, item, lbl);
+    }
+
+    void step_set_rate(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (auto hz = rate_value(v, "set_rate")) set_rate(*hz, item, lbl, false);
+    }
+
+    void step_set_level(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (auto hz = level_rate(v)) set_rate(*hz, item, lbl, false);
+    }
+
+    void step_hold(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (auto d = time_value(v, "hold")) {
+            push(StepKind::hold, item, lbl).duration = *d;
+            duration += *d;
+        }
+    }
+
+    void step_ramp(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        MapReader r(v, file_.path, diags_, "ramp");
+        if (!r.valid()) return;
+        double to = 0.0;
+        const bool to_ok = target_rate(r, to);
+        auto over = r.quantity("over", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
+        r.finish();
+        if (to_ok && over) {
+            auto& p = push(StepKind::ramp, item, lbl);
+            p.rate_hz = to;
+            p.duration = seconds_to_ns(*over);
+            duration += p.duration;
+            st_.rate_hz = to;
+        }
+    }
+
+    void step_step(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        MapReader r(v, file_.path, diags_, "step");
+        if (!r.valid()) return;
+        double to = 0.0;
+        const bool to_ok = target_rate(r, to);
+        auto hold = r.quantity("hold", Dimension::time, Need::required, Range{0.0, 3600.0, "", ""});
+        r.finish();
+        if (to_ok && hold) {
+            if (!st_.power) diags_.warning(at(item), "step: the pen is not powered on at this point");
+            set_rate(to, item, lbl, true);
+            auto& h = push(StepKind::hold, item, lbl + " (hold)");
+            h.duration = seconds_to_ns(*hold);
+            duration += h.duration;
+        }
+    }
+
+    void step_stall(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        MapReader r(v, file_.path, diags_, "stall");
+        if (!r.valid()) return;
+        auto d = r.quantity("for", Dimension::time, Need::required, Range{1e-3, 600.0, "", ""});
+        auto rel = r.boolean("release", Need::optional);
+        r.finish();
+        if (d) {
+            if (!st_.power || st_.rate_hz <= 0.0) {
+                diags_.error(at(item), "stall: the pen must be powered and running (power: on and a rate set) "
+                                       "before the brake is engaged");
+            }
+            auto& p = push(StepKind::stall, item, lbl);
+            p.duration = seconds_to_ns(*d);
+            p.release_after = rel.value_or(true);
+            duration += p.duration;
+            st_.brake = !p.release_after;
+            st_.stall_seen = true;
+        }
+    }
+
+    void step_release(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (!v.IsScalar() || v.Scalar() != "brake") {
+            diags_.error(at(v), "release: expected 'release: brake'");
+            return;
+        }
+        push(StepKind::release, item, lbl);
+        st_.brake = false;
+    }
+
+    void step_wait_until(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        MapReader r(v, file_.path, diags_, "wait_until");
+        if (!r.valid()) return;
+        auto c = r.choice("condition", {"rate_stable", "stopped", "running", "depth_reached"});
+        auto t = r.quantity("timeout", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
+        r.finish();
+        if (c && t) {
+            auto& p = push(StepKind::wait_until, item, lbl + " " + *c);
+            p.condition = *c == "rate_stable" ? WaitCondition::rate_stable
+                          : *c == "stopped"   ? WaitCondition::stopped
+                          : *c == "running"   ? WaitCondition::running
+                                              : WaitCondition::depth_reached;
+            p.duration = seconds_to_ns(*t);
+            duration += p.duration;
+            if (p.condition == WaitCondition::rate_stable && st_.rate_hz <= 0.0) {
+                diags_.error(at(item), "wait_until rate_stable: no rate setpoint before this step");
+            }
+        }
+    }
+
+    void step_repeat(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        MapReader r(v, file_.path, diags_, "repeat");
+        if (!r.valid()) return;
+        auto n = r.integer("count", Need::required, 1, 10000);
+        auto body = r.raw("steps");
+        if (!body.IsDefined()) r.error("steps", "repeat: missing required key 'steps'");
+        r.finish();
+        if (!n || !body.IsDefined()) return;
+        if (++depth_ > 8) {
+            diags_.error(at(item), "repeat: nested more than 8 levels deep");
+            --depth_;
+            return;
+        }
+        for (long long i = 1; i <= *n; ++i) {
+            const std::size_t errs = diags_.error_count();
+            steps(body, "repeat.steps", suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
+            if (diags_.error_count() > errs) break;  // one report per problem, not one per iteration
+        }
+        --depth_;
+    }
+
+    void step_sweep(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        sweep(v, item, suffix);
+    }
+
+    void step_measure(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        measure(v, item, lbl, suffix);
+    }
+
+    void step_prompt(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (!v.IsScalar() || v.Scalar().empty()) {
+            diags_.error(at(v), "prompt: expected the text to show the operator");
+            return;
+        }
+        push(StepKind::prompt, item, lbl).text = v.Scalar();
+    }
+
+    void step_fault(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (fx_.backend != Backend::sim) {
+            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fx_.name +
+                                       "' is hardware");
+            return;
+        }
+        if (!v.IsMap() || v.size() == 0) {
+            diags_.error(at(v), "fault: expected a mapping such as 'fault: {weak_spring: 50 %}'");
+            return;
+        }
+        for (const auto& kv : v) {
+            if (auto f = parse_fault(kv.first.Scalar(), kv.second, file_.path, diags_)) {
+                push(StepKind::fault, item, lbl + " " + kv.first.Scalar()).fault = *f;
+            }
+        }
+    }
+
+    void step_mark(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        [[maybe_unused]] const std::string& lbl = a.label;
+        [[maybe_unused]] const std::string& suffix = a.suffix;
+        if (!v.IsScalar() || v.Scalar().empty()) {
+            diags_.error(at(v), "mark: expected a name");
+            return;
+        }
+        push(StepKind::mark, item, lbl).text = v.Scalar();
+        marks_.insert(v.Scalar());
     }
 
     void sweep(const YAML::Node& v, const YAML::Node& item, const std::string& suffix) {
@@ -453,7 +518,10 @@ private:
             return;
         }
         for (std::size_t i = 0; i < vals.size(); ++i) {
-            const std::string s = suffix + " [" + *over + " " + vals[i].second + "]";
+            // The value's label names what is swept ("level 3", "0.5 mm"): a
+            // level sweep is " [level 3]", not " [level level 3]".
+            const std::string s =
+                suffix + " [" + (*over == "level" ? vals[i].second : *over + " " + vals[i].second) + "]";
             if (*over == "depth") {
                 set_depth(vals[i].first, item, "set_depth" + s);
             } else {
@@ -470,14 +538,19 @@ private:
         if (!r.valid()) return;
         MeasureSpec m;
         auto what_s = r.string("what");
-        std::optional<MeasureWhat> what;
+        const MeasureKind* what = nullptr;
         if (what_s) {
-            what = measure_from(*what_s);
-            if (!what) {
+            what = find_measure_kind(*what_s);
+            if (what == nullptr) {
+                std::vector<std::string_view> names;
+                std::string list;
+                for (const auto* k : measure_kinds()) {
+                    names.push_back(k->name);
+                    list += (list.empty() ? "" : ", ") + std::string(k->name);
+                }
                 std::string msg = "measure: unknown quantity '" + *what_s + "'";
-                if (auto s = closest_match(*what_s, kMeasureNames)) msg += " (did you mean '" + *s + "'?)";
-                msg += "; expected one of: puncture_rate, protrusion_depth, strike_force, startup_time, "
-                       "step_response, speed_regulation, stall_protection, loop_timing";
+                if (auto s = closest_match(*what_s, names)) msg += " (did you mean '" + *s + "'?)";
+                msg += "; expected one of: " + list;
                 r.error("what", msg);
             }
         }
@@ -490,8 +563,7 @@ private:
             }
         }
         // Window.
-        const bool event_based = what && (*what == MeasureWhat::startup_time || *what == MeasureWhat::step_response ||
-                                          *what == MeasureWhat::stall_protection);
+        const bool event_based = what != nullptr && what->anchor != nullptr;
         m.window.kind = event_based ? Window::Kind::since_event : Window::Kind::previous;
         YAML::Node w = r.raw("window");
         if (w.IsDefined()) {
@@ -520,52 +592,63 @@ private:
         } else if (!event_based && plan.empty()) {
             diags_.error(at(item), "measure: no window given and there is no previous step to measure over");
         }
-        if (what == MeasureWhat::speed_regulation) {
-            auto nl = r.string("no_load");
-            auto ld = r.string("loaded");
-            for (auto [key, val] : {std::pair{"no_load", nl}, std::pair{"loaded", ld}}) {
+        // References to earlier measurements (speed_regulation's no_load/loaded).
+        for (const auto* k : measure_kinds()) {
+            for (const auto key : k->ref_keys) {
+                const std::string ks(key);
+                if (!r.has(ks)) continue;
+                if (what != k) {
+                    if (what != nullptr) {
+                        r.accept({key});
+                        r.error(ks, "measure: '" + ks + "' only applies to " + std::string(k->name));
+                    }
+                    continue;
+                }
+                auto val = r.string(ks);
                 if (!val) continue;
                 auto it = measure_ids_.find(*val);
                 if (it == measure_ids_.end()) {
-                    r.error(key, std::string("measure: '") + key + "' refers to '" + *val +
-                                     "', which is not the id of an earlier measure step");
-                } else if (it->second != MeasureWhat::puncture_rate) {
-                    r.error(key, std::string("measure: '") + key + "' must refer to a puncture_rate measurement");
+                    r.error(ks, "measure: '" + ks + "' refers to '" + *val +
+                                    "', which is not the id of an earlier measure step");
+                } else if (it->second->name != k->refs_kind) {
+                    r.error(ks, "measure: '" + ks + "' must refer to a " + std::string(k->refs_kind) + " measurement");
                 }
+                m.refs[ks] = *val + suffix_of(*val);
             }
-            if (nl) m.no_load_id = *nl + suffix_of(*nl);
-            if (ld) m.loaded_id = *ld + suffix_of(*ld);
-        } else {
-            r.accept({"no_load", "loaded"});
-            if (r.has("no_load") || r.has("loaded")) {
-                r.error(r.has("no_load") ? "no_load" : "loaded",
-                        "measure: 'no_load'/'loaded' only apply to speed_regulation");
+        }
+        if (what != nullptr) {
+            for (const auto key : what->ref_keys) {
+                if (!r.has(std::string(key))) r.string(std::string(key));  // required: reports it missing
             }
         }
         YAML::Node lim = r.raw("limits");
         r.finish();
-        if (!what) return;
-        m.what = *what;
+        if (what == nullptr) return;
+        m.what = what;
         m.setpoint_hz = st_.rate_hz;
         m.dial_mm = st_.depth_mm;
         limits(m, lim, item);
-        preconditions(m, item);
+        std::vector<std::string> problems;
+        if (what->preconditions != nullptr) what->preconditions(m, st_, problems);
+        for (auto& e : problems) diags_.error(at(item), std::move(e));
         // Ids: unique across the expanded plan; a repeated body gets its iteration suffix.
-        if (m.id.empty()) m.id = std::string(to_string(m.what)) + "_" + std::to_string(++auto_id_);
+        if (m.id.empty()) m.id = std::string(what->name) + "_" + std::to_string(++auto_id_);
         const std::string base_id = m.id;
         m.id += id_suffix(suffix);
         if (std::any_of(plan.begin(), plan.end(),
                         [&](const PlanStep& p) { return p.kind == StepKind::measure && p.measure.id == m.id; })) {
             diags_.error(at(item), "measure: duplicate id '" + m.id + "'");
         }
-        measure_ids_[base_id] = m.what;
+        measure_ids_[base_id] = what;
         last_suffix_[base_id] = id_suffix(suffix);
         if (m.label.empty()) m.label = lbl;
-        auto& ps = push(StepKind::measure, item, lbl + " " + std::string(to_string(m.what)));
+        auto& ps = push(StepKind::measure, item, lbl + " " + std::string(what->name));
         if (m.window.kind == Window::Kind::duration) ps.duration = m.window.duration;  // the step holds for its window
         ps.measure = std::move(m);
     }
 
+    /// The id suffix of a repeat/sweep iteration: " [2/5]" -> "@2/5",
+    /// " [level 3]" -> "@level_3", nested " [2/5] [level 3]" -> "@2/5_level_3".
     static std::string id_suffix(const std::string& suffix) {
         std::string s;
         for (char c : suffix) {
@@ -580,117 +663,37 @@ private:
         return it == last_suffix_.end() ? "" : it->second;
     }
 
-    void preconditions(const MeasureSpec& m, const YAML::Node& item) {
-        switch (m.what) {
-            case MeasureWhat::puncture_rate:
-                if (st_.rate_hz <= 0.0) diags_.error(at(item), "measure puncture_rate: no rate setpoint before this step");
-                if (!st_.powered_ever) diags_.error(at(item), "measure puncture_rate: the pen is never powered on before this step");
-                break;
-            case MeasureWhat::protrusion_depth:
-            case MeasureWhat::strike_force:
-                if (!st_.depth_set) diags_.error(at(item), "measure " + std::string(to_string(m.what)) + ": no set_depth before this step");
-                if (!st_.powered_ever) diags_.error(at(item), "measure " + std::string(to_string(m.what)) + ": the pen is never powered on before this step");
-                break;
-            case MeasureWhat::startup_time:
-                if (!st_.powered_ever) diags_.error(at(item), "measure startup_time: no 'power: on' before this step");
-                if (st_.rate_hz <= 0.0) diags_.error(at(item), "measure startup_time: no rate setpoint before this step");
-                break;
-            case MeasureWhat::step_response:
-                if (!st_.step_change_seen && m.window.kind == Window::Kind::since_event) {
-                    diags_.error(at(item), "measure step_response: no 'step:' before this step");
-                }
-                break;
-            case MeasureWhat::stall_protection:
-                if (!st_.stall_seen && m.window.kind == Window::Kind::since_event) {
-                    diags_.error(at(item), "measure stall_protection: no 'stall:' before this step");
-                }
-                break;
-            case MeasureWhat::speed_regulation:
-            case MeasureWhat::loop_timing: break;
-        }
-    }
-
     // Limits: inline (`limits:`) or from the spec; a measure with neither is an error.
     void limits(MeasureSpec& m, const YAML::Node& lim, const YAML::Node& item) {
+        const MeasureKind& k = *m.what;
         std::vector<std::string> names;
-        switch (m.what) {
-            case MeasureWhat::step_response: names = {"rise_time", "overshoot", "settling_time"}; break;
-            case MeasureWhat::stall_protection: names = {"stall_latency"}; break;
-            default: names = {std::string(to_string(m.what))}; break;
+        for (const auto& q : k.quantities) {
+            if (q.inline_limits) names.emplace_back(q.name);
         }
-        const bool grouped = names.size() > 1 || m.what == MeasureWhat::stall_protection;
-        if (lim.IsDefined()) {
-            if (grouped) {
-                MapReader lr(lim, file_.path, diags_, "measure.limits");
+        if (lim.IsDefined() && !names.empty()) {
+            MapReader lr(lim, file_.path, diags_, "measure.limits");
+            if (k.grouped_limits) {
                 for (const auto& n : names) {
                     if (auto sub = lr.map(n, Need::optional)) m.limits[n] = inline_limits(*sub, n);
                 }
                 lr.finish();
-            } else {
-                MapReader lr(lim, file_.path, diags_, "measure.limits");
-                if (lr.valid()) m.limits[names[0]] = inline_limits(lr, names[0]);
+            } else if (lr.valid()) {
+                m.limits[names[0]] = inline_limits(lr, names[0]);
             }
         }
         // Spec-derived limits for what is not inline.
-        auto from_spec = [&](const std::string& n, std::optional<double> low, std::optional<double> high,
-                             std::string clause) {
-            if (m.limits.count(n)) return;
-            if (!low && !high) return;
-            m.limits[n] = Limits{low, high, "spec:" + clause};
-        };
-        const auto ms = [](std::optional<double> s) { return s ? std::optional<double>(*s * 1e3) : std::nullopt; };
-        const auto pct = [](std::optional<double> r) { return r ? std::optional<double>(*r * 1e2) : std::nullopt; };
-        switch (m.what) {
-            case MeasureWhat::puncture_rate:
-                if (st_.rate_hz > 0.0) {
-                    from_spec("puncture_rate", st_.rate_hz * (1.0 - spec_.rate_tolerance),
-                              st_.rate_hz * (1.0 + spec_.rate_tolerance), "rate.tolerance");
-                }
-                break;
-            case MeasureWhat::protrusion_depth:
-                from_spec("protrusion_depth", st_.depth_mm - spec_.depth_tolerance_mm,
-                          st_.depth_mm + spec_.depth_tolerance_mm, "depth.tolerance");
-                break;
-            case MeasureWhat::strike_force:
-                from_spec("strike_force", spec_.force_min_n, spec_.force_max_n, "strike_force");
-                break;
-            case MeasureWhat::startup_time:
-                from_spec("startup_time", std::nullopt, ms(spec_.startup_max_s), "startup.max_time");
-                break;
-            case MeasureWhat::step_response:
-                from_spec("rise_time", std::nullopt, ms(spec_.rise_max_s), "step_response.max_rise_time");
-                from_spec("overshoot", std::nullopt, pct(spec_.overshoot_max), "step_response.max_overshoot");
-                from_spec("settling_time", std::nullopt, ms(spec_.settling_max_s), "step_response.max_settling_time");
-                break;
-            case MeasureWhat::speed_regulation:
-                from_spec("speed_regulation", std::nullopt, pct(spec_.regulation_max), "speed_regulation.max");
-                break;
-            case MeasureWhat::stall_protection:
-                from_spec("stall_latency", std::nullopt, ms(spec_.stall_latency_max_s), "stall.max_latency");
-                if (spec_.after_stall == AfterStall::retry) {
-                    m.limits["stall_retry_delay"] =
-                        Limits{(spec_.retry_delay_s - spec_.retry_tolerance_s) * 1e3,
-                               (spec_.retry_delay_s + spec_.retry_tolerance_s) * 1e3, "spec:stall.retry_delay"};
-                } else {
-                    m.limits["stall_retries"] = Limits{std::nullopt, 0.0, "spec:stall.after"};
-                }
-                break;
-            case MeasureWhat::loop_timing:
-                m.limits["loop_timing"] =
-                    Limits{std::nullopt, static_cast<double>(fx_.timing.lateness.count()) / 1e3, "fixture:timing.lateness_budget"};
-                break;
-        }
+        if (k.spec_limits != nullptr) k.spec_limits(m, spec_, fx_, st_);
         bool any = false;
         for (const auto& n : names) any = any || m.limits.count(n) > 0;
         if (!any) {
-            diags_.error(at(item), "measure " + std::string(to_string(m.what)) +
+            diags_.error(at(item), "measure " + std::string(k.name) +
                                        ": no limits, neither inline ('limits:') nor in the spec (" +
                                        spec_.source.path + ")");
         }
     }
 
     Limits inline_limits(MapReader& lr, const std::string& name) {
-        const QuantityInfo* q = quantity_info(name);
+        const Quantity* q = find_quantity(name);
         Limits l;
         l.source = "inline";
         if (q == nullptr) return l;
@@ -709,17 +712,33 @@ private:
     const PenSpec& spec_;
     const FixtureConfig& fx_;
     Diagnostics& diags_;
-    State st_;
+    PlanState st_;
     int depth_ = 0;
     int auto_id_ = 0;
     std::set<std::string> marks_;
-    std::map<std::string, MeasureWhat> measure_ids_;
+    std::map<std::string, const MeasureKind*> measure_ids_;
     std::map<std::string, std::string> last_suffix_;
 };
 
+std::span<const StepKindInfo> Builder::step_kinds() {
+    static constexpr StepKindInfo kKinds[] = {
+        {"power", &Builder::step_power},         {"set_depth", &Builder::step_set_depth},
+        {"set_rate", &Builder::step_set_rate},   {"set_level", &Builder::step_set_level},
+        {"hold", &Builder::step_hold},           {"ramp", &Builder::step_ramp},
+        {"step", &Builder::step_step},           {"stall", &Builder::step_stall},
+        {"release", &Builder::step_release},     {"wait_until", &Builder::step_wait_until},
+        {"repeat", &Builder::step_repeat},       {"sweep", &Builder::step_sweep},
+        {"measure", &Builder::step_measure},     {"prompt", &Builder::step_prompt},
+        {"fault", &Builder::step_fault},         {"mark", &Builder::step_mark},
+    };
+    return kKinds;
+}
+
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
     std::filesystem::path q(p);
-    return q.is_absolute() ? q : base / q;
+    // Normalised: the record and the report show "fixtures/sim.yaml", not
+    // "scenarios/../fixtures/sim.yaml".
+    return (q.is_absolute() ? q : base / q).lexically_normal();
 }
 
 }  // namespace
@@ -757,7 +776,10 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
     }
     // Spec and fixture: referenced files, relative to the scenario's folder.
     std::optional<PenSpec> spec;
-    if (auto sp = r.string("spec")) {
+    if (opts.spec_text) {
+        r.accept({"spec"});
+        if (auto f = load_yaml_text(opts.spec_text->name, opts.spec_text->text, diags)) spec = parse_spec(std::move(*f), diags);
+    } else if (auto sp = r.string("spec")) {
         const auto path = opts.spec_override ? *opts.spec_override : resolve(base_dir, *sp);
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) {
@@ -770,7 +792,9 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
     {
         std::filesystem::path fpath;
         bool from_scenario = false;
-        if (opts.fixture_override) {
+        if (opts.fixture_text) {
+            r.accept({"fixture"});
+        } else if (opts.fixture_override) {
             fpath = *opts.fixture_override;
             r.accept({"fixture"});
         } else if (auto fx = r.string("fixture", Need::optional)) {
@@ -780,7 +804,11 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
             fpath = opts.default_fixture;
         }
         std::error_code ec;
-        if (!std::filesystem::exists(fpath, ec)) {
+        if (opts.fixture_text) {
+            if (auto f = load_yaml_text(opts.fixture_text->name, opts.fixture_text->text, diags)) {
+                fixture = parse_fixture(std::move(*f), diags);
+            }
+        } else if (!std::filesystem::exists(fpath, ec)) {
             if (from_scenario) {
                 r.error("fixture", "fixture: no such file '" + fpath.string() + "'");
             } else {
@@ -800,7 +828,8 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
         sc.plan = std::move(b.plan);
         sc.expected_duration = b.duration;
         if (std::none_of(sc.plan.begin(), sc.plan.end(), [](const PlanStep& p) { return p.kind == StepKind::measure; })) {
-            diags.warning(location_of(steps, file->path), "scenario: no measure step; the run can only PASS vacuously");
+            diags.warning(location_of(steps, file->path),
+                          "scenario: no measure step; a run of it ends ERROR (nothing was measured)");
         }
     }
     if (diags.error_count() > errors_before || !spec || !fixture) return std::nullopt;

@@ -68,7 +68,7 @@ steps:
     // 4 + measure + 2x(set_rate, hold, measure) + 2x(set_depth, hold, measure) + power off
     REQUIRE(sc.plan.size() == 4 + 1 + 6 + 6 + 1);
     const auto& m = sc.plan[4].measure;
-    CHECK(m.what == MeasureWhat::puncture_rate);
+    CHECK(m.what == find_measure_kind("puncture_rate"));
     CHECK(m.limits.at("puncture_rate").low == Approx(95.0));  // level 2 = 100 Hz, 5 %
     CHECK(m.limits.at("puncture_rate").high == Approx(105.0));
     CHECK(m.limits.at("puncture_rate").source == "spec:rate.tolerance");

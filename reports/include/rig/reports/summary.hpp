@@ -6,6 +6,10 @@
 
 #include <ostream>
 
+#include "rig/record/record.hpp"
+
 namespace rig {
+void print_summary(std::ostream& out, const run_record::RunRecord& record, bool color);
+/// The same from the record's JSON form (read through run_record::RunRecord).
 void print_summary(std::ostream& out, const nlohmann::json& record, bool color);
-}
+}  // namespace rig

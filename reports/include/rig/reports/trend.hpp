@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rig/record/record.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,7 +47,23 @@ struct TrendOptions {
 
 /// Builds the series from run records (any order; incomplete records are
 /// skipped). Series are sorted by scenario id, then measurement id.
+std::vector<TrendSeries> build_trends(const std::vector<run_record::RunRecord>& records, const TrendOptions& opt = {});
+/// The same from records' JSON forms (read through run_record::RunRecord).
 std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records, const TrendOptions& opt = {});
+
+/// The latest run of a scenario, complete or not (a run killed outright, an
+/// aborted or errored run is the latest news of its scenario: a nightly that
+/// died must not hide behind the PASS of the night before).
+struct LatestRun {
+    std::string scenario_id;
+    std::string run_id;
+    std::string started_utc;
+    std::string verdict;  // PASS, FAIL, ERROR, ABORTED, INCOMPLETE
+    /// INCOMPLETE, ABORTED or ERROR: the series' latest points are not this run's.
+    [[nodiscard]] bool needs_attention() const { return verdict != "PASS" && verdict != "FAIL"; }
+};
+/// One per scenario id, sorted by it.
+std::vector<LatestRun> latest_runs(const std::vector<run_record::RunRecord>& records);
 
 /// One row per (series, run): scenario_id, measurement_id, run_id,
 /// started_utc, commit, dut, value, unit, outcome.

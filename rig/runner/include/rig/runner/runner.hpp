@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "rig/drivers/fixture.hpp"
+#include "rig/record/record.hpp"
 #include "rig/runner/measure.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -92,7 +93,8 @@ struct RunResult {
     Verdict verdict = Verdict::error;
     std::string reason;
     std::vector<Measurement> measurements;
-    nlohmann::json record;
+    run_record::RunRecord run_record;  // the record as written (or as last written when closing failed)
+    nlohmann::json record;         // the same, in its JSON form
 };
 
 /// Calibration records past their due date on `today` (YYYY-MM-DD).

@@ -16,22 +16,10 @@
 #include "rig/core/diagnostics.hpp"
 #include "rig/core/yaml_reader.hpp"
 #include "rig/drivers/fixture_config.hpp"
+#include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/spec.hpp"
 
 namespace rig {
-
-/// What a measure step measures.
-enum class MeasureWhat {
-    puncture_rate,     // mean/SD/min/max rate over the window, limits: setpoint +/- spec rate tolerance
-    protrusion_depth,  // depth at BDC, limits: dial +/- spec depth tolerance
-    strike_force,      // peak force per stroke, limits: spec strike_force min..max
-    startup_time,      // power-on -> rate inside the start-up band and staying there
-    step_response,     // rise time, overshoot, settling time after the last setpoint step
-    speed_regulation,  // (no-load - loaded) / loaded, from two puncture_rate measurements
-    stall_protection,  // latency stall onset -> cut-off, then retry or latch as the spec says
-    loop_timing,       // the rig's own acquisition timing health
-};
-std::string_view to_string(MeasureWhat w);
 
 /// Limits of one measured quantity, in the record's unit (Hz, mm, N, s, %).
 struct Limits {
@@ -54,14 +42,16 @@ struct Window {
 };
 
 struct MeasureSpec {
-    MeasureWhat what = MeasureWhat::puncture_rate;
+    const MeasureKind* what = nullptr;  // the registered kind (measure_kind.hpp); never null once loaded
     std::string id;     // unique in the scenario ("rate_l3" or generated "m<n>")
     std::string label;
     Window window;
     /// Limits per measured quantity name ("puncture_rate", "rise_time", ...).
     std::map<std::string, Limits> limits;
     std::vector<std::string> requirements;
-    std::string no_load_id, loaded_id;  // speed_regulation inputs
+    /// Earlier measurements this one refers to (MeasureKind::ref_keys, e.g.
+    /// speed_regulation's no_load/loaded), key -> measurement id.
+    std::map<std::string, std::string> refs;
     double setpoint_hz = 0.0;           // rate setpoint in force when measured (for limits/truth)
     double dial_mm = 0.0;               // dial setting in force when measured
 };
@@ -113,6 +103,15 @@ struct LoadOptions {
     std::optional<std::filesystem::path> fixture_override;
     /// Spec file overriding the scenario's (re-analysis from a record's texts).
     std::optional<std::filesystem::path> spec_override;
+    /// A file given as text rather than read from disk (`rig analyze`
+    /// rebuilds a run's scenario from the texts in its record): its name (as
+    /// the record gives its path, used in messages) and its content.
+    struct Text {
+        std::string name, text;
+    };
+    /// Spec and fixture texts overriding the scenario's (and the *_override paths).
+    std::optional<Text> spec_text;
+    std::optional<Text> fixture_text;
     /// Used when neither the option nor the scenario names a fixture.
     std::filesystem::path default_fixture = "fixtures/sim.yaml";
 };

@@ -1,0 +1,85 @@
+#include "rig/record/measurement.hpp"
+
+namespace rig {
+
+const char* to_string(Outcome o) {
+    switch (o) {
+        case Outcome::pass: return "PASS";
+        case Outcome::fail: return "FAIL";
+        case Outcome::error: return "ERROR";
+    }
+    return "?";
+}
+
+Outcome outcome_from(std::string_view s) {
+    if (s == "PASS") return Outcome::pass;
+    if (s == "FAIL") return Outcome::fail;
+    return Outcome::error;
+}
+
+nlohmann::json Measurement::to_json() const {
+    nlohmann::json j;
+    j["id"] = id;
+    j["name"] = name;
+    if (!kind.empty()) j["kind"] = kind;
+    j["label"] = label;
+    j["step"] = step;
+    j["line"] = line;
+    j["value"] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+    j["unit"] = unit;
+    if (low) j["low"] = *low;
+    if (high) j["high"] = *high;
+    j["limits_source"] = limits_source;
+    j["outcome"] = to_string(outcome);
+    if (!message.empty()) j["message"] = message;
+    j["window"] = {{"start_s", window_start_s}, {"end_s", window_end_s}, {"samples", samples}, {"strokes", strokes}};
+    j["requirements"] = requirements;
+    j["stats"] = stats;
+    if (truth) {
+        j["truth"] = *truth;
+        if (value) j["error"] = *value - *truth;
+    }
+    if (!truth_detail.empty()) j["truth_detail"] = truth_detail;
+    return j;
+}
+
+namespace {
+std::optional<double> opt_number(const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+}
+}  // namespace
+
+Measurement Measurement::from_json(const nlohmann::json& j) {
+    Measurement m;
+    m.id = j.at("id").get<std::string>();
+    m.name = j.at("name").get<std::string>();
+    m.kind = j.value("kind", "");
+    m.label = j.value("label", "");
+    m.step = j.value("step", std::uint32_t{0});
+    m.line = j.value("line", 0);
+    m.value = opt_number(j, "value");
+    m.unit = j.value("unit", "");
+    m.low = opt_number(j, "low");
+    m.high = opt_number(j, "high");
+    m.limits_source = j.value("limits_source", "");
+    m.outcome = outcome_from(j.value("outcome", "ERROR"));
+    m.message = j.value("message", "");
+    if (const auto w = j.find("window"); w != j.end() && w->is_object()) {
+        m.window_start_s = w->value("start_s", 0.0);
+        m.window_end_s = w->value("end_s", 0.0);
+        m.samples = w->value("samples", std::size_t{0});
+        m.strokes = w->value("strokes", std::size_t{0});
+    }
+    m.requirements = j.value("requirements", std::vector<std::string>{});
+    m.stats = j.value("stats", nlohmann::json::object());
+    m.truth = opt_number(j, "truth");
+    m.truth_detail = j.value("truth_detail", nlohmann::json::object());
+    return m;
+}
+
+void to_json(nlohmann::json& j, const Measurement& m) { j = m.to_json(); }
+void from_json(const nlohmann::json& j, Measurement& m) { m = Measurement::from_json(j); }
+
+}  // namespace rig

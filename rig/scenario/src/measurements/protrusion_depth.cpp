@@ -1,0 +1,51 @@
+// protrusion_depth: needle tip position at BDC relative to the cartridge-face
+// reference, mm, over the window; judged on the mean.
+#include "rig/scenario/measure_kind.hpp"
+#include "rig/scenario/scenario.hpp"
+
+namespace rig {
+namespace {
+
+constexpr Quantity kQuantities[] = {
+    {"protrusion_depth", Dimension::length, "mm", "mean protrusion depth at bottom dead centre over the window"},
+};
+
+void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
+    if (!st.depth_set) errors.emplace_back("measure protrusion_depth: no set_depth before this step");
+    if (!st.powered_ever) errors.emplace_back("measure protrusion_depth: the pen is never powered on before this step");
+}
+
+void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState& st) {
+    limits_from_spec(m, "protrusion_depth", st.depth_mm - spec.depth_tolerance_mm, st.depth_mm + spec.depth_tolerance_mm,
+                     "depth.tolerance");
+}
+
+std::vector<Measurement> measure(const MeasureContext& c) {
+    Measurement r = c.base("protrusion_depth", "mm");
+    const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
+    r.strokes = wm.strokes.size();
+    r.stats = {{"mean", wm.depth.mean_mm}, {"sd", wm.depth.sd_mm},        {"min", wm.depth.min_mm},
+               {"max", wm.depth.max_mm},   {"strokes", wm.depth.count}, {"dial", c.m.dial_mm}};
+    judge(r, wm.depth.mean_mm, wm.depth.invalid ? wm.depth.invalid : c.timing_problem());
+    if (c.data.truth != nullptr) {
+        const auto truth = c.truth_strokes();
+        const auto t = analysis::depth_stats(analysis::strokes_in(truth, c.window), window_stats_options());
+        if (t.ok()) r.truth = t.mean_mm;
+    }
+    return {r};
+}
+
+}  // namespace
+
+extern const MeasureKind kProtrusionDepth{
+    .name = "protrusion_depth",
+    .description = "protrusion depth: needle tip position at bottom dead centre relative to the cartridge-face "
+                   "reference, mm; judged on the window mean; limits: the dial setting +/- the spec's depth tolerance",
+    .quantities = kQuantities,
+    .preconditions = preconditions,
+    .spec_limits = spec_limits,
+    .measure = measure,
+    .plot = "per_stroke_depth",
+};
+
+}  // namespace rig

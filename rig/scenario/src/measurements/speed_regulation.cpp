@@ -1,0 +1,67 @@
+// speed_regulation: (no-load rate - loaded rate) / loaded rate x 100 %, from
+// two earlier puncture_rate measurements.
+#include <algorithm>
+
+#include "rig/scenario/measure_kind.hpp"
+#include "rig/scenario/scenario.hpp"
+
+namespace rig {
+namespace {
+
+constexpr Quantity kQuantities[] = {
+    {"speed_regulation", Dimension::ratio, "%", "(no-load rate - loaded rate) / loaded rate"},
+};
+constexpr std::string_view kRefs[] = {"no_load", "loaded"};
+
+void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
+    limits_from_spec(m, "speed_regulation", std::nullopt,
+                     spec.regulation_max ? std::optional<double>(*spec.regulation_max * 1e2) : std::nullopt,
+                     "speed_regulation.max");
+}
+
+std::vector<Measurement> measure(const MeasureContext& c) {
+    Measurement r = c.base("speed_regulation", "%");
+    const Measurement* nl = nullptr;
+    const Measurement* ld = nullptr;
+    const auto ref = [&](const char* key) {
+        const auto it = c.m.refs.find(key);
+        return it == c.m.refs.end() ? std::string() : it->second;
+    };
+    const std::string nl_id = ref("no_load"), ld_id = ref("loaded");
+    for (const auto& e : c.earlier) {
+        if (e.id == nl_id) nl = &e;
+        if (e.id == ld_id) ld = &e;
+    }
+    if (nl == nullptr || ld == nullptr || !nl->value || !ld->value || nl->outcome == Outcome::error ||
+        ld->outcome == Outcome::error) {
+        judge(r, std::nullopt, std::string("the no-load or loaded rate measurement is not valid"));
+        return {r};
+    }
+    r.window_start_s = std::min(nl->window_start_s, ld->window_start_s);
+    r.window_end_s = std::max(nl->window_end_s, ld->window_end_s);
+    r.samples = nl->samples + ld->samples;
+    const auto s = analysis::speed_regulation(*nl->value, *ld->value);
+    r.stats = {{"no_load_hz", *nl->value}, {"loaded_hz", *ld->value}, {"no_load_id", nl->id}, {"loaded_id", ld->id}};
+    judge(r, s.regulation_pct, s.invalid);
+    if (nl->truth && ld->truth) {
+        const auto t = analysis::speed_regulation(*nl->truth, *ld->truth);
+        if (t.ok()) r.truth = t.regulation_pct;
+    }
+    return {r};
+}
+
+}  // namespace
+
+extern const MeasureKind kSpeedRegulation{
+    .name = "speed_regulation",
+    .description = "speed regulation: (no-load rate - loaded rate) / loaded rate x 100 %, from two earlier "
+                   "puncture_rate measurements (no_load, loaded)",
+    .quantities = kQuantities,
+    .ref_keys = kRefs,
+    .refs_kind = "puncture_rate",
+    .spec_limits = spec_limits,
+    .measure = measure,
+    .plot = "",
+};
+
+}  // namespace rig

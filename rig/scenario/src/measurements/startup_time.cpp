@@ -1,0 +1,57 @@
+// startup_time: power on -> rate inside the start-up band and staying there, ms.
+#include "rig/scenario/measure_kind.hpp"
+#include "rig/scenario/scenario.hpp"
+
+namespace rig {
+namespace {
+
+constexpr Quantity kQuantities[] = {
+    {"startup_time", Dimension::time, "ms", "power-on to the rate entering the start-up band and staying there"},
+};
+
+bool anchor(const Scenario&, const Event& e) { return e.kind == EventKind::power_on; }
+
+void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
+    if (!st.powered_ever) errors.emplace_back("measure startup_time: no 'power: on' before this step");
+    if (st.rate_hz <= 0.0) errors.emplace_back("measure startup_time: no rate setpoint before this step");
+}
+
+void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
+    limits_from_spec(m, "startup_time", std::nullopt,
+                     spec.startup_max_s ? std::optional<double>(*spec.startup_max_s * 1e3) : std::nullopt,
+                     "startup.max_time");
+}
+
+std::vector<Measurement> measure(const MeasureContext& c) {
+    Measurement r = c.base("startup_time", "ms");
+    const auto range = analysis::index_range(c.data.trace, c.window);
+    const auto strokes = analysis::detect_strokes(c.data.trace, range.begin, range.end, c.stroke_options());
+    r.strokes = strokes.size();
+    analysis::StartupOptions o;
+    o.band_fraction = c.sc.spec.startup_band;
+    const auto s = analysis::startup_time(strokes, c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
+    r.stats = {{"target_hz", c.m.setpoint_hz}, {"band", c.sc.spec.startup_band}, {"intervals", s.intervals}};
+    judge(r, s.startup_time_s * 1e3, s.invalid ? s.invalid : c.timing_problem());
+    if (c.data.truth != nullptr) {
+        const auto truth = c.truth_strokes();
+        const auto t = analysis::startup_time(truth, c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
+        if (t.ok()) r.truth = t.startup_time_s * 1e3;
+    }
+    return {r};
+}
+
+}  // namespace
+
+extern const MeasureKind kStartupTime{
+    .name = "startup_time",
+    .description = "start-up time: power on to the puncture rate inside the spec's start-up band around the "
+                   "setpoint and staying there, ms",
+    .quantities = kQuantities,
+    .anchor = anchor,
+    .preconditions = preconditions,
+    .spec_limits = spec_limits,
+    .measure = measure,
+    .plot = "startup",
+};
+
+}  // namespace rig

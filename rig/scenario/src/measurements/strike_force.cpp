@@ -1,0 +1,50 @@
+// strike_force: peak load-cell force per stroke (tare removed), N, over the
+// window; judged on the mean.
+#include "rig/scenario/measure_kind.hpp"
+#include "rig/scenario/scenario.hpp"
+
+namespace rig {
+namespace {
+
+constexpr Quantity kQuantities[] = {
+    {"strike_force", Dimension::force, "N", "mean peak strike force per stroke over the window"},
+};
+
+void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
+    if (!st.depth_set) errors.emplace_back("measure strike_force: no set_depth before this step");
+    if (!st.powered_ever) errors.emplace_back("measure strike_force: the pen is never powered on before this step");
+}
+
+void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
+    limits_from_spec(m, "strike_force", spec.force_min_n, spec.force_max_n, "strike_force");
+}
+
+std::vector<Measurement> measure(const MeasureContext& c) {
+    Measurement r = c.base("strike_force", "N");
+    const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
+    r.strokes = wm.strokes.size();
+    r.stats = {{"mean", wm.force.mean_n}, {"sd", wm.force.sd_n},         {"min", wm.force.min_n},
+               {"max", wm.force.max_n},   {"strokes", wm.force.count}};
+    judge(r, wm.force.mean_n, wm.force.invalid ? wm.force.invalid : c.timing_problem());
+    if (c.data.truth != nullptr) {
+        const auto truth = c.truth_strokes();
+        const auto t = analysis::strike_force_stats(analysis::strokes_in(truth, c.window), window_stats_options());
+        if (t.ok()) r.truth = t.mean_n;
+    }
+    return {r};
+}
+
+}  // namespace
+
+extern const MeasureKind kStrikeForce{
+    .name = "strike_force",
+    .description = "strike force: peak load-cell force per stroke, tare removed, N; judged on the window mean; "
+                   "limits: the spec's strike_force min..max",
+    .quantities = kQuantities,
+    .preconditions = preconditions,
+    .spec_limits = spec_limits,
+    .measure = measure,
+    .plot = "per_stroke_force",
+};
+
+}  // namespace rig
