@@ -136,6 +136,7 @@ StallResult analyze_stall(TraceView v, std::int64_t t_brake_ns, std::int64_t t_e
         return r;
     }
     r.onset_index = s;
+    r.stall_seen = true;
     r.onset_ns = t[s];
 
     const double thr = opt.current_threshold_a;

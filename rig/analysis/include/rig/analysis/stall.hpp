@@ -82,6 +82,7 @@ struct StallResult {
     double retry_ns = 0.0;            // interpolated upward crossing (retried only)
     double retry_delay_s = 0.0;       // retry - cut-off (retried only)
     bool latched = false;             // no retry before the window's end
+    bool stall_seen = false;          // a stall onset was found (the rig's brake stopped the needle)
     bool cut_off = false;             // a confirmed cut-off was found
     double latency_lower_bound_s = 0.0;  // no cut-off: window end - onset (latency > this)
     std::optional<std::string> invalid;
