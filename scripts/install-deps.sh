@@ -9,9 +9,10 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev
 )
 # Test-only tools: headless Chromium renders the HTML report in a test;
-# rt-tests (cyclictest) is the reference for the loop-latency benchmark.
+# rt-tests (cyclictest) is the reference for the loop-latency benchmark;
+# clang 14 with its runtime libraries builds the libFuzzer harnesses.
 if [[ "${1:-}" == "--test" ]]; then
-  PACKAGES+=(chromium rt-tests)
+  PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev)
 fi
 
 missing=()

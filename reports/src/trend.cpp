@@ -7,7 +7,7 @@
 
 namespace rig {
 
-std::vector<TrendSeries> build_trends(const std::vector<run_record::RunRecord>& records, const TrendOptions& opt) {
+std::vector<TrendSeries> build_trends(std::span<const run_record::RunRecord> records, const TrendOptions& opt) {
     std::vector<const run_record::RunRecord*> recs;
     for (const auto& r : records) {
         if (r.complete) recs.push_back(&r);
@@ -71,7 +71,7 @@ std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records
     return build_trends(typed, opt);
 }
 
-std::vector<LatestRun> latest_runs(const std::vector<run_record::RunRecord>& records) {
+std::vector<LatestRun> latest_runs(std::span<const run_record::RunRecord> records) {
     std::map<std::string, LatestRun> by_scenario;
     for (const auto& r : records) {
         auto& l = by_scenario[r.scenario.id];

@@ -56,7 +56,8 @@ void install_run_hooks(RunOptions& ro, const FixtureConfig& fixture, const std::
         const auto key_file = state / "keys" / "rig.key";
         std::error_code ec;
         if (sign && std::filesystem::exists(key_file, ec)) {
-            seal_run_dir(dir, SigningKey::load(key_file));
+            const AuditLog log(state / "audit.jsonl");
+            seal_run_dir(dir, SigningKey::load(key_file), &log);  // the manifest anchors the audit trail
         } else if (sign) {
             spdlog::info("no rig key in {} (rig keygen creates one): run folder not signed", key_file.parent_path().string());
         }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -46,8 +47,20 @@ namespace {
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view contents) {
     const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-    const int fd = ::mkstemp(tmpl.data());
+    // Created with mode 0666 so that the kernel applies the process umask (a
+    // daemon under UMask=0027 writes 0640 files); mkstemp would force 0600 and
+    // a fixed fchmod would ignore the umask. The name is unique per process
+    // (pid) and per call (counter); O_EXCL makes a collision a retry.
+    static std::atomic<unsigned> counter{0};
+    std::string tmpl;
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 100; ++attempt) {
+        tmpl = (dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter.fetch_add(1, std::memory_order_relaxed))))
+                   .string();
+        fd = ::open(tmpl.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) throw_errno("cannot create a temporary file beside", path);
     std::size_t off = 0;
     while (off < contents.size()) {
@@ -61,7 +74,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
         }
         off += static_cast<std::size_t>(n);
     }
-    if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
+    if (::fsync(fd) != 0) {
         const int e = errno;
         ::close(fd);
         ::unlink(tmpl.c_str());

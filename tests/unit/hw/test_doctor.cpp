@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "catch.hpp"
+#include "skip.hpp"
 #include "rig/hw/doctor.hpp"
 #include "temp_dir.hpp"
 
@@ -55,8 +56,7 @@ struct FakePi {
 
 TEST_CASE("doctor on this machine without GPIO: clear message, non-zero, no crash", "[hw][doctor]") {
     if (fs::exists("/dev/gpiochip0")) {
-        WARN("this machine has GPIO; the no-GPIO message is not checked here");
-        return;
+        PENRIG_SKIP("this machine has GPIO; the no-GPIO message cannot be checked here");
     }
     auto cfg = pi4_config();
     std::ostringstream out;

@@ -13,15 +13,24 @@ bool any_error_contains(const std::vector<std::string>& errs, const std::string&
 }
 }  // namespace
 
-TEST_CASE("the example record validates against the run-record schema", "[reports][schema]") {
-    const auto errs = validate_json_schema(rig::test::run_record_schema(), rig::test::example_record());
-    INFO(json(errs).dump(1));
-    CHECK(errs.empty());
+TEST_CASE("records the runner writes validate against the run-record schema", "[reports][schema]") {
+    for (const char* sc : {rig::test::scenario::nightly, rig::test::scenario::stall, rig::test::scenario::fail,
+                           rig::test::scenario::error}) {
+        rig::test::TempDir tmp;
+        const auto errs = validate_json_schema(rig::test::run_record_schema(), rig::test::real_record(tmp, sc));
+        INFO(sc << "\n" << json(errs).dump(1));
+        CHECK(errs.empty());
+    }
 }
 
 TEST_CASE("the validator finds each kind of violation in a record", "[reports][schema]") {
     const json schema = rig::test::run_record_schema();
-    json r = rig::test::example_record();
+    // One run per process; each SECTION edits its own copy.
+    static const json written = [] {
+        rig::test::TempDir tmp;
+        return rig::test::real_record(tmp, rig::test::scenario::smoke);
+    }();
+    json r = written;
     SECTION("required") {
         r.erase("dut");
         CHECK(any_error_contains(validate_json_schema(schema, r), "/: missing required property 'dut'"));

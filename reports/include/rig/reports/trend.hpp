@@ -13,6 +13,7 @@
 #include "rig/record/record.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,7 @@ struct TrendOptions {
 
 /// Builds the series from run records (any order; incomplete records are
 /// skipped). Series are sorted by scenario id, then measurement id.
-std::vector<TrendSeries> build_trends(const std::vector<run_record::RunRecord>& records, const TrendOptions& opt = {});
+std::vector<TrendSeries> build_trends(std::span<const run_record::RunRecord> records, const TrendOptions& opt = {});
 /// The same from records' JSON forms (read through run_record::RunRecord).
 std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records, const TrendOptions& opt = {});
 
@@ -63,7 +64,7 @@ struct LatestRun {
     [[nodiscard]] bool needs_attention() const { return verdict != "PASS" && verdict != "FAIL"; }
 };
 /// One per scenario id, sorted by it.
-std::vector<LatestRun> latest_runs(const std::vector<run_record::RunRecord>& records);
+std::vector<LatestRun> latest_runs(std::span<const run_record::RunRecord> records);
 
 /// One row per (series, run): scenario_id, measurement_id, run_id,
 /// started_utc, commit, dut, value, unit, outcome.
