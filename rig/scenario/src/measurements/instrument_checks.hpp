@@ -9,13 +9,14 @@
 //    "limit": l, "unit": "mm" | "N", "outcome": "ok" | "failed", "reason": "..."}
 //
 // Checks:
-// - encoder / top_position_spread: the retracted (top) position of every
-//   stroke in the window, max - min, within kEncoderTopLimitCounts counts.
+// - encoder / top_position_drift: the retracted (top) position of the strokes
+//   (parabola vertex, like the BDC), mean of the last quarter of the window's
+//   strokes minus mean of the first, within kEncoderTopLimitCounts counts.
 //   The cam returns the needle to the same top every stroke; a counter that
 //   loses or gains counts walks away from it (1 % loss over 1 s at 150 Hz:
 //   tens of counts). Hardware reads the LS7366R status too (drivers/hw).
-// - encoder / stroke_length_spread: BDC - top per stroke, max - min, within
-//   the same limit (counts gained and lost within a stroke).
+// - encoder / stroke_length_drift: BDC - top per stroke, the same way and
+//   limit (counts gained and lost within a stroke).
 // - load_cell / baseline_drift: the no-contact baseline of every stroke (mean
 //   force while the needle is within kClearBandMm of its top, clear of the
 //   phantom), max - min over the window, within kBaselineDriftFraction of the
