@@ -21,6 +21,7 @@
 #include "rig/analysis/timing.hpp"
 #include "rig/core/samples.hpp"
 #include "rig/core/spsc_ring.hpp"
+#include "rig/runner/bdc_tracker.hpp"
 #include "rig/drivers/fixture.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -100,7 +101,6 @@ public:
     void set_backpressure(bool on) noexcept { backpressure_ = on; }
 
 private:
-    struct Tracker;  // online BDC tracker (no allocation)
     void emit(LoopEventKind k, std::uint32_t step, double value = 0.0) noexcept;
     bool start_step(std::size_t i) noexcept;  // false: the run must end (actuator error)
     bool tick_step(std::size_t i) noexcept;   // true: step done
@@ -125,12 +125,7 @@ private:
     bool depth_moving_ = false;
     bool fatal_ = false;           // an actuator failed mid-step: end the run
     // Online stroke tracking (for wait_until and progress).
-    bool armed_high_ = false;
-    double run_max_ = -1e9, run_min_ = 1e9;
-    std::int64_t run_max_t_ = 0;
-    static constexpr std::size_t kBdcHistory = 16;
-    std::int64_t bdc_t_[kBdcHistory] = {};
-    std::size_t bdc_count_ = 0;
+    BdcTracker tracker_;
     double last_pos_ = 0.0;
     std::int64_t last_move_t_ = 0;
     std::int64_t sensor_fail_since_ = -1;
