@@ -182,6 +182,17 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
     return true;
 }
 
+void AcquisitionLoop::record_work(std::int64_t woke_ns) noexcept {
+    // Work time of this tick: wake-up to now (SPI/GPIO reads, the sequencer's
+    // writes). Bins: the lateness histogram's (timing.hpp).
+    const auto& edges_us = analysis::lateness_bin_edges_us;
+    const std::int64_t work = fx_.clock().now().count() - woke_ns;
+    std::size_t bin = 0;
+    while (bin + 1 < edges_us.size() && work >= edges_us[bin + 1] * 1000) ++bin;
+    ++stats_.work_histogram[bin];
+    stats_.work_max_ns = std::max(stats_.work_max_ns, work);
+}
+
 std::int64_t AcquisitionLoop::run() noexcept {
     Clock& clock = fx_.clock();
     const auto& cfg = sc_.fixture;
@@ -230,6 +241,19 @@ std::int64_t AcquisitionLoop::run() noexcept {
         if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
         if (force) s.force_n = *force; else flags |= sample_force_fault;
         if (cur) s.current_a = *cur; else flags |= sample_current_fault;
+        // ADC values are the latest conversion, not a measurement at t_ns:
+        // a held value is flagged, and the ages go into the record.
+        const ReadingTiming adc_t[2] = {fx_.load_cell().last_timing(), fx_.current().last_timing()};
+        for (std::size_t i = 0; i < 2; ++i) {
+            if (!adc_t[i].fresh) {
+                flags |= i == 0 ? sample_force_held : sample_current_held;
+                ++stats_.adc_held[i];
+            } else {
+                ++stats_.adc_fresh[i];
+            }
+            stats_.adc_age_max_ns[i] = std::max(stats_.adc_age_max_ns[i], adc_t[i].age_ns);
+            stats_.adc_age_sum_ns[i] += static_cast<long double>(adc_t[i].age_ns);
+        }
         const bool estop = fx_.estop().pressed();
         if (estop) flags |= sample_estop;
         s.setpoint_hz = rate_sp_;
@@ -302,7 +326,10 @@ std::int64_t AcquisitionLoop::run() noexcept {
         }
 
         // The sequencer runs at the actuation rate.
-        if (tick++ % actuation_every != 0) continue;
+        if (tick++ % actuation_every != 0) {
+            record_work(woke);
+            continue;
+        }
         while (step < sc_.plan.size()) {
             if (!step_active) {
                 if (!start_step(step)) {
@@ -318,6 +345,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
             ++step;
         }
         if (step >= sc_.plan.size() || fatal_) ending = true;
+        record_work(woke);
     }
     fx_.safe_state();
     emit(LoopEventKind::finished, static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1)));

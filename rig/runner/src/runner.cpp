@@ -205,6 +205,28 @@ run_record::Timing timing_of(const Scenario& sc, const analysis::TraceView& v, s
     return t;
 }
 
+// Per-tick work time beside lateness (same bins), and each ADC input's fresh /
+// held samples, effective rate and age, from the loop's own counters.
+void add_loop_work(run_record::Timing& t, const LoopStats& stats, const analysis::TraceView& v) {
+    run_record::WorkTime w;
+    w.max_us = static_cast<double>(stats.work_max_ns) / 1e3;
+    for (auto e : analysis::lateness_bin_edges_us) w.lower_us.push_back(static_cast<double>(e));
+    for (auto c : stats.work_histogram) w.counts.push_back(c);
+    t.work_us = w;
+    const double dur_s = v.size() > 1 ? static_cast<double>(v.t_ns[v.size() - 1] - v.t_ns[0]) * 1e-9 : 0.0;
+    auto input = [&](std::size_t i) {
+        run_record::AdcInputTiming a;
+        const auto n = stats.adc_fresh[i] + stats.adc_held[i];
+        a.fresh_samples = stats.adc_fresh[i];
+        a.held_samples = stats.adc_held[i];
+        a.effective_rate_hz = dur_s > 0 ? static_cast<double>(stats.adc_fresh[i]) / dur_s : 0.0;
+        a.age_mean_us = n > 0 ? static_cast<double>(stats.adc_age_sum_ns[i] / static_cast<long double>(n)) / 1e3 : 0.0;
+        a.age_max_us = static_cast<double>(stats.adc_age_max_ns[i]) / 1e3;
+        return a;
+    };
+    t.adc = run_record::AdcTiming{input(0), input(1)};
+}
+
 run_record::Strokes stroke_series(const Scenario& sc, const analysis::TraceView& v) {
     analysis::StrokeOptions opt;
     opt.max_sample_interval = timing_budget(sc.fixture).rule().max_interval();
@@ -489,6 +511,7 @@ RunResult Runner::run() {
         rec.samples.sha256 = write_samples(res.dir / "samples.bin", trace.to_samples());
         rec.measurements = measurements;
         rec.timing = timing_of(sc_, v, stats.missed.load());
+        add_loop_work(rec.timing, stats, v);
         rec.realtime = rt_report;
         for (std::size_t i = 0; i < sc_.plan.size(); ++i) {
             if (spans[i].start_ns < 0) continue;

@@ -13,10 +13,12 @@
 // timeout — the fixture is put in its safe state (pen off, speed 0, brake
 // released) before run() returns.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
+#include "rig/analysis/timing.hpp"
 #include "rig/core/samples.hpp"
 #include "rig/core/spsc_ring.hpp"
 #include "rig/drivers/fixture.hpp"
@@ -66,6 +68,18 @@ struct LoopStats {
     std::atomic<std::uint32_t> step{0};         // current plan step
     std::atomic<double> live_rate_hz{0.0};      // online rate estimate (progress display)
     std::atomic<double> live_depth_mm{0.0};     // last BDC protrusion (progress display)
+    // Per-tick work: time from wake-up to the end of the tick's sensor and
+    // actuator work (SPI/GPIO on hardware), in the lateness histogram's bins
+    // (analysis::lateness_bin_edges_us). Written by the loop thread only;
+    // read after it ended.
+    std::array<std::uint64_t, analysis::lateness_bin_edges_us.size()> work_histogram{};
+    std::int64_t work_max_ns = 0;
+    // ADC values as recorded: fresh (new conversion) vs held, and the largest
+    // age seen (ns), per input (0 = force, 1 = current).
+    std::array<std::uint64_t, 2> adc_fresh{};
+    std::array<std::uint64_t, 2> adc_held{};
+    std::array<std::int64_t, 2> adc_age_max_ns{};
+    std::array<long double, 2> adc_age_sum_ns{};
 };
 
 class AcquisitionLoop {
@@ -91,6 +105,7 @@ private:
     bool start_step(std::size_t i) noexcept;  // false: the run must end (actuator error)
     bool tick_step(std::size_t i) noexcept;   // true: step done
     bool condition_met(const PlanStep& p) const noexcept;
+    void record_work(std::int64_t woke_ns) noexcept;
 
     const Scenario& sc_;
     Fixture& fx_;
