@@ -44,6 +44,33 @@ static int list_threads(const char* path, pid_t* out, int max) {
     return n;
 }
 
+/* utime + stime (clock ticks) of the threads of `path` not in `known`. */
+static long new_threads_cpu_ticks(const char* path, const pid_t* known, int n_known) {
+    pid_t now[256];
+    const int n = list_threads(path, now, 256);
+    long ticks = 0;
+    for (int a = 0; a < n; ++a) {
+        int old = 0;
+        for (int b = 0; b < n_known; ++b) old |= now[a] == known[b];
+        if (old) continue;
+        char stat_path[96];
+        snprintf(stat_path, sizeof stat_path, "%s/%d/stat", path, (int)now[a]);
+        FILE* f = fopen(stat_path, "r");
+        if (f == NULL) continue;
+        char buf[1024];
+        const size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        const char* p = strrchr(buf, ')'); /* the name may hold spaces */
+        long utime = 0, stime = 0;
+        /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+        if (p != NULL && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime) == 2) {
+            ticks += utime + stime;
+        }
+    }
+    return ticks;
+}
+
 int main(int argc, char** argv) {
     const int on_new = argc >= 4 && strcmp(argv[3], "--on-new-thread") == 0;
     const int wait_only = argc == 5 && on_new && strcmp(argv[4], "--wait-only") == 0;
@@ -80,9 +107,13 @@ int main(int argc, char** argv) {
         if (wait_only) return 0;
         /* Let the loop make its first iterations: the daemon supervises a
          * heartbeat only once it has started (a loop stuck before its first
-         * iteration reads 0, "not running", and is not caught). */
-        const struct timespec settle = {0, 500 * 1000 * 1000};
-        nanosleep(&settle, NULL);
+         * iteration reads 0, "not running", and is not caught). The new
+         * threads have iterated once they have used 50 ms of CPU (5 ticks),
+         * however slow the machine. */
+        for (long i = 0; i < seconds * 100L && new_threads_cpu_ticks(path, known, n_known) < 5; ++i) {
+            const struct timespec t = {0, 10 * 1000 * 1000};
+            nanosleep(&t, NULL);
+        }
     }
     DIR* d = opendir(path);
     if (d == NULL) {
