@@ -13,6 +13,9 @@
 #   JOBS=N (default: nproc)  FUZZ_SECONDS=N (0: no fuzzing)  SKIP_TSAN=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout, so a fresh clone in any folder
+# reuses what an earlier build of the same sources compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 scripts/install-deps.sh --test
 JOBS=${JOBS:-$(nproc)}
 export JOBS
