@@ -5,7 +5,10 @@ target_compile_options(penrig_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
   -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
-  -Wmisleading-indentation -Wduplicated-cond -Wlogical-op)
+  -Wmisleading-indentation)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")  # GCC-only warnings (clang builds the fuzzers)
+  target_compile_options(penrig_warnings INTERFACE -Wduplicated-cond -Wlogical-op)
+endif()
 # GCC 12 at -O2/-O3 reports -Wrestrict false positives inside libstdc++'s
 # std::string operator+ (GCC bug 105329, fixed in GCC 13): off for GCC < 13 only.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
@@ -15,8 +18,18 @@ if(PENRIG_WERROR)
   target_compile_options(penrig_warnings INTERFACE -Werror)
 endif()
 
+option(PENRIG_TSAN "Build with ThreadSanitizer (the threaded tests: scripts/test.sh)" OFF)
+option(PENRIG_FUZZ "Build the libFuzzer harnesses in tests/fuzz (clang; with ASan + UBSan)" OFF)
 add_library(penrig_sanitizers INTERFACE)
-if(PENRIG_SANITIZE)
+if(PENRIG_TSAN)
+  target_compile_options(penrig_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(penrig_sanitizers INTERFACE -fsanitize=thread)
+elseif(PENRIG_FUZZ)
+  # Every library in coverage mode so that libFuzzer sees the code it fuzzes.
+  target_compile_options(penrig_sanitizers INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(penrig_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(PENRIG_SANITIZE)
   target_compile_options(penrig_sanitizers INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(penrig_sanitizers INTERFACE -fsanitize=address,undefined)

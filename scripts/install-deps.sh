@@ -9,10 +9,18 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev
 )
 # Test-only tools: headless Chromium renders the HTML report in a test;
-# rt-tests (cyclictest) is the reference for the loop-latency benchmark.
-if [[ "${1:-}" == "--test" ]]; then
-  PACKAGES+=(chromium rt-tests)
-fi
+# rt-tests (cyclictest) is the reference for the loop-latency benchmark;
+# clang 14 with its runtime libraries builds the libFuzzer harnesses.
+# --cross: the arm64 cross build, its emulated tests and the Debian packages
+# (scripts/cross-arm64.sh); --system-test: the VM of scripts/system-test.sh.
+for opt in "$@"; do
+  case "$opt" in
+    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev) ;;
+    --cross) PACKAGES+=(crossbuild-essential-arm64 qemu-user-static binfmt-support dpkg-dev help2man lintian) ;;
+    --system-test) PACKAGES+=(mmdebstrap qemu-system-x86 e2fsprogs libc6-dev dpkg-dev) ;;
+    *) echo "install-deps.sh: unknown option $opt (--test, --cross, --system-test)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# One command on a fresh machine: install what is missing, build and run the
-# whole test suite twice: an optimised build (also builds the benchmarks) and
-# an AddressSanitizer + UndefinedBehaviorSanitizer build. ctest prints its
-# summary; the script fails if either run has a failing test.
+# One command on a fresh machine: install what is missing, then build each
+# configuration once and run its tests:
+#   1. release (optimised; also builds the benchmarks): the whole suite;
+#   2. ASan + UBSan (debug): the whole suite;
+#   3. ThreadSanitizer: only the threaded test programs (SPSC ring, runner
+#      loop and recorder, acquisition-thread allocations, daemon over its
+#      socket) and the `rig` binary the daemon tests start;
+#   4. libFuzzer (clang 14, ASan + UBSan): each harness for FUZZ_SECONDS
+#      (default here 30 s; scripts/fuzz.sh alone defaults to 60 s).
+# ctest prints its summary (tests that could not run their real path are
+# listed as "Skipped", never passed); the script fails if any step fails.
+#   JOBS=N (default: nproc)  FUZZ_SECONDS=N (0: no fuzzing)  SKIP_TSAN=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys on paths relative to the checkout, so a fresh clone in any folder
+# reuses what an earlier build of the same sources compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 scripts/install-deps.sh --test
 JOBS=${JOBS:-$(nproc)}
+export JOBS
+TSAN_TESTS=(test_core test_runner test_loop_alloc test_daemon)
 
 echo "== release build + tests"
 cmake --preset release >/dev/null
@@ -17,3 +30,16 @@ echo "== ASan + UBSan build + tests"
 cmake --preset debug-asan >/dev/null
 cmake --build --preset debug-asan -j "$JOBS"
 ctest --preset debug-asan -j "$JOBS"
+
+if [[ -z "${SKIP_TSAN:-}" ]]; then
+  echo "== ThreadSanitizer build + threaded tests (${TSAN_TESTS[*]})"
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan -j "$JOBS" --target rig "${TSAN_TESTS[@]}"
+  regex=$(IFS='|'; echo "^(${TSAN_TESTS[*]}): ")
+  ctest --preset tsan -j "$JOBS" -R "$regex"
+fi
+
+if [[ "${FUZZ_SECONDS:-30}" != "0" ]]; then
+  echo "== libFuzzer harnesses, ${FUZZ_SECONDS:-30} s each"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
+fi

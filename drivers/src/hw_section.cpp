@@ -3,6 +3,7 @@
 // fixtures/pi5-reference.yaml. Every problem is reported with its line and
 // column; nothing here touches the hardware.
 #include <array>
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -98,6 +99,10 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
             }
             l->finish();
         }
+        if (auto c = g->choice("estop_contact", {"normally_closed", "normally_open"})) {
+            out.safety.estop_contact =
+                *c == "normally_closed" ? EStopContact::normally_closed : EStopContact::normally_open;
+        }
         g->finish();
     }
 
@@ -107,7 +112,15 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
     }
 
     if (auto a = hw.map("adc")) {
-        parse_spi(*a, out.adc.spi, 1.92e6, "ADS1256: fCLKIN/4 with a 7.68 MHz clock");
+        // ADS1256 t1 (Timing Characteristics): SCLK period >= 4 tCLKIN, i.e.
+        // fSCLK <= fCLKIN/4 = 1.92 MHz with a 7.68 MHz crystal. The limit
+        // here keeps 20 % margin (crystal tolerance, SCLK duty cycle of the
+        // SPI controller): 1.536 MHz.
+        if (auto v = a->quantity("clock", Dimension::frequency, Need::optional, Range{1e6, 10e6, "", ""})) {
+            out.adc.fclkin_hz = *v;
+        }
+        const double sclk_max = 0.8 * out.adc.fclkin_hz / 4.0;
+        parse_spi(*a, out.adc.spi, sclk_max, "ADS1256: 0.8 x fCLKIN/4 (t1 = 4 tCLKIN, with 20 % margin)");
         if (auto v = a->quantity("data_rate", Dimension::frequency)) {
             bool known = false;
             for (double r : ads1256_rates) known = known || r == *v;
@@ -118,11 +131,26 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
                 out.adc.data_rate_sps = *v;
             }
         }
-        if (auto v = a->boolean("input_buffer", Need::optional)) out.adc.input_buffer = *v;
+        // Explicit: with the buffer off the input impedance at PGA 32/64 is
+        // 4.7 kOhm, which loads a 350 Ohm bridge by ~7 %.
+        if (auto v = a->boolean("input_buffer", Need::required)) out.adc.input_buffer = *v;
         parse_adc_input(*a, "load_cell", out.adc.load_cell);
         parse_adc_input(*a, "current", out.adc.current);
         if (auto v = a->quantity("drdy_timeout", Dimension::time, Need::optional, Range{1e-3, 1.0, "", ""})) {
             out.adc.drdy_timeout = seconds_to_ns(*v);
+        }
+        if (auto w = a->choice("wiring", {"one_adc", "two_adc"}, Need::optional)) {
+            out.adc.wiring = *w == "one_adc" ? AdcWiring::one_adc : AdcWiring::two_adc;
+        }
+        if (auto v = a->choice("service", {"drdy_thread", "loop"}, Need::optional)) out.adc.drdy_thread = *v == "drdy_thread";
+        if (out.adc.wiring == AdcWiring::two_adc) {
+            if (auto c = a->map("current_adc")) {
+                parse_spi(*c, out.adc.current_spi, sclk_max, "ADS1256: 0.8 x fCLKIN/4");
+                if (auto v = c->integer("drdy", Need::required, 0, 1023)) out.lines.drdy2 = static_cast<unsigned>(*v);
+                c->finish();
+            }
+        } else if (a->has("current_adc")) {
+            a->error("current_adc", "'current_adc' needs 'wiring: two_adc'");
         }
         a->finish();
     }
@@ -132,7 +160,12 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
     }
 
     if (auto p = hw.map("pwm")) {
-        if (auto v = p->integer("chip", Need::required, 0, 63)) out.pwm.chip = static_cast<unsigned>(*v);
+        // The chip number follows probe order (it changed between Pi 5
+        // kernels); the device address does not: prefer `device`.
+        if (auto v = p->string("device", Need::optional)) out.pwm.device = *v;
+        if (auto v = p->integer("chip", out.pwm.device.empty() ? Need::required : Need::optional, 0, 63)) {
+            out.pwm.chip = static_cast<unsigned>(*v);
+        }
         if (auto v = p->integer("channel", Need::required, 0, 15)) out.pwm.channel = static_cast<unsigned>(*v);
         if (auto v = p->quantity("period", Dimension::time, Need::required, Range{1e-6, 0.1, "1 MHz", "10 Hz"})) {
             out.pwm.period = seconds_to_ns(*v);
@@ -154,10 +187,36 @@ void parse_hw_section(MapReader& hw, HwConfig& out) {
         if (auto v = s->integer("homing_limit_steps", Need::required, 1, 100'000'000)) {
             out.stepper.homing_limit_steps = *v;
         }
+        if (auto v = s->quantity("step_pulse", Dimension::time, Need::required, Range{1e-6, 1e-3, "1 us", "1 ms"})) {
+            out.stepper.step_pulse = seconds_to_ns(*v);
+        }
+        if (auto v = s->quantity("dir_setup", Dimension::time, Need::required, Range{0.2e-6, 1e-3, "200 ns", "1 ms"})) {
+            out.stepper.dir_setup = seconds_to_ns(*v);
+        }
+        if (out.stepper.step_pulse * 2 > std::chrono::nanoseconds(std::llround(1e9 / out.stepper.max_step_rate_hz))) {
+            s->error("step_pulse", "'step_pulse' must be at most half the step period at 'max_step_rate'");
+        }
         if (out.stepper.homing_step_rate_hz > out.stepper.max_step_rate_hz) {
             s->error("homing_step_rate", "'homing_step_rate' must not exceed 'max_step_rate'");
         }
         s->finish();
+    }
+
+    if (auto sf = hw.map("safety", Need::optional)) {
+        if (auto v = sf->string("watchdog", Need::optional)) {
+            if (v->rfind("/dev/watchdog", 0) != 0) {
+                sf->error("watchdog", "'watchdog': expected a watchdog device such as /dev/watchdog, found '" + *v + "'");
+            } else {
+                out.safety.watchdog_device = *v;
+            }
+        }
+        if (auto v = sf->quantity("watchdog_timeout", Dimension::time, Need::optional, Range{1.0, 60.0, "1 s", "60 s"})) {
+            out.safety.watchdog_timeout = std::chrono::seconds(std::llround(*v));
+        }
+        if (auto v = sf->quantity("encoder_check_every", Dimension::time, Need::optional, Range{1e-3, 10.0, "1 ms", "10 s"})) {
+            out.safety.encoder_check_every = seconds_to_ns(*v);
+        }
+        sf->finish();
     }
 
     if (auto rt = hw.map("realtime", Need::optional)) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -45,10 +46,25 @@ bool from_hex(std::string_view hex, std::uint8_t* out, std::size_t n) {
            end == hex.data() + hex.size();
 }
 
-// Files that describe the bundle rather than belong to it.
+// The seal itself: every other file belongs to the bundle.
 bool is_bundle_file(const fs::path& rel) {
     const auto s = rel.generic_string();
-    return s == "manifest.json" || s == "manifest.sig" || s == "signatures.json";
+    return s == "manifest.json" || s == "manifest.sig";
+}
+
+std::string folder_run_id(const fs::path& run_dir) {
+    std::string id = run_dir.filename().string();
+    return id.empty() ? run_dir.parent_path().filename().string() : id;
+}
+
+// record.json's run_id, or nullopt when the record cannot be read.
+std::optional<std::string> record_run_id(const fs::path& run_dir) {
+    try {
+        const auto rec = json::parse(read_file(run_dir / "record.json"));
+        return rec.value("run_id", std::string());
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 struct Listing {
@@ -98,6 +114,16 @@ SigningKey SigningKey::generate() {
 
 SigningKey SigningKey::load(const fs::path& secret_key_file) {
     ensure_sodium();
+    struct stat st {};
+    if (::stat(secret_key_file.c_str(), &st) != 0)
+        throw std::system_error(errno, std::generic_category(), "cannot open " + secret_key_file.string());
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        throw std::runtime_error(secret_key_file.string() + ": mode " + mode +
+                                 " lets the group or others use the rig's signing key; refusing it (chmod 600 it "
+                                 "if it did not leak, else replace it: rig keygen --force)");
+    }
     const std::string text = read_file(secret_key_file);
     SigningKey k;
     if (!from_hex(text, k.secret_.data(), k.secret_.size()))
@@ -177,7 +203,11 @@ std::string manifest_key_id(const fs::path& run_dir) {
     }
 }
 
-void seal_run_dir(const fs::path& run_dir, const SigningKey& key) {
+void seal_run_dir(const fs::path& run_dir, const SigningKey& key, const AuditLog* audit) {
+    const std::string run_id = folder_run_id(run_dir);
+    if (const auto rec_id = record_run_id(run_dir); rec_id && *rec_id != run_id)
+        throw std::runtime_error("cannot seal " + run_dir.string() + ": record.json is run '" + *rec_id +
+                                 "', the folder is '" + run_id + "'");
     const Listing listing = list_run_dir(run_dir);
     if (!listing.irregular.empty())
         throw std::runtime_error("cannot seal " + run_dir.string() + ": '" + listing.irregular.front() +
@@ -187,16 +217,29 @@ void seal_run_dir(const fs::path& run_dir, const SigningKey& key) {
         const std::string data = read_file(abs);
         files[rel] = {{"sha256", sha256_hex(data)}, {"size", data.size()}};
     }
-    std::string run_id = run_dir.filename().string();
-    if (run_id.empty()) run_id = run_dir.parent_path().filename().string();
-    const json manifest = {{"format", "penrig-manifest/1"}, {"run_id", run_id},
-                           {"sealed_utc", utc_now()},       {"key_id", key.public_key().id()},
-                           {"public_key", key.public_key().hex()}, {"files", files}};
+    json manifest = {{"format", "penrig-manifest/1"}, {"run_id", run_id},
+                     {"sealed_utc", utc_now()},       {"key_id", key.public_key().id()},
+                     {"public_key", key.public_key().hex()}, {"files", files}};
+    if (audit != nullptr)
+        if (const auto h = audit->head()) manifest["audit_head"] = {{"seq", h->seq}, {"hash", h->hash}};
     const std::string canon = canonical_json(manifest);
     // The signature goes first: a crash between the two writes leaves a
     // manifest that fails verification rather than a stale one that passes.
     write_file_atomic(run_dir / "manifest.sig", key.sign_hex(canon) + "\n");
     write_file_atomic(run_dir / "manifest.json", canon);
+}
+
+std::optional<AuditAnchor> sealed_audit_anchor(const fs::path& run_dir, const PublicKey& key) {
+    try {
+        const auto manifest = json::parse(read_file(run_dir / "manifest.json"));
+        if (!manifest.is_object() || !manifest.contains("audit_head")) return std::nullopt;
+        if (!verify_signature_hex(key, canonical_json(manifest), read_file(run_dir / "manifest.sig"))) return std::nullopt;
+        const auto& h = manifest["audit_head"];
+        return AuditAnchor{h.at("seq").get<std::uint64_t>(), h.at("hash").get<std::string>(),
+                           "run " + manifest.value("run_id", run_dir.filename().string())};
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 const char* to_string(BundleProblemKind k) {
@@ -208,6 +251,7 @@ const char* to_string(BundleProblemKind k) {
         case BundleProblemKind::bad_manifest: return "BAD MANIFEST";
         case BundleProblemKind::wrong_key: return "WRONG KEY";
         case BundleProblemKind::bad_e_signature: return "BAD E-SIGNATURE";
+        case BundleProblemKind::wrong_run: return "WRONG RUN";
     }
     return "?";
 }
@@ -245,6 +289,13 @@ VerifyResult verify_run_dir(const fs::path& run_dir, const PublicKey& key) {
                                                                     : "missing: the run folder was never sealed"});
         return r;
     }
+    const std::string folder_id = folder_run_id(run_dir);
+    if (manifest.value("run_id", "") != folder_id)
+        r.problems.push_back({BundleProblemKind::wrong_run, "manifest.json",
+                              "sealed for run '" + manifest.value("run_id", "") + "', but the folder is '" + folder_id + "'"});
+    if (const auto rec_id = record_run_id(run_dir); rec_id && *rec_id != folder_id)
+        r.problems.push_back({BundleProblemKind::wrong_run, "record.json",
+                              "records run '" + *rec_id + "', but the folder is '" + folder_id + "'"});
     r.key_id = manifest.value("key_id", "");
     if (r.key_id != key.id())
         r.problems.push_back({BundleProblemKind::wrong_key, "manifest.json",
@@ -314,6 +365,9 @@ void verify_e_signatures(const fs::path& run_dir, const PublicKey& key, VerifyRe
         if (e.value("key_id", "") != key.id() || !verify_signature_hex(key, canonical_json(body), e.value("signature", "")))
             r.problems.push_back({BundleProblemKind::bad_e_signature, "signatures.json",
                                   where + ": not signed by key " + key.id() + " over its content"});
+        else if (e.value("run_id", "") != folder_run_id(run_dir))
+            r.problems.push_back({BundleProblemKind::bad_e_signature, "signatures.json",
+                                  where + ": made for run '" + e.value("run_id", "") + "'"});
         else if (e.value("record_sha256", "") != rec_hash)
             r.problems.push_back({BundleProblemKind::bad_e_signature, "signatures.json",
                                   where + ": bound to record " + e.value("record_sha256", "") +

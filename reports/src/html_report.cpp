@@ -49,6 +49,15 @@ std::vector<double> series(const json& obj, const char* key) {
     for (const auto& v : a) out.push_back(v.is_number() ? v.get<double>() : nan_v);
     return out;
 }
+// A duration measurement's value in seconds (NaN when it has no value or is
+// not a duration): the record states each value in its own unit.
+double value_s(const json& m) {
+    const json& v = m.is_object() && m.contains("value") ? m["value"] : json();
+    if (!v.is_number()) return nan_v;
+    const std::string unit = m.value("unit", "");
+    const double scale = unit == "s" ? 1.0 : unit == "ms" ? 1e-3 : unit == "us" || unit == "µs" ? 1e-6 : nan_v;
+    return v.get<double>() * scale;
+}
 std::string esc_or(const std::string& s, const char* def = "not recorded") {
     return s.empty() ? std::string("<span class=\"nr\">") + def + "</span>" : escape(s);
 }
@@ -78,15 +87,18 @@ h1{font-size:17pt;margin:0}
 h2{font-size:12.5pt;border-bottom:2px solid var(--ink);margin:22px 0 8px;padding-bottom:2px}
 h3{font-size:11pt;margin:14px 0 6px}
 table{border-collapse:collapse;width:100%;margin:4px 0 10px}
-th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
+th,td{border:1px solid var(--line);padding:3px 4px;text-align:left;vertical-align:top}
 th{background:#f1f3f5;font-weight:600}
 thead{display:table-header-group}
 tr{break-inside:avoid}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.outcome{font-weight:700;text-align:center}
 .pass{color:var(--pass)} .fail{color:var(--fail)} .error{color:var(--error)}
 .nr{color:var(--mute);font-style:italic}
 .mono{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt;word-break:break-all}
+table.measurements{font-size:9pt}
+table.measurements td{overflow-wrap:break-word}
+td.mid{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt}
 .header{display:grid;grid-template-columns:1fr auto;gap:12px;align-items:start;border:2px solid var(--ink);padding:10px 12px}
 .verdict{font-size:20pt;font-weight:800;padding:6px 18px;border:3px solid currentColor;text-align:center}
 .verdict small{display:block;font-size:8pt;font-weight:400}
@@ -117,7 +129,7 @@ svg .current{fill:none;stroke:#bc4c00;stroke-width:1.4}
 svg .barfill{fill:#54aeff}
 svg .barlate{fill:#ff8182}
 svg .swatch{stroke:#1b1f24;stroke-width:.5}
-svg .legendbox{fill:#fff;fill-opacity:.85;stroke:#d0d7de}
+svg .outside{fill:#b3261e;stroke:none}
 pre.input{font-size:8pt;background:#f6f8fa;border:1px solid var(--line);padding:6px;white-space:pre-wrap;word-break:break-all}
 footer{margin-top:24px;border-top:1px solid var(--line);font-size:8.5pt;color:var(--mute)}
 @page{size:A4;margin:14mm 12mm}
@@ -302,18 +314,18 @@ private:
                 const json& w = sub(m, "window");
                 const json& v = sub(m, "value");
                 std::string label = str(m, "label");
-                std::string qty = escape(str(m, "name")) + (label.empty() ? "" : "<br><span class=\"nr\">" + escape(label) + "</span>");
+                std::string qty = svg::breakable(str(m, "name")) + (label.empty() ? "" : "<br><span class=\"nr\">" + escape(label) + "</span>");
                 if (!str(m, "message").empty()) qty += "<br><i>" + escape(str(m, "message")) + "</i>";
                 std::string window = num(dbl(w, "start_s"), 5) + " … " + num(dbl(w, "end_s"), 5);
                 if (sub(w, "strokes").is_number()) window += "<br>" + sub(w, "strokes").dump() + " strokes";
                 o_ += "<tr class=\"measurement\" id=\"m-" + escape(str(m, "id")) + "\" data-outcome=\"" +
-                      escape(str(m, "outcome")) + "\"><td class=\"mono\">" + escape(str(m, "id")) + "</td><td>" + qty +
+                      escape(str(m, "outcome")) + "\"><td class=\"mid\">" + svg::breakable(str(m, "id")) + "</td><td>" + qty +
                       "</td><td class=\"num\">" + (sub(m, "step").is_number() ? sub(m, "step").dump() : "") +
                       (sub(m, "line").is_number() ? "<br><span class=\"nr\">line " + sub(m, "line").dump() + "</span>" : "") +
                       "</td><td class=\"num\">" + window + "</td><td class=\"num\"><b>" +
                       (v.is_number() ? num(v.get<double>(), 6) : std::string("<span class=\"nr\">no valid value</span>")) +
                       "</b></td><td>" + escape(str(m, "unit")) + "</td><td class=\"num\">" + limits_text(m) + "</td><td>" +
-                      escape(str(m, "limits_source")) + "</td>" + outcome_cell(str(m, "outcome"));
+                      svg::breakable(str(m, "limits_source")) + "</td>" + outcome_cell(str(m, "outcome"));
                 if (sim)
                     o_ += "<td class=\"num\">" + (m.contains("truth") ? num(dbl(m, "truth"), 6) + " / " + num(dbl(m, "error"), 3) : "") +
                           "</td>";
@@ -413,8 +425,7 @@ private:
             double t_on = nan_v;
             for (const auto& e : sub(r_, "events"))
                 if (str(e, "kind") == "power_on" && !std::isfinite(t_on)) t_on = dbl(e, "t_s");
-            if (sub(*m, "value").is_number() && std::isfinite(t_on))
-                p.vline(t_on + dbl(*m, "value"), "mark2", "in ±2 % band");
+            p.vline(t_on + value_s(*m), "mark2", "in ±2 % band");
         }
         p.legend({{"data", "measured rate (per stroke)"}, {"setpoint", "setpoint"}, {"tol", "tolerance band (PASS)"},
                   {"tolfail", "tolerance band (not PASS)"}, {"stallzone", "brake engaged"}});
@@ -431,7 +442,17 @@ private:
         }
         std::vector<double> idx(values.size());
         for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<double>(i + 1);
-        std::vector<double> ys = values;
+        // The axis covers the strokes the pen made freely and the limits: a
+        // "stroke" while the brake holds the needle is not a depth or force of
+        // the pen, and one such value would stretch the axis (to -2 mm) and
+        // flatten every real stroke. Values beyond the axis get edge markers.
+        const auto zones = stall_zones();
+        std::vector<double> ys;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const double t = i < s_.t.size() ? s_.t[i] : nan_v;
+            const bool braked = std::any_of(zones.begin(), zones.end(), [t](const auto& z) { return t >= z.first && t <= z.second; });
+            if (!braked) ys.push_back(values[i]);
+        }
         for (const json* m : named(mname)) {
             ys.push_back(dbl(*m, "low"));
             ys.push_back(dbl(*m, "high"));
@@ -498,12 +519,18 @@ private:
             p.polyline(st, sv, "setpoint", true);
             p.polyline(tt, rr, "data");
             p.vline(t0, "ev", "setpoint change");
-            p.vline(dbl(stats, "t10_s"), "mark", "10 %");
+            // Rise time is t90 - t10 by definition: when a record holds t90
+            // and the rise time but no t10, the 10 % crossing follows from them.
+            double t10 = dbl(stats, "t10_s");
+            if (!std::isfinite(t10))
+                for (const json* m : ms)
+                    if (str(*m, "name") == "rise_time") t10 = dbl(stats, "t90_s") - value_s(*m);
+            p.vline(t10, "mark", "10 %");
             p.vline(dbl(stats, "t90_s"), "mark", "90 %");
             double settled = dbl(stats, "settled_s");
             if (!std::isfinite(settled))
                 for (const json* m : ms)
-                    if (str(*m, "name") == "settling_time" && sub(*m, "value").is_number()) settled = t0 + dbl(*m, "value");
+                    if (str(*m, "name") == "settling_time") settled = t0 + value_s(*m);
             p.vline(settled, "mark2", "settled");
             p.hline(dbl(stats, "peak_hz"), "limit", "peak");
             p.legend({{"data", "measured rate"}, {"setpoint", "setpoint"}, {"tol", "±2 % settling band"}});

@@ -91,6 +91,17 @@ public:
                     auto it = v.find(name);
                     if (it != v.end()) check(psub, *it, ptr + "/" + escape_pointer_token(name));
                 }
+            } else if (key == "additionalProperties") {
+                // Members not named in a sibling "properties" (no patternProperties here).
+                if (!v.is_object()) continue;
+                const json* named = schema.contains("properties") ? &schema["properties"] : nullptr;
+                for (const auto& [name, value] : v.items())
+                    if (named == nullptr || !named->contains(name)) {
+                        if (sub.is_boolean() && !sub.get<bool>())
+                            fail(ptr, "property '" + name + "' is not allowed");
+                        else
+                            check(sub, value, ptr + "/" + escape_pointer_token(name));
+                    }
             } else if (key == "items") {
                 if (!v.is_array()) continue;
                 for (std::size_t i = 0; i < v.size(); ++i) check(sub, v[i], ptr + "/" + std::to_string(i));

@@ -102,15 +102,17 @@ ESignature sign_run(const fs::path& run_dir, const SigningKey& key, std::string_
     // bundle it has just verified, so the manifest stays the single proof.
     const std::string old_manifest_sha = file_sha256(run_dir / "manifest.json");
     write_html_report(run_dir);
-    seal_run_dir(run_dir, key);
     if (audit != nullptr) {
-        json entry = to_json(s);
-        audit->append(actor, "signature.added", subject, nullptr, entry);
+        audit->append(actor, "signature.added", subject, nullptr, to_json(s));
         audit->append(actor, "report.generated", (run_dir / "report.html").string(), nullptr,
                       {{"reason", "signature added"}});
+    }
+    // Sealed after those entries: the new manifest anchors the audit trail
+    // with the signature in it.
+    seal_run_dir(run_dir, key, audit);
+    if (audit != nullptr)
         audit->append(actor, "bundle.sealed", (run_dir / "manifest.json").string(), json{{"manifest_sha256", old_manifest_sha}},
                       {{"manifest_sha256", file_sha256(run_dir / "manifest.json")}, {"key_id", s.key_id}});
-    }
     return s;
 }
 

@@ -23,6 +23,16 @@ std::string escape(std::string_view s) {
     return out;
 }
 
+std::string breakable(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 4);
+    for (char c : s) {
+        out += escape(std::string_view(&c, 1));
+        if (c == '.' || c == '_' || c == '@' || c == ':' || c == '/') out += "<wbr>";
+    }
+    return out;
+}
+
 std::string num(double v, int significant) {
     if (!std::isfinite(v)) return "—";
     char buf[40];
@@ -116,22 +126,51 @@ void Plot::polyline(const std::vector<double>& xs, const std::vector<double>& ys
 
 void Plot::points(const std::vector<double>& xs, const std::vector<double>& ys, std::string_view css_class) {
     const std::size_t n = std::min(xs.size(), ys.size());
-    std::string d;
+    std::string d, out;
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(xs[i]) || !std::isfinite(ys[i]) || !inside_x(xs[i])) continue;
-        d += "M" + coord(px(xs[i]) - 1.8) + " " + coord(py(ys[i])) + "h3.6";
+        if (ys[i] > y_.hi) {
+            out += "M" + coord(px(xs[i])) + " " + coord(top_ + 1) + "l-3 6h6z";
+        } else if (ys[i] < y_.lo) {
+            out += "M" + coord(px(xs[i])) + " " + coord(static_cast<double>(h_) - bottom_ - 1) + "l-3 -6h6z";
+        } else {
+            d += "M" + coord(px(xs[i]) - 1.8) + " " + coord(py(ys[i])) + "h3.6";
+        }
     }
     if (!d.empty()) body_ += "<path class=\"" + std::string(css_class) + "\" d=\"" + d + "\"/>";
+    if (!out.empty()) {
+        body_ += "<path class=\"outside\" d=\"" + out + "\"/>";
+        outside_ = true;
+    }
+}
+
+double label_width_px(std::string_view s) {
+    double chars = 0;
+    for (char c : s)
+        if ((static_cast<unsigned char>(c) & 0xC0u) != 0x80u) chars += 1;  // count UTF-8 lead bytes only
+    return 6.0 * chars + 2.0;
 }
 
 void Plot::vline(double x, std::string_view css_class, std::string_view label) {
     if (!std::isfinite(x) || !inside_x(x)) return;
     body_ += "<line class=\"" + std::string(css_class) + "\" x1=\"" + coord(px(x)) + "\" x2=\"" + coord(px(x)) +
              "\" y1=\"" + coord(top_) + "\" y2=\"" + coord(static_cast<double>(h_) - bottom_) + "\"/>";
-    // Labels of nearby markers are staggered so that they stay readable.
-    if (!label.empty())
-        body_ += "<text class=\"vlabel\" x=\"" + coord(px(x) + 3) + "\" y=\"" +
-                 coord(top_ + 10 + 11 * static_cast<double>(vlabels_++ % 3)) + "\">" + escape(label) + "</text>";
+    if (label.empty()) return;
+    // Right of the line, or left of it when it would run past the frame.
+    const double w = label_width_px(label);
+    const bool end = px(x) + 3 + w > static_cast<double>(w_) - right_;
+    const double x0 = end ? px(x) - 3 - w : px(x) + 3, x1 = x0 + w;
+    int row = 0;
+    for (bool clash = true; clash; ++row) {
+        clash = false;
+        for (const auto& p : vlabels_)
+            if (p.row == row && x0 < p.x1 + 2 && p.x0 < x1 + 2) clash = true;
+        if (!clash) break;
+    }
+    vlabels_.push_back({x0, x1, row});
+    body_ += "<text class=\"vlabel\" x=\"" + coord(end ? px(x) - 3 : px(x) + 3) + "\" y=\"" +
+             coord(top_ + 10 + 11 * static_cast<double>(row)) + "\"" + (end ? " text-anchor=\"end\"" : "") + ">" +
+             escape(label) + "</text>";
 }
 
 void Plot::hline(double y, std::string_view css_class, std::string_view label) {
@@ -161,8 +200,30 @@ void Plot::text(double x, double y, std::string_view s, std::string_view css_cla
 std::string Plot::svg() const {
     const double x0 = left_, x1 = static_cast<double>(w_) - right_;
     const double y0 = top_, y1 = static_cast<double>(h_) - bottom_;
-    std::string s = "<svg class=\"plot\" viewBox=\"0 0 " + std::to_string(w_) +
-                    " " + std::to_string(h_) + "\" role=\"img\" aria-label=\"" + escape(title_) + "\">";
+    // Legend rows below the axis label: entries flow left to right and wrap.
+    struct Entry {
+        std::string cls, label;
+        double x, y;
+    };
+    std::vector<Entry> entries;
+    {
+        auto all = legend_;
+        if (outside_) all.emplace_back("outside", "outside the axis range");
+        double lx = x0, ly = static_cast<double>(h_) + 6;
+        for (auto& [cls, label] : all) {
+            const double w = 18 + label_width_px(label) + 14;
+            if (lx > x0 && lx + w > x1) {
+                lx = x0;
+                ly += 14;
+            }
+            entries.push_back({std::move(cls), std::move(label), lx, ly});
+            lx += w;
+        }
+    }
+    const double total_h = entries.empty() ? static_cast<double>(h_) : entries.back().y + 6;
+    std::string s = "<svg class=\"plot\" viewBox=\"0 0 " + std::to_string(w_) + " " + coord(total_h) +
+                    "\" role=\"img\" aria-label=\"" + escape(title_) + "\" data-x-range=\"" + num(x_.lo, 6) + " " +
+                    num(x_.hi, 6) + "\" data-y-range=\"" + num(y_.lo, 6) + " " + num(y_.hi, 6) + "\">";
     s += "<title>" + escape(title_) + "</title>";
     s += "<text class=\"ptitle\" x=\"" + coord(x0) + "\" y=\"16\">" + escape(title_) + "</text>";
     // Grid and tick labels.
@@ -188,16 +249,10 @@ std::string Plot::svg() const {
          coord(static_cast<double>(h_) - 6) + "\">" + escape(x_.label) + "</text>";
     s += "<text class=\"alabel\" text-anchor=\"middle\" transform=\"translate(14 " + coord((y0 + y1) / 2) +
          ") rotate(-90)\">" + escape(y_.label) + "</text>";
-    double ly = y0 + 12;
-    if (!legend_.empty())
-        s += "<rect class=\"legendbox\" x=\"" + coord(x1 - 154) + "\" y=\"" + coord(y0 + 2) + "\" width=\"150\" height=\"" +
-             coord(13.0 * static_cast<double>(legend_.size()) + 2) + "\"/>";
-    for (const auto& [cls, label] : legend_) {
-        s += "<rect class=\"" + cls + " swatch\" x=\"" + coord(x1 - 150) + "\" y=\"" + coord(ly - 8) +
-             "\" width=\"14\" height=\"8\"/><text class=\"legend\" x=\"" + coord(x1 - 132) + "\" y=\"" + coord(ly) +
-             "\">" + escape(label) + "</text>";
-        ly += 13;
-    }
+    for (const auto& e : entries)
+        s += "<rect class=\"" + e.cls + " swatch\" x=\"" + coord(e.x) + "\" y=\"" + coord(e.y - 8) +
+             "\" width=\"14\" height=\"8\"/><text class=\"legend\" x=\"" + coord(e.x + 18) + "\" y=\"" + coord(e.y) +
+             "\">" + escape(e.label) + "</text>";
     s += "</svg>";
     return s;
 }

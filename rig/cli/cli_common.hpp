@@ -2,6 +2,7 @@
 // Shared pieces of the `rig` command line: exit codes, logging, default paths.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace rig::cli {
@@ -14,12 +15,24 @@ enum ExitCode : int {
     exit_aborted = 3,   // the run was aborted (signal, E-stop, operator)
 };
 
-/// Sets up spdlog: plain text to stderr at `level` ("trace".."off").
+/// Sets up spdlog: plain text to stderr at `level` ("trace".."off"),
+/// coloured only when color_allowed() and stderr is a terminal.
 void setup_logging(const std::string& level);
+
+/// False when NO_COLOR is set to anything non-empty (https://no-color.org).
+bool color_allowed();
+
+/// The login name of the real uid from the password database (for when the
+/// environment has no USER/LOGNAME), or nullopt.
+std::optional<std::string> login_name();
 
 /// The default fixture: ./fixtures/sim.yaml if present, else the one shipped
 /// with the sources this binary was built from.
 std::filesystem::path default_fixture();
+
+/// The shipped, read-only files (scenarios, specs, fixtures): beside an
+/// installed binary (<prefix>/share/penrig), else the sources it was built from.
+std::filesystem::path library_dir();
 
 }  // namespace rig::cli
 

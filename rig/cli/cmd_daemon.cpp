@@ -11,9 +11,10 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "rig/core/atomic_file.hpp"
+#include "rig/core/yaml_reader.hpp"
 #include "rig/daemon/client.hpp"
 #include "rig/daemon/daemon.hpp"
-#include "run_hooks.hpp"
+#include "rig/session/run_session.hpp"
 
 namespace rig::cli {
 namespace {
@@ -88,14 +89,44 @@ void print_run(std::ostream& out, const nlohmann::json& r) {
     if (!r.value("dir", "").empty()) out << "  run folder: " << r.value("dir", "") << "\n";
 }
 
+/// Does a daemon answer on `socket` now?
+bool daemon_alive(const std::string& socket) {
+    try {
+        daemon::Client probe(socket);
+        return probe.request({{"op", "ping"}}).value("ok", false);
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+/// The files a scenario includes (`spec:`), as written -> path beside it.
+std::vector<std::pair<std::string, std::filesystem::path>> scenario_includes(const std::string& text,
+                                                                             const std::filesystem::path& base) {
+    std::vector<std::pair<std::string, std::filesystem::path>> out;
+    Diagnostics d;
+    const auto f = load_yaml_text("scenario", text, d);
+    if (!f || !f->root.IsMap()) return out;
+    const auto sp = f->root["spec"];
+    if (sp && sp.IsScalar()) {
+        const std::filesystem::path q(sp.Scalar());
+        out.emplace_back(sp.Scalar(), q.is_absolute() ? q : base / q);
+    }
+    return out;
+}
+
 /// Follows a watch until its verdict; returns the verdict's exit code.
-int follow(daemon::Client& c, const nlohmann::json& watch_id, bool json) {
+int follow(daemon::Client& c, const nlohmann::json& watch_id, bool json, const std::string& socket) {
     const bool tty = ::isatty(STDERR_FILENO) != 0;
     for (;;) {
         auto msg = c.read();
         if (!msg) {
             if (tty) std::cerr << "\r\033[K";
-            std::cerr << "rig: the daemon closed the connection before the verdict (the run goes on; `rig status` shows it)\n";
+            if (daemon_alive(socket)) {
+                std::cerr << "rig: the daemon closed the connection before the verdict (the run goes on; `rig status` shows it)\n";
+            } else {
+                std::cerr << "rig: the daemon stopped before the verdict: the run did not finish under it (once the "
+                             "daemon is back, `rig status` shows it INCOMPLETE or its closed record)\n";
+            }
             return exit_error;
         }
         if (msg->value("id", nlohmann::json()) != watch_id) continue;
@@ -170,10 +201,10 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     struct ServeOpts {
         std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock", sim_clock = "lockstep";
         bool realtime = false, no_sign = false;
+        std::size_t max_queue = 64, max_queue_per_user = 16;
     };
     auto so = std::make_shared<ServeOpts>();
-    if (const char* e = std::getenv("PENRIG_STATE_DIR"); e != nullptr && *e != '\0') so->state_dir = e;
-    else so->state_dir = "/var/lib/penrig";
+    so->state_dir = resolve_state_dir("", "/var/lib/penrig").string();
     auto* serve = app.add_subcommand(
         "serve",
         "Run the rig daemon in the foreground (as systemd does): own the fixture, run submitted scenarios one at a "
@@ -192,6 +223,12 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         ->check(CLI::IsMember({"lockstep", "realtime"}))
         ->capture_default_str();
     serve->add_flag("--no-sign", so->no_sign, "Do not sign run folders even if a rig key exists");
+    serve->add_option("--max-queue", so->max_queue, "Most runs queued at once (a submission beyond is refused)")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    serve->add_option("--max-queue-per-user", so->max_queue_per_user, "Most runs one user may have queued")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
     serve->callback([&cmds, so] {
         cmds.run = [so]() -> int {
             journal_friendly_logging();
@@ -200,20 +237,19 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             cfg.state_dir = so->state_dir;
             cfg.fixture_file = so->fixture.empty() ? default_fixture() : std::filesystem::path(so->fixture);
             cfg.lock_dir = so->lock_dir;
-            const bool realtime = so->realtime;
-            const bool wall_clock = realtime || so->sim_clock == "realtime";
+            cfg.realtime = so->realtime;
+            cfg.sign = !so->no_sign;
+            cfg.library_dir = library_dir();
+            cfg.max_queue = so->max_queue;
+            cfg.max_queue_per_user = so->max_queue_per_user;
+            const bool wall_clock = so->realtime || so->sim_clock == "realtime";
             cfg.make_fixture = [wall_clock](const FixtureConfig& fc, std::uint64_t seed) {
-                return make_run_fixture(fc, seed, wall_clock);
-            };
-            const std::filesystem::path state = so->state_dir;
-            const bool sign = !so->no_sign;
-            cfg.prepare_run = [state, sign, realtime](RunOptions& ro, const FixtureConfig& fc) {
-                install_run_hooks(ro, fc, state, sign, realtime);
+                return make_fixture(fc, seed, wall_clock);
             };
             try {
                 daemon::Daemon d(std::move(cfg));
                 return d.run();
-            } catch (const daemon::FixtureBusy& e) {
+            } catch (const FixtureBusy& e) {
                 std::cerr << "rig serve: " << e.what() << "\n";
                 return exit_error;
             } catch (const InputError& e) {
@@ -248,8 +284,24 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     submit->callback([&cmds, sub] {
         cmds.run = [sub]() -> int {
             const std::filesystem::path p(sub->scenario);
+            // Read here, with the caller's rights: the daemon opens no path a
+            // client names. The spec the scenario includes goes along.
+            Diagnostics diags;
+            const auto text = read_input_file(p, diags);
+            if (!text) {
+                diags.print(std::cerr);
+                return exit_error;
+            }
+            nlohmann::json includes = nlohmann::json::object();
+            for (const auto& [name, path] : scenario_includes(*text, std::filesystem::absolute(p).parent_path())) {
+                Diagnostics d;
+                if (auto t = read_input_file(path, d)) includes[name] = *t;
+                // A file that cannot be read here is reported by the daemon's
+                // validation (or found in its library of shipped specs).
+            }
             nlohmann::json req = {{"op", "submit"},
-                                  {"scenario_text", read_file(p)},
+                                  {"scenario_text", *text},
+                                  {"includes", includes},
                                   {"name", p.string()},
                                   {"base_dir", std::filesystem::absolute(p).parent_path().string()},
                                   {"dut", sub->dut},
@@ -273,7 +325,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             }
             if (!sub->wait) return exit_pass;
             const auto wid = c.send({{"op", "watch"}, {"run_id", run_id}});
-            return follow(c, wid, sub->json);
+            return follow(c, wid, sub->json, sub->socket);
         };
     });
 
@@ -309,7 +361,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         cmds.run = [wa]() -> int {
             daemon::Client c(wa->socket);
             const auto wid = c.send({{"op", "watch"}, {"run_id", wa->run_id}});
-            return follow(c, wid, wa->json);
+            return follow(c, wid, wa->json, wa->socket);
         };
     });
 

@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iomanip>
@@ -10,11 +12,10 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "rig/core/atomic_file.hpp"
-#include "rig/daemon/fixture_lock.hpp"
 #include "rig/reports/summary.hpp"
 #include "rig/runner/runner.hpp"
 #include "rig/runner/samples_file.hpp"
-#include "run_hooks.hpp"
+#include "rig/session/run_session.hpp"
 
 namespace rig::cli {
 namespace {
@@ -24,7 +25,31 @@ namespace {
 std::atomic<bool> g_abort{false};
 extern "C" void on_signal(int) { g_abort.store(true); }
 
-/// Operator or CI identity: --operator, else the CI's user variables, else the login user.
+/// For the length of a run: SIGINT, SIGTERM, SIGHUP (the terminal went away)
+/// and SIGQUIT abort it cleanly (fixture safe, record closed ABORTED); SIGPIPE
+/// is ignored, so that a closed stdout (`rig run --json | head -1`) is a
+/// write error that stops the progress output, never the run.
+class SignalGuard {
+public:
+    SignalGuard() {
+        struct sigaction sa {};
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int s : kAbort) ::sigaction(s, &sa, nullptr);
+        std::signal(SIGPIPE, SIG_IGN);
+    }
+    ~SignalGuard() {
+        for (int s : kAbort) std::signal(s, SIG_DFL);
+    }
+    SignalGuard(const SignalGuard&) = delete;
+    SignalGuard& operator=(const SignalGuard&) = delete;
+
+private:
+    static constexpr int kAbort[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+};
+
+/// Operator or CI identity: --operator, else the CI's user variables, else
+/// the login name (the environment's, else the password database's).
 Identity resolve_identity(const std::string& op) {
     if (!op.empty()) return {op, "--operator"};
     for (const char* var : {"PENRIG_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_USER_ID"}) {
@@ -37,10 +62,12 @@ Identity resolve_identity(const std::string& op) {
     for (const char* var : {"USER", "LOGNAME"}) {
         if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return {v, std::string("env:") + var};
     }
+    if (auto login = login_name()) return {*login, "getpwuid"};
     return {"unknown", "none"};
 }
 
-/// Progress for a person on a terminal: one line, rewritten in place.
+/// Progress for a person on a terminal: one line, rewritten in place, with
+/// the last measurement; the summary lists every measurement once at the end.
 class TtyProgress final : public RunObserver {
 public:
     void on_step(std::size_t index, const PlanStep& step, double) override {
@@ -49,19 +76,17 @@ public:
     void on_progress(double t, double expected, double rate, double depth) override {
         std::cerr << "\r\033[K" << std::fixed << std::setprecision(1) << t << " / " << expected << " s  "
                   << std::setprecision(1) << rate << " Hz  " << std::setprecision(3) << depth << " mm  "
-                  << step_.substr(0, 60) << std::flush;
+                  << step_.substr(0, 50) << (last_.empty() ? "" : "  | " + last_) << std::flush;
     }
-    void on_measurement(const Measurement& m) override {
-        std::cerr << "\r\033[K  " << to_string(m.outcome) << "  " << m.id << " = "
-                  << (m.value ? std::to_string(*m.value) : std::string("-")) << " " << m.unit << "\n";
-    }
+    void on_measurement(const Measurement& m) override { last_ = m.id + " " + to_string(m.outcome); }
     void on_finished(Verdict, const std::string&) override { std::cerr << "\r\033[K" << std::flush; }
 
 private:
-    std::string step_;
+    std::string step_, last_;
 };
 
-/// Machine-readable progress: one JSON object per line on stdout.
+/// Machine-readable progress: one JSON object per line on stdout. Once stdout
+/// is closed (the reader left), output stops and the run goes on.
 class JsonProgress final : public RunObserver {
 public:
     void on_started(const std::string& id, const std::filesystem::path& dir) override {
@@ -74,9 +99,10 @@ public:
     void on_finished(Verdict v, const std::string& reason) override {
         emit({{"event", "verdict"}, {"verdict", to_string(v)}, {"reason", reason}});
     }
-
-private:
-    static void emit(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
+    static void emit(const nlohmann::json& j) {
+        if (!std::cout) return;
+        std::cout << j.dump() << std::endl;
+    }
 };
 
 }  // namespace
@@ -129,53 +155,40 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
             ro.dut_serial = o->dut;
             ro.lot = o->lot;
             ro.seed = o->seed.value_or(sc->seed);
-            const auto state = state_dir(o->state_dir);
-            install_run_hooks(ro, sc->fixture, state, !o->no_sign, o->realtime);
-            if (auto* v = std::getenv("PENRIG_NOW_DATE"); v != nullptr) ro.today_utc = v;  // tests pin "today"
             ro.prompt = [](const std::string& text) {
                 if (::isatty(STDIN_FILENO) == 0) return false;
                 std::cerr << "\n>>> " << text << "\n    press Enter when done" << std::flush;
                 std::string line;
                 return static_cast<bool>(std::getline(std::cin, line));
             };
-            // A hardware rig is driven by one process at a time: the daemon's
-            // lock. Simulated fixtures are independent models; no lock.
-            std::optional<daemon::FixtureLock> lock;
-            if (sc->fixture.backend == Backend::hardware) {
-                try {
-                    lock.emplace(o->lock_dir, sc->fixture.name);
-                } catch (const daemon::FixtureBusy& e) {
-                    std::cerr << "rig run: " << e.what() << "\n";
-                    return exit_error;
-                }
-            }
-            std::unique_ptr<Fixture> fixture = make_run_fixture(sc->fixture, ro.seed, o->realtime);
-            if (sc->fixture.backend == Backend::sim && !o->realtime) ro.prompt = nullptr;  // the sim acknowledges
+            SessionOptions so;
+            so.state_dir = resolve_state_dir(o->state_dir);
+            so.lock_dir = o->lock_dir;
+            so.sign = !o->no_sign;
+            so.realtime = o->realtime;
             TtyProgress tty;
             JsonProgress json;
             RunObserver* obs = o->json ? static_cast<RunObserver*>(&json)
                                        : (::isatty(STDERR_FILENO) != 0 ? static_cast<RunObserver*>(&tty) : nullptr);
-            Runner runner(*sc, *fixture, ro, g_abort, obs);
+            std::optional<RunSession> session;
             try {
-                runner.preflight();
+                session.emplace(*sc, std::move(ro), std::move(so), g_abort, obs);
+                session->preflight();
+            } catch (const FixtureBusy& e) {
+                std::cerr << "rig run: " << e.what() << "\n";
+                return exit_error;
             } catch (const InputError& e) {
                 std::cerr << e.what() << "\n";
-                audit_refused(state, ro.operator_id.name, *sc, e.what());
                 return exit_error;
             }
-            std::signal(SIGINT, on_signal);
-            std::signal(SIGTERM, on_signal);
-            const RunResult res = runner.run();
-            std::signal(SIGINT, SIG_DFL);
-            std::signal(SIGTERM, SIG_DFL);
+            const SignalGuard guard;
+            const RunResult res = session->run();
             if (!o->json) {
-                print_summary(std::cout, res.record, ::isatty(STDOUT_FILENO) != 0);
+                print_summary(std::cout, res.run_record, ::isatty(STDOUT_FILENO) != 0 && color_allowed());
                 std::cout << "\nrun folder: " << res.dir.string() << "\n";
             } else {
-                std::cout << nlohmann::json{{"event", "done"}, {"run_id", res.run_id}, {"dir", res.dir.string()},
-                                            {"verdict", to_string(res.verdict)}, {"exit_code", exit_code(res.verdict)}}
-                                 .dump()
-                          << std::endl;
+                JsonProgress::emit({{"event", "done"}, {"run_id", res.run_id}, {"dir", res.dir.string()},
+                                    {"verdict", to_string(res.verdict)}, {"exit_code", exit_code(res.verdict)}});
             }
             return exit_code(res.verdict);
         };

@@ -19,5 +19,6 @@ void add_run_commands(CLI::App& app, Commands& cmds);     // run, analyze, expor
 void add_daemon_commands(CLI::App& app, Commands& cmds);  // serve, submit, status, watch, abort, queue
 void add_doctor_command(CLI::App& app, Commands& cmds);
 void add_trend_command(CLI::App& app, Commands& cmds);   // trend
+void add_safe_command(CLI::App& app, Commands& cmds);    // safe (hardware outputs)
 
 }  // namespace rig::cli

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <vector>
 
 #include "rig/calibration/calibration.hpp"
 #include "rig/core/diagnostics.hpp"
@@ -69,6 +71,40 @@ SigningKey signing_key(const EvidenceOptions& o) {
     return SigningKey::load(f);
 }
 
+// The audit heads carried by the signed manifests of the run folders found in
+// `runs_dirs` (default ./runs) and named by the log's own entries. Only
+// manifests validly signed by a key of the state folder count.
+std::vector<AuditAnchor> sealed_run_anchors(const EvidenceOptions& o, const AuditLog& log,
+                                            std::vector<std::string> runs_dirs) {
+    const fs::path keys = evidence_state_dir(o) / "keys";
+    std::vector<AuditAnchor> out;
+    if (!fs::exists(keys / "rig.pub")) return out;
+    std::set<fs::path> dirs;
+    std::error_code ec;
+    if (runs_dirs.empty() && fs::is_directory("runs", ec)) runs_dirs.emplace_back("runs");
+    for (const auto& parent : runs_dirs)
+        for (const auto& e : fs::directory_iterator(parent, ec))
+            if (e.is_directory(ec)) dirs.insert(fs::weakly_canonical(e.path(), ec));
+    std::vector<AuditEntry> entries;
+    try {
+        entries = log.read();
+    } catch (const std::exception&) {
+        // A damaged log is verify()'s finding; its run folders are then unknown.
+    }
+    for (const auto& e : entries)
+        if (e.new_value.is_object() && e.new_value.contains("dir") && e.new_value["dir"].is_string()) {
+            const fs::path d = e.new_value["dir"].get<std::string>();
+            if (fs::is_directory(d, ec)) dirs.insert(fs::weakly_canonical(d, ec));
+        }
+    for (const auto& d : dirs) {
+        const std::string id = manifest_key_id(d);
+        if (id.empty()) continue;
+        const fs::path pub = fs::exists(keys / (id + ".pub")) ? keys / (id + ".pub") : keys / "rig.pub";
+        if (auto anchor = sealed_audit_anchor(d, load_public_key(pub))) out.push_back(std::move(*anchor));
+    }
+    return out;
+}
+
 void add_state_option(CLI::App* sub, EvidenceOptions& o) {
     sub->add_option("--state-dir", o.state_dir,
                     "State folder with keys/, audit.jsonl and calibration/ (default: $PENRIG_STATE_DIR, else ./.penrig)")
@@ -128,6 +164,7 @@ void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     // Heap-held argument storage lives as long as the callbacks that use it.
     struct Args {
         std::string run_dir, pub, name, meaning, operator_name;
+        std::vector<std::string> runs_dirs;
         bool force = false, json = false;
         std::size_t last = 0;
         CalibrateArgs cal;
@@ -216,13 +253,21 @@ void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     auto* audit = app.add_subcommand("audit", "The audit trail: an append-only, hash-chained log of every action that "
                                               "creates or changes a record");
     audit->require_subcommand(1);
-    auto* averify = audit->add_subcommand("verify", "Check the whole chain; exit 1 and name the first bad entry if an "
-                                                    "entry was removed, reordered or edited");
+    auto* averify = audit->add_subcommand(
+        "verify", "Check the whole chain, its signed head, and the audit head that every sealed run carries in its "
+                  "signed manifest; exit 1 and name the first bad entry if an entry was removed, reordered or edited, "
+                  "the log was cut, deleted, recomputed or replaced by an older copy");
+    averify->add_option("--runs-dir", a->runs_dirs,
+                        "Folder of run folders whose manifests anchor the log (repeatable; default: ./runs if present, "
+                        "plus every run folder the log names)");
     add_state_option(averify, o);
-    averify->callback([&o] {
+    averify->callback([&o, a] {
         guarded(o, [&] {
-            const auto r = audit_of(o).verify();
-            (r.ok ? *o.out : *o.err) << (r.ok ? "OK: " : "AUDIT TRAIL DAMAGED: ") << r.message << "\n";
+            const AuditLog log = audit_of(o);
+            const auto anchors = sealed_run_anchors(o, log, a->runs_dirs);
+            const auto r = log.verify(anchors);
+            (r.ok ? *o.out : *o.err) << (r.ok ? "OK: " : "AUDIT TRAIL DAMAGED: ") << r.message << "; "
+                                     << anchors.size() << " sealed run(s) anchor it\n";
             return r.ok ? 0 : 1;
         });
     });

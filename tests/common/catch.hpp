@@ -5,3 +5,6 @@
 #else
 #include <catch2/catch.hpp>
 #endif
+
+// PENRIG_SKIP(reason): a test that cannot run its real path is SKIPPED (skip.hpp).
+#include "skip.hpp"

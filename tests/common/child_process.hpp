@@ -39,7 +39,9 @@ struct Exit {
 /// A child process with stdout/stderr in files.
 class Proc {
 public:
-    Proc(const std::vector<std::string>& args, const std::filesystem::path& log_prefix)
+    /// `env`: NAME=value entries added to (or replacing those of) this process's environment.
+    Proc(const std::vector<std::string>& args, const std::filesystem::path& log_prefix,
+         const std::vector<std::string>& env = {})
         : out_(log_prefix.string() + ".out"), err_(log_prefix.string() + ".err") {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
@@ -49,7 +51,19 @@ public:
         std::vector<char*> argv;
         for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+        std::vector<std::string> envs;
+        for (char** e = environ; *e != nullptr; ++e) {
+            const std::string kv = *e;
+            const auto name = kv.substr(0, kv.find('=') + 1);
+            bool replaced = false;
+            for (const auto& x : env) replaced = replaced || x.rfind(name, 0) == 0;
+            if (!replaced) envs.push_back(kv);
+        }
+        envs.insert(envs.end(), env.begin(), env.end());
+        std::vector<char*> envp;
+        for (auto& x : envs) envp.push_back(x.data());
+        envp.push_back(nullptr);
+        const int rc = posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
         posix_spawn_file_actions_destroy(&fa);
         if (rc != 0) throw std::runtime_error("cannot start " + args[0]);
     }

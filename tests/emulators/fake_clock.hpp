@@ -22,3 +22,18 @@ private:
     Nanos now_{1'000'000'000};
 };
 }  // namespace rig::test
+
+namespace rig::test {
+/// A Clock that forwards to a FakeClock the test keeps (for a fixture that
+/// owns its clock while the emulators read the same time).
+class ClockRef final : public Clock {
+public:
+    explicit ClockRef(FakeClock& c) : c_(&c) {}
+    [[nodiscard]] Nanos now() const override { return c_->now(); }
+    Nanos sleep_until(Nanos deadline) noexcept override { return c_->sleep_until(deadline); }
+    [[nodiscard]] bool is_real_time() const override { return false; }
+
+private:
+    FakeClock* c_;
+};
+}  // namespace rig::test

@@ -2,9 +2,23 @@
 // A fake GPIO chip that records, in order, every request, write and release,
 // and lets the test drive inputs (levels and edge events) or hook writes (a
 // stepper model moving on STEP pulses).
+//
+// Released outputs behave as on a Raspberry Pi: the kernel leaves the pin an
+// output at its last level (the pinctrl-bcm2835 / RP1 drivers do not return a
+// freed line to input; see the "gpio" section of the Raspberry Pi
+// configuration docs and dtparam=strict_gpiod, which later kernels added to
+// change exactly this). `pin_level()` is the electrical level, which outlives
+// the request, and `pin_output()` whether the pin is still driven.
+//
+// Thread-safe (one mutex): an E-stop watcher thread and the test thread use it
+// at once; wait_edge() blocks on a condition variable until press()/release().
+#include <condition_variable>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +32,7 @@ struct GpioRecord {
     unsigned line;
     bool value;  // initial value for request_output, written value for write
     std::string consumer;
+    std::int64_t t_ns = std::chrono::steady_clock::now().time_since_epoch().count();  // when (steady clock)
     bool operator==(const GpioRecord& o) const { return kind == o.kind && line == o.line && value == o.value; }
 };
 
@@ -42,6 +57,18 @@ public:
     /// Input reads on these offsets fail.
     std::map<unsigned, bool> fail_reads;
 
+    /// Electrical level of a pin (outputs keep theirs after release, as on a
+    /// Pi); std::nullopt for a pin never driven.
+    [[nodiscard]] std::optional<bool> pin_level(unsigned line) const;
+    /// Drives an input from the test thread: sets its level and queues one
+    /// edge, waking a thread blocked in wait_edge().
+    void drive_input(unsigned line, bool high);
+    /// When true, released outputs float back to input (a strict_gpiod kernel).
+    bool strict_gpiod = false;
+    /// Writes to an output sleep this long inside set() (to widen race windows).
+    std::chrono::microseconds write_delay{0};
+
+    std::mutex& mutex() const { return mu_; }
     [[nodiscard]] bool is_requested(unsigned line) const;
     /// The last level written to (or requested on) an output.
     [[nodiscard]] std::optional<bool> output(unsigned line) const;
@@ -61,6 +88,11 @@ private:
     std::string label_;
     unsigned lines_;
     std::map<unsigned, bool> requested_;
+    std::map<unsigned, bool> pin_;  // electrical level of driven pins
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    friend class FakeInputLine;
+    friend class FakeOutputLine;
 };
 
 }  // namespace rig::test

@@ -8,6 +8,7 @@
 
 #include "ads1256_emulator.hpp"
 #include "fake_gpio.hpp"
+#include "fake_pwm_sysfs.hpp"
 #include "ls7366r_emulator.hpp"
 #include "rig/hw/platform.hpp"
 
@@ -26,18 +27,17 @@ private:
     hw::SpiDevice* d_;
 };
 
-/// Creates pwmchip<chip>/ with npwm and export, as the kernel shows them.
-inline void make_fake_pwm_chip(const std::filesystem::path& root, unsigned chip, unsigned npwm, bool exported_channel0) {
+/// Creates pwmchip<chip>/ with npwm and export (and a `device` link to
+/// `device`), as the kernel shows them; with `exported_channel0`, pwm0/ as a
+/// fresh export leaves it (period 0).
+inline void make_fake_pwm_chip(const std::filesystem::path& root, unsigned chip, unsigned npwm, bool exported_channel0,
+                               FakePwmSysfs* kernel = nullptr, const std::string& device = "fe20c000.pwm") {
     namespace fs = std::filesystem;
+    FakePwmSysfs local;
+    FakePwmSysfs& k = kernel != nullptr ? *kernel : local;
+    k.add_chip(root, chip, npwm, device);
     const auto dir = root / ("pwmchip" + std::to_string(chip));
-    fs::create_directories(dir);
-    std::ofstream(dir / "npwm") << npwm << "\n";
-    std::ofstream(dir / "export");
-    std::ofstream(dir / "unexport");
-    if (exported_channel0) {
-        fs::create_directories(dir / "pwm0");
-        for (const char* f : {"period", "duty_cycle", "enable", "polarity"}) std::ofstream(dir / "pwm0" / f) << "0\n";
-    }
+    if (exported_channel0) k.preset(dir / "pwm0", {});
 }
 
 class FakePlatform final : public hw::HwPlatform {
@@ -65,8 +65,15 @@ public:
         s.channel = channel;
         s.period = period;
         s.export_timeout = std::chrono::milliseconds(0);
+        s.io = &kernel;
         return hw::open_sysfs_pwm(s);
     }
+    unsigned resolve_pwm_chip(const std::string& device) override { return hw::resolve_pwm_chip(pwm_root_, device); }
+    std::string force_pwm_off(unsigned chip, unsigned channel) override {
+        return hw::force_sysfs_pwm_off(pwm_root_, kernel, chip, channel);
+    }
+    /// The kernel's PWM rules over the tree (the real sysfs_pwm.cpp writes through it).
+    FakePwmSysfs kernel;
 
 private:
     FakeGpio* gpio_;

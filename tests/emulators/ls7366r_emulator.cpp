@@ -15,7 +15,7 @@ void Ls7366rEmulator::move(std::int64_t x4_edges) {
     const std::int64_t before = cntr_;
     const std::int64_t after = before + counts;
     const std::int64_t modulus = static_cast<std::int64_t>(mask()) + 1;
-    str_ = static_cast<std::uint8_t>(str_ & ~0x03u);
+    str_ = static_cast<std::uint8_t>(str_ & ~0xC3u);  // CY, BW, U/D, sign are per count; PLS and IDX stay
     if (after >= modulus) str_ |= 0x80;  // CY
     if (after < 0) str_ |= 0x40;         // BW
     if (counts >= 0) str_ |= 0x02;       // U/D

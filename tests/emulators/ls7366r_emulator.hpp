@@ -13,7 +13,8 @@ namespace rig::test {
 
 class Ls7366rEmulator final : public hw::SpiDevice {
 public:
-    explicit Ls7366rEmulator(std::string name = "emulated LS7366R") : name_(std::move(name)) {}
+    /// Powers up as the datasheet says: registers clear, PLS set.
+    explicit Ls7366rEmulator(std::string name = "emulated LS7366R") : name_(std::move(name)) { power_cycle(); }
     using hw::SpiDevice::transfer;
     std::error_code transfer(std::span<const hw::SpiSegment> segments) noexcept override;
     [[nodiscard]] const std::string& name() const noexcept override { return name_; }
@@ -21,6 +22,18 @@ public:
     /// Quadrature edges seen by the chip (x4 counts); scaled by the MDR0 mode.
     void move(std::int64_t x4_edges);
     void set_cntr(std::uint32_t v) { cntr_ = v & mask(); }
+    /// A supply dip below the chip's brown-out level: it powers up again with
+    /// every register cleared (MDR0 = 0: non-quadrature, x1) and STR's power-loss
+    /// latch PLS (bit 2) set until CLR STR (datasheet: STR bit 2 "PLS: power loss
+    /// indicator latch; set upon power up").
+    void power_cycle() {
+        mdr0_ = 0;
+        mdr1_ = 0;
+        cntr_ = 0;
+        otr_ = 0;
+        dtr_ = 0;
+        str_ = 0x04;
+    }
 
     [[nodiscard]] std::uint8_t mdr0() const { return mdr0_; }
     [[nodiscard]] std::uint8_t mdr1() const { return mdr1_; }

@@ -1,6 +1,8 @@
 #include "rig/hw/actuators.hpp"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,14 +10,29 @@
 #include <cmath>
 #include <ostream>
 #include <stdexcept>
+#include <system_error>
 
 namespace rig::hw {
 
 // --- pen power, brake ------------------------------------------------------
 
-GpioPenPower::GpioPenPower(std::unique_ptr<GpioOutput> line) : line_(std::move(line)) {}
+GpioPenPower::GpioPenPower(std::unique_ptr<GpioOutput> line, const SafeInhibit* inhibit)
+    : line_(std::move(line)), inhibit_(inhibit) {}
 GpioPenPower::~GpioPenPower() { line_->set(false); }
-bool GpioPenPower::set(bool on) noexcept { return line_->set(on); }
+bool GpioPenPower::set(bool on) noexcept {
+    if (!on || inhibit_ == nullptr) return line_->set(on);
+    if (inhibit_->load()) {
+        line_->set(false);
+        return false;
+    }
+    const bool ok = line_->set(true);
+    // The safe path may have run between the check and the write: look again.
+    if (inhibit_->load()) {
+        line_->set(false);
+        return false;
+    }
+    return ok;
+}
 bool GpioPenPower::is_on() const noexcept { return line_->last(); }
 
 GpioBrake::GpioBrake(std::unique_ptr<GpioOutput> line) : line_(std::move(line)) {}
@@ -47,15 +64,65 @@ bool PwmSpeed::set_rate_hz(double rate_hz) noexcept {
 
 // --- E-stop ----------------------------------------------------------------
 
-GpioEStop::GpioEStop(std::unique_ptr<GpioInput> line) : line_(std::move(line)) {}
+namespace {
+void spin_until(std::int64_t steady_ns) noexcept {
+    while (std::chrono::steady_clock::now().time_since_epoch().count() < steady_ns) {
+    }
+}
+std::int64_t steady_now() noexcept { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+}  // namespace
+
+GpioEStop::GpioEStop(std::unique_ptr<GpioInput> line, Options options) : line_(std::move(line)), opt_(std::move(options)) {
+    // The first reading before the thread starts: a fixture must not come up
+    // with its E-stop already open without knowing it.
+    const bool stop = read_stop();
+    active_.store(stop);
+    if (stop) {
+        seen_.store(true);
+        stops_.fetch_add(1);
+        if (opt_.on_stop) opt_.on_stop();
+    }
+    thread_ = std::jthread([this](const std::stop_token& st) { watch(st); });
+    if (opt_.priority) {
+        sched_param sp{};
+        sp.sched_priority = *opt_.priority;
+        if (const int err = ::pthread_setschedparam(thread_.native_handle(), SCHED_FIFO, &sp)) {
+            priority_note_ = "E-stop watcher: SCHED_FIFO " + std::to_string(*opt_.priority) + " not applied (" +
+                             std::system_category().message(err) + "): it runs at normal priority";
+        }
+    }
+}
+
+GpioEStop::~GpioEStop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+bool GpioEStop::read_stop() noexcept {
+    (void)line_->take_edges();
+    const auto level = line_->value();
+    if (!level) return true;  // cannot see the E-stop: stop
+    // Pull-up: an open contact reads high.
+    return opt_.contact == EStopContact::normally_closed ? *level : !*level;
+}
+
+void GpioEStop::watch(const std::stop_token& st) noexcept {
+    while (!st.stop_requested()) {
+        (void)line_->wait_edge(opt_.poll_fallback);
+        if (st.stop_requested()) break;
+        const bool stop = read_stop();
+        const bool was = active_.exchange(stop);
+        if (stop && !was) {
+            seen_.store(true);
+            stops_.fetch_add(1);
+            if (opt_.on_stop) opt_.on_stop();
+        }
+    }
+}
 
 bool GpioEStop::pressed() noexcept {
-    // Drain edges first: a press shorter than the poll interval leaves only
-    // its falling edge behind.
-    const int edges = line_->take_edges();
-    const auto level = line_->value();
-    if (edges < 0 || !level) return true;
-    return edges > 0 || !*level;
+    const bool seen = seen_.exchange(false);
+    return active_.load() || seen;
 }
 
 // --- stepper ---------------------------------------------------------------
@@ -64,7 +131,7 @@ StepperDepth::StepperDepth(std::unique_ptr<GpioOutput> step, std::unique_ptr<Gpi
                            std::unique_ptr<GpioInput> home, const StepperSettings& s)
     : step_(std::move(step)), dir_(std::move(dir)), home_(std::move(home)), s_(s) {
     if (!(s.steps_per_mm > 0.0) || !(s.max_step_rate_hz > 0.0) || !(s.homing_step_rate_hz > 0.0) ||
-        s.homing_limit_steps <= 0) {
+        s.homing_limit_steps <= 0 || s.step_pulse.count() <= 0 || s.dir_setup.count() < 0) {
         throw std::invalid_argument("stepper: steps per mm, step rates and homing limit must be > 0");
     }
     step_period_ns_ = std::llround(1e9 / s.max_step_rate_hz);
@@ -73,9 +140,19 @@ StepperDepth::StepperDepth(std::unique_ptr<GpioOutput> step, std::unique_ptr<Gpi
 StepperDepth::~StepperDepth() { step_->set(false); }
 
 bool StepperDepth::pulse() noexcept {
+    // DIR set-up: the STEP rising edge waits until DIR has been stable long enough.
+    spin_until(dir_changed_ns_ + s_.dir_setup.count());
     const bool hi = step_->set(true);
+    spin_until(steady_now() + s_.step_pulse.count());
     const bool lo = step_->set(false);
     return hi && lo;
+}
+
+bool StepperDepth::set_dir(bool away) noexcept {
+    if (dir_->last() == away) return true;
+    if (!dir_->set(away)) return false;
+    dir_changed_ns_ = steady_now();
+    return true;
 }
 
 void StepperDepth::home(Clock& clock) {
@@ -87,6 +164,7 @@ void StepperDepth::home(Clock& clock) {
     const auto period = std::chrono::nanoseconds(std::llround(1e9 / s_.homing_step_rate_hz));
     Nanos next = clock.now();
     auto step_once = [&] {
+        if (stop_.load(std::memory_order_relaxed)) throw std::runtime_error("stepper: homing stopped (E-stop or safe state)");
         if (!pulse()) throw std::runtime_error("stepper: STEP line write failed");
         next += period;
         clock.sleep_until(next);
@@ -95,7 +173,7 @@ void StepperDepth::home(Clock& clock) {
     // Starting on the switch: back off first so home is always approached
     // from the same side (repeatable to the switch's hysteresis).
     if (at_home()) {
-        if (!dir_->set(true)) throw std::runtime_error("stepper: DIR line write failed");
+        if (!set_dir(true)) throw std::runtime_error("stepper: DIR line write failed");
         std::int64_t n = 0;
         while (at_home()) {
             if (++n > s_.homing_limit_steps) {
@@ -105,7 +183,7 @@ void StepperDepth::home(Clock& clock) {
             step_once();
         }
     }
-    if (!dir_->set(false)) throw std::runtime_error("stepper: DIR line write failed");
+    if (!set_dir(false)) throw std::runtime_error("stepper: DIR line write failed");
     std::int64_t n = 0;
     while (!at_home()) {
         if (++n > s_.homing_limit_steps) {
@@ -123,7 +201,7 @@ void StepperDepth::home(Clock& clock) {
 bool StepperDepth::move_to_mm(double depth_mm) noexcept {
     if (!homed_ || !(depth_mm >= 0.0) || depth_mm > s_.max_depth_mm) return false;
     const auto target = static_cast<std::int64_t>(std::llround(depth_mm * s_.steps_per_mm));
-    if (target != position_steps_ && !dir_->set(target > position_steps_)) return false;
+    if (target != position_steps_ && !set_dir(target > position_steps_)) return false;
     stop_.store(false, std::memory_order_relaxed);
     target_steps_ = target;
     return true;

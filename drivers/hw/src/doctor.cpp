@@ -1,4 +1,5 @@
 #include "rig/hw/doctor.hpp"
+#include "rig/hw/pwm.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -194,8 +195,74 @@ int run_doctor(const rig::FixtureConfig* cfg, std::ostream& out, const DoctorEnv
             }
         }
 
+        // E-stop circuit ----------------------------------------------------
+        if (h.safety.estop_contact == EStopContact::normally_closed) {
+            rep.ok("estop: normally-closed contact on line " + std::to_string(h.lines.estop) +
+                   " (open circuit or cut cable = stop); prove it with scenarios/bringup/estop-cuts-power.yaml");
+        } else {
+            rep.fail("estop: normally-open contact: a cut cable or lost connector reads 'not pressed'",
+                     "wire the E-stop's NC contact to GND and set hardware.gpio.estop_contact: normally_closed");
+        }
+
+        // Output persistence: a Raspberry Pi kernel keeps a released output
+        // at its last level (persist_gpio_outputs) unless dtparam=strict_gpiod.
+        for (const char* mod : {"pinctrl_bcm2835", "pinctrl_rp1"}) {
+            const fs::path p = env.sys_root / "module" / mod / "parameters/persist_gpio_outputs";
+            if (!fs::exists(p)) continue;
+            const std::string v = first_line(p);
+            if (v == "N" || v == "0") {
+                rep.ok(std::string("gpio: released outputs return to input (") + mod + " persist_gpio_outputs=N)");
+            } else {
+                rep.warn(std::string("gpio: released outputs keep their last level (") + mod +
+                             " persist_gpio_outputs=Y): a killed rig leaves the pen as it was",
+                         "install the systemd unit (ExecStopPost=rig safe), keep the board pull-downs, or add "
+                         "dtparam=strict_gpiod to " + env.boot_config.string());
+            }
+        }
+
+        // Watchdog
+        if (h.safety.watchdog_device) {
+            const fs::path p = under(env.dev_root, *h.safety.watchdog_device);
+            if (!fs::exists(p)) {
+                rep.fail("watchdog: " + *h.safety.watchdog_device + " missing", "dtparam=watchdog=on in " + env.boot_config.string());
+            } else if (!root && !(env.can_read_write && env.can_read_write(p))) {
+                rep.fail("watchdog: " + *h.safety.watchdog_device + " not permitted", "run the rig as root or give it the device");
+            } else {
+                rep.ok("watchdog: " + *h.safety.watchdog_device + " present (fed by the loop's heartbeat)");
+            }
+        }
+
+        // Pi 4 analogue audio uses the PWM block (PWM0/PWM1 on GPIO 40/41).
+        if (h.gpio_chip_label == "pinctrl-bcm2711") {
+            std::ifstream in(env.boot_config);
+            std::string line;
+            bool audio_on = false;
+            while (std::getline(in, line)) {
+                if (line.rfind("dtparam=audio=on", 0) == 0) audio_on = true;
+                if (line.rfind("dtparam=audio=off", 0) == 0) audio_on = false;
+            }
+            if (audio_on) {
+                rep.fail("pwm: dtparam=audio=on in " + env.boot_config.string() +
+                             ": the analogue audio driver claims the PWM block the speed PWM needs",
+                         "set dtparam=audio=off (HDMI audio is unaffected) and reboot");
+            } else {
+                rep.ok("pwm: analogue audio is not using the PWM block");
+            }
+        }
+
         // PWM ------------------------------------------------------------
-        const fs::path chip = env.sys_root / "class/pwm" / ("pwmchip" + std::to_string(h.pwm.chip));
+        unsigned pwm_chip = h.pwm.chip;
+        if (!h.pwm.device.empty()) {
+            try {
+                pwm_chip = resolve_pwm_chip(env.sys_root / "class/pwm", h.pwm.device);
+                rep.ok("pwm: device " + h.pwm.device + " is pwmchip" + std::to_string(pwm_chip));
+            } catch (const std::exception& e) {
+                rep.fail(std::string("pwm: ") + e.what(),
+                         "enable hardware PWM (Pi 4: dtoverlay=pwm,pin=18,func=2; Pi 5: dtoverlay=pwm-2chan) and check "
+                         "hardware.pwm.device against ls -l /sys/class/pwm");
+            }
+        }
+        const fs::path chip = env.sys_root / "class/pwm" / ("pwmchip" + std::to_string(pwm_chip));
         if (!fs::is_directory(chip)) {
             rep.fail("pwm: " + chip.string() + " missing",
                      "enable hardware PWM (Pi 4: dtoverlay=pwm,pin=18,func=2; Pi 5: dtoverlay=pwm-2chan) and check "

@@ -16,7 +16,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <gpiod.hpp>
 #include <stdexcept>
@@ -34,33 +38,28 @@ std::string describe(const std::string& label, unsigned offset) {
 
 class GpiodOutput final : public GpioOutput {
 public:
-    GpiodOutput(gpiod::line line, bool initial) : line_(line), bulk_(std::vector<gpiod::line>{line}),
-                                                  values_(1, initial ? 1 : 0), last_(initial) {}
+    // Outputs are requested through the v1 uAPI directly (GPIO_GET_LINEHANDLE_IOCTL,
+    // see request_output) so that set() can issue GPIOHANDLE_SET_LINE_VALUES_IOCTL
+    // with the value in a local struct. libgpiod 1.6's line_bulk::set_values()
+    // takes a std::vector, and one shared vector (written, then sent) let a
+    // safe_state() on another thread send the loop's stale "on" between the
+    // loop's store and its ioctl.
+    GpiodOutput(int handle_fd, bool initial) : fd_(handle_fd), last_(initial) {}
     GpiodOutput(const GpiodOutput&) = delete;
     GpiodOutput& operator=(const GpiodOutput&) = delete;
-    ~GpiodOutput() override {
-        try {
-            line_.release();
-        } catch (...) {  // NOLINT(bugprone-empty-catch): the kernel releases it with the fd anyway
-        }
-    }
+    ~GpiodOutput() override { ::close(fd_); }
     bool set(bool high) noexcept override {
-        values_[0] = high ? 1 : 0;
-        try {
-            bulk_.set_values(values_);
-        } catch (...) {
-            return false;
-        }
-        last_ = high;
+        gpiohandle_data data{};
+        data.values[0] = high ? 1 : 0;
+        if (::ioctl(fd_, GPIOHANDLE_SET_LINE_VALUES_IOCTL, &data) < 0) return false;
+        last_.store(high, std::memory_order_relaxed);
         return true;
     }
-    [[nodiscard]] bool last() const noexcept override { return last_; }
+    [[nodiscard]] bool last() const noexcept override { return last_.load(std::memory_order_relaxed); }
 
 private:
-    gpiod::line line_;
-    gpiod::line_bulk bulk_;
-    std::vector<int> values_;  // made once: set_values() takes a vector
-    bool last_;
+    int fd_;  // the line handle (owned)
+    std::atomic<bool> last_;
 };
 
 class GpiodInput final : public GpioInput {
@@ -105,14 +104,29 @@ public:
                 if (errno == EAGAIN) return n;
                 return -1;
             }
-            n += static_cast<int>(static_cast<std::size_t>(r) / sizeof(gpioevent_data));
+            const auto got = static_cast<std::size_t>(r) / sizeof(gpioevent_data);
+            n += static_cast<int>(got);
+            if (got > 0) last_ns_ = static_cast<std::int64_t>(ev[got - 1].timestamp);
             if (static_cast<std::size_t>(r) < sizeof(ev)) return n;
         }
+    }
+
+    std::optional<std::chrono::nanoseconds> last_edge_time() noexcept override {
+        if (last_ns_ < 0) return std::nullopt;
+        return std::chrono::nanoseconds(last_ns_);
+    }
+    bool wait_edge(std::chrono::nanoseconds timeout) noexcept override {
+        if (fd_ < 0) return false;
+        pollfd p{fd_, POLLIN | POLLPRI, 0};
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+        const int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, ms)));
+        return r != 0;  // an event, or an error: the caller re-reads the level either way
     }
 
 private:
     gpiod::line line_;
     int fd_;  // owned by the line request
+    std::int64_t last_ns_ = -1;
 };
 
 class GpiodChip final : public GpioChip {
@@ -122,17 +136,25 @@ public:
     [[nodiscard]] unsigned num_lines() const override { return chip_.num_lines(); }
 
     std::unique_ptr<GpioOutput> request_output(unsigned offset, bool initial_high, std::string_view consumer) override {
-        auto line = get(offset);
-        gpiod::line_request req;
-        req.consumer = std::string(consumer);
-        req.request_type = gpiod::line_request::DIRECTION_OUTPUT;
-        try {
-            line.request(req, initial_high ? 1 : 0);
-        } catch (const std::system_error& e) {
-            throw std::system_error(e.code(), "requesting " + describe(label_, offset) + " as output '" +
-                                                  std::string(consumer) + "'");
+        (void)get(offset);  // range check with the chip's line count
+        const std::string dev = "/dev/" + chip_.name();
+        const int chip_fd = ::open(dev.c_str(), O_RDWR | O_CLOEXEC);
+        if (chip_fd < 0) throw std::system_error(errno, std::generic_category(), "opening " + dev);
+        gpiohandle_request req{};
+        req.lineoffsets[0] = offset;
+        req.flags = GPIOHANDLE_REQUEST_OUTPUT;
+        req.default_values[0] = initial_high ? 1 : 0;  // driven at this level from the request on
+        req.lines = 1;
+        const std::string name(consumer.substr(0, sizeof(req.consumer_label) - 1));
+        std::copy(name.begin(), name.end(), req.consumer_label);
+        const int r = ::ioctl(chip_fd, GPIO_GET_LINEHANDLE_IOCTL, &req);
+        const int err = errno;
+        ::close(chip_fd);
+        if (r < 0) {
+            throw std::system_error(err, std::generic_category(),
+                                    "requesting " + describe(label_, offset) + " as output '" + std::string(consumer) + "'");
         }
-        return std::make_unique<GpiodOutput>(line, initial_high);
+        return std::make_unique<GpiodOutput>(req.fd, initial_high);
     }
 
     std::unique_ptr<GpioInput> request_input(unsigned offset, InputSettings s, std::string_view consumer) override {

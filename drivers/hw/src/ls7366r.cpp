@@ -47,6 +47,13 @@ std::uint8_t Ls7366r::read_register(Reg reg) {
     return rx[1];
 }
 
+std::optional<std::uint8_t> Ls7366r::try_read_register(Reg reg) noexcept {
+    const std::array<std::uint8_t, 2> tx{instruction(Op::rd, reg), 0};
+    std::array<std::uint8_t, 2> rx{};
+    if (spi_->transfer(tx, rx)) return std::nullopt;
+    return rx[1];
+}
+
 std::optional<std::int32_t> Ls7366r::read_counter() noexcept {
     const std::array<std::uint8_t, 5> tx{instruction(Op::rd, Reg::cntr), 0, 0, 0, 0};
     std::array<std::uint8_t, 5> rx{};
@@ -56,15 +63,34 @@ std::optional<std::int32_t> Ls7366r::read_counter() noexcept {
     return static_cast<std::int32_t>(raw);  // two's complement (defined since C++20)
 }
 
-Ls7366rEncoder::Ls7366rEncoder(SpiDevice& spi, double scale_m_per_count, double offset_m)
-    : chip_(spi), scale_mm_per_count_(scale_m_per_count * 1e3), offset_mm_(offset_m * 1e3) {
+Ls7366rEncoder::Ls7366rEncoder(SpiDevice& spi, double scale_m_per_count, double offset_m, Clock* clock,
+                               std::chrono::nanoseconds check_every)
+    : chip_(spi), scale_mm_per_count_(scale_m_per_count * 1e3), offset_mm_(offset_m * 1e3), spi_(&spi), clock_(clock),
+      check_every_(check_every) {
     chip_.configure();
+    if (clock_ != nullptr) next_check_ = clock_->now() + check_every_;
     auto first = chip_.read_counter();
     if (!first) throw std::runtime_error("LS7366R on " + spi.name() + ": first counter read failed");
     last_raw_ = static_cast<std::uint32_t>(*first);
 }
 
 std::optional<double> Ls7366rEncoder::read_mm() noexcept {
+    if (fault_) return std::nullopt;
+    if (clock_ != nullptr && check_every_.count() > 0 && clock_->now() >= next_check_) {
+        // One register per check keeps the tick's SPI time to one short transfer.
+        next_check_ = clock_->now() + check_every_;
+        const Reg reg = check_index_ == 0 ? Reg::mdr0 : check_index_ == 1 ? Reg::mdr1 : Reg::str;
+        check_index_ = (check_index_ + 1) % 3;
+        if (auto v = chip_.try_read_register(reg)) {
+            const bool ok = reg == Reg::mdr0   ? *v == ls7366r::mdr0_config
+                            : reg == Reg::mdr1 ? *v == ls7366r::mdr1_config
+                                               : (*v & ls7366r::str_power_loss) == 0;
+            if (!ok) {
+                fault_ = true;
+                return std::nullopt;
+            }
+        }
+    }
     auto c = chip_.read_counter();
     if (!c) return std::nullopt;
     const auto raw = static_cast<std::uint32_t>(*c);

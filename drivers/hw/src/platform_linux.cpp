@@ -18,6 +18,11 @@ public:
         return open_sysfs_pwm(s);
     }
 
+    unsigned resolve_pwm_chip(const std::string& device) override { return hw::resolve_pwm_chip(pwm_root_, device); }
+    std::string force_pwm_off(unsigned chip, unsigned channel) override {
+        return force_sysfs_pwm_off(pwm_root_, real_sysfs_io(), chip, channel);
+    }
+
 private:
     std::filesystem::path pwm_root_;
 };

@@ -102,6 +102,7 @@ StepInfo stepinfo(std::span<const double> t_ns, std::span<const double> y, doubl
         !first_reach(t_ns, yn, first, opt.rise_time_high, t_high, k_high)) {
         std::ostringstream m;
         m << "the response never reached " << opt.rise_time_high * 100.0 << " % of the step";
+        r.never_settled = true;
         r.invalid = m.str();
         return r;
     }
@@ -115,6 +116,7 @@ StepInfo stepinfo(std::span<const double> t_ns, std::span<const double> y, doubl
         std::ostringstream m;
         m << "the response did not settle within +-" << opt.settling_time_threshold * 100.0
           << " % of the step before the window's end";
+        r.never_settled = true;
         r.invalid = m.str();
         return r;
     }
@@ -176,8 +178,10 @@ StartupTime startup_time(std::span<const Stroke> strokes, std::int64_t t_power_o
     double when = 0.0;
     if (!settle_time(rs.t_ns, rs.rate_hz, 0, target_rate_hz, opt.band_fraction * target_rate_hz, when)) {
         std::ostringstream m;
+        r.never_settled = true;
+        r.lower_bound_s = static_cast<double>(t_end_ns - t_power_on_ns) * 1e-9;
         m << "the rate is not inside +-" << opt.band_fraction * 100.0 << " % of " << target_rate_hz
-          << " Hz at the end of the window (never settled)";
+          << " Hz at the end of the window (never settled: > " << r.lower_bound_s * 1e3 << " ms, window end)";
         r.invalid = m.str();
         return r;
     }

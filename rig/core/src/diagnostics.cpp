@@ -50,4 +50,9 @@ InputError::InputError(Diagnostics d) : diags_(std::move(d)) {
     if (!text_.empty() && text_.back() == '\n') text_.pop_back();
 }
 
+std::string quote_token(std::string_view token) {
+    if (token.size() <= kMaxQuotedChars) return "'" + std::string(token) + "'";
+    return "'" + std::string(token.substr(0, kMaxQuotedChars)) + "...' (" + std::to_string(token.size()) + " characters)";
+}
+
 }  // namespace rig

@@ -1,5 +1,7 @@
 #include "rig/core/units.hpp"
 
+#include "rig/core/diagnostics.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -158,24 +160,24 @@ std::variant<double, QuantityError> parse_quantity(std::string_view text, Dimens
     const auto* begin = s.data();
     const auto* end = s.data() + s.size();
     auto [ptr, ec] = std::from_chars(begin, end, value);
-    if (ec == std::errc::result_out_of_range) return QuantityError{"number out of range in '" + std::string(s) + "'"};
-    if (ec != std::errc{}) return QuantityError{"'" + std::string(s) + "' is not a number: " + expected};
-    if (!std::isfinite(value)) return QuantityError{"'" + std::string(s) + "' is not a finite number"};
+    if (ec == std::errc::result_out_of_range) return QuantityError{"number out of range in " + quote_token(s)};
+    if (ec != std::errc{}) return QuantityError{quote_token(s) + " is not a number: " + expected};
+    if (!std::isfinite(value)) return QuantityError{quote_token(s) + " is not a finite number"};
     const std::string_view unit = trim(std::string_view(ptr, static_cast<std::size_t>(end - ptr)));
-    if (unit.empty()) return QuantityError{"missing unit in '" + std::string(s) + "': " + expected};
+    if (unit.empty()) return QuantityError{"missing unit in " + quote_token(s) + ": " + expected};
     const UnitDef* u = find_unit(unit);
     if (u == nullptr) {
         std::vector<std::string_view> syms;
         for (const auto& def : kUnits) {
             if (def.dim == dim) syms.push_back(def.symbol);
         }
-        std::string msg = "unknown unit '" + std::string(unit) + "' for a " + std::string(dimension_name(dim));
+        std::string msg = "unknown unit " + quote_token(unit) + " for a " + std::string(dimension_name(dim));
         if (auto m = closest_match(unit, syms)) msg += " (did you mean '" + *m + "'?)";
         msg += "; accepted: " + accepted_units(dim);
         return QuantityError{msg};
     }
     if (u->dim != dim) {
-        return QuantityError{"wrong unit '" + std::string(unit) + "': that is a " +
+        return QuantityError{"wrong unit " + quote_token(unit) + ": that is a " +
                              std::string(dimension_name(u->dim)) + ", " + expected +
                              " (accepted: " + accepted_units(dim) + ")"};
     }

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "rig/core/atomic_file.hpp"
+#include <yaml-cpp/depthguard.h>
 
 namespace rig {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 std::string kind_name(const YAML::Node& n) {
     switch (n.Type()) {
         case YAML::NodeType::Null: return "nothing (null)";
-        case YAML::NodeType::Scalar: return "a scalar '" + n.Scalar() + "'";
+        case YAML::NodeType::Scalar: return "a scalar " + quote_token(n.Scalar());
         case YAML::NodeType::Sequence: return "a list";
         case YAML::NodeType::Map: return "a mapping";
         case YAML::NodeType::Undefined: return "nothing";
@@ -54,6 +55,27 @@ std::optional<double> check_range(double v, Dimension dim, const Range& r, const
 
 }  // namespace
 
+namespace {
+// Nesting depth of a parsed document, iteratively (a deep file must not
+// exhaust the stack that checks it).
+int depth_of(const YAML::Node& root, int limit) {
+    std::vector<std::pair<YAML::Node, int>> todo{{root, 1}};
+    int deepest = 0;
+    while (!todo.empty()) {
+        auto [n, d] = todo.back();
+        todo.pop_back();
+        deepest = std::max(deepest, d);
+        if (deepest > limit) return deepest;
+        if (n.IsMap()) {
+            for (const auto& kv : n) todo.emplace_back(kv.second, d + 1);
+        } else if (n.IsSequence()) {
+            for (const auto& x : n) todo.emplace_back(x, d + 1);
+        }
+    }
+    return deepest;
+}
+}  // namespace
+
 SourceLocation location_of(const YAML::Node& node, const std::string& file) {
     if (!node.IsDefined() || node.Mark().is_null()) return {file, 0, 0};
     return {file, node.Mark().line + 1, node.Mark().column + 1};
@@ -67,10 +89,25 @@ std::optional<YamlFile> load_yaml_text(std::string name, std::string text, Diagn
             return std::nullopt;
         }
         if (!root.IsMap()) {
-            diags.error(location_of(root, name), "expected a YAML mapping at the top level, found " + kind_name(root));
+            // Not even the token: a file that is not a penrig file (a key, a
+            // password file) is never quoted back.
+            diags.error(location_of(root, name), std::string("expected a YAML mapping at the top level, found ") +
+                                                     (root.IsScalar() ? "text" : root.IsSequence() ? "a list" : "something else") +
+                                                     ": this is not a penrig file");
+            return std::nullopt;
+        }
+        if (depth_of(root, kMaxYamlDepth) > kMaxYamlDepth) {
+            diags.error({name, 1, 1}, "nesting deeper than " + std::to_string(kMaxYamlDepth) +
+                                          " levels of mappings and lists (the limit for penrig files)");
             return std::nullopt;
         }
         return YamlFile{std::move(name), std::move(text), std::move(root)};
+    } catch (const YAML::DeepRecursion& e) {
+        diags.error({name, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1},
+                    "nesting deeper than " + std::to_string(e.depth()) +
+                        " levels: the YAML reader stops there (penrig files may nest " + std::to_string(kMaxYamlDepth) +
+                        " levels)");
+        return std::nullopt;
     } catch (const YAML::Exception& e) {
         diags.error({name, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1},
                     "YAML syntax error: " + e.msg);
@@ -79,19 +116,10 @@ std::optional<YamlFile> load_yaml_text(std::string name, std::string text, Diagn
 }
 
 std::optional<std::string> read_input_file(const std::filesystem::path& path, Diagnostics& diags) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        diags.error({path.string(), 0, 0}, "no such file");
-        return std::nullopt;
-    }
-    if (std::filesystem::is_directory(path, ec)) {
-        diags.error({path.string(), 0, 0}, "is a directory, expected a YAML file");
-        return std::nullopt;
-    }
     try {
-        return read_file(path);
-    } catch (const std::system_error& e) {
-        diags.error({path.string(), 0, 0}, std::string("cannot read: ") + e.code().message());
+        return read_input_file_bounded(path);
+    } catch (const InputFileError& e) {
+        diags.error({path.string(), 0, 0}, e.what());
         return std::nullopt;
     }
 }
@@ -210,7 +238,7 @@ std::optional<long long> MapReader::integer(std::string_view key, Need need, lon
     long long v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc{} || ptr != s.data() + s.size()) {
-        error(key, k + ": expected a whole number, found '" + s + "'");
+        error(key, k + ": expected a whole number, found " + quote_token(s));
         return std::nullopt;
     }
     if (v < min || v > max) {
@@ -239,7 +267,7 @@ std::optional<std::string> MapReader::choice(std::string_view key, std::initiali
     if (std::find(options.begin(), options.end(), *s) != options.end()) return s;
     std::string list;
     for (auto o : options) list += (list.empty() ? "" : ", ") + std::string(o);
-    std::string msg = "'" + std::string(key) + "': unknown value '" + *s + "'";
+    std::string msg = "'" + std::string(key) + "': unknown value " + quote_token(*s);
     if (auto m = closest_match(*s, std::span<const std::string_view>(options.begin(), options.size()))) {
         msg += " (did you mean '" + *m + "'?)";
     }
@@ -254,7 +282,13 @@ std::optional<std::vector<std::string>> MapReader::string_list(std::string_view 
         error(key, "'" + std::string(key) + "': expected a list, found " + kind_name(n));
         return std::nullopt;
     }
+    if (n.size() > kMaxListItems) {
+        error(key, "'" + std::string(key) + "': " + std::to_string(n.size()) + " items; a list may hold at most " +
+                       std::to_string(kMaxListItems) + " (the list length limit)");
+        return std::nullopt;
+    }
     std::vector<std::string> out;
+    out.reserve(n.size());
     bool ok = true;
     for (const auto& item : n) {
         if (!item.IsScalar()) {
@@ -282,7 +316,7 @@ void MapReader::finish() {
     for (const auto& kv : node_) {
         const std::string k = kv.first.Scalar();
         if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-        std::string msg = context_ + ": unknown key '" + k + "'";
+        std::string msg = context_ + ": unknown key " + quote_token(k);
         if (auto m = closest_match(k, known)) {
             msg += " (did you mean '" + *m + "'?)";
         } else {

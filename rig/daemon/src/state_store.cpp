@@ -33,6 +33,7 @@ nlohmann::json RunEntry::to_json() const {
                         {"dut", submission.dut},
                         {"lot", submission.lot},
                         {"operator", {{"name", submission.operator_name}, {"source", submission.operator_source}}},
+                        {"submitter", {{"uid", submission.submitter_uid}, {"name", submission.submitter}}},
                         {"tags", submission.tags},
                         {"seed", seed},
                         {"verdict", verdict},
@@ -43,7 +44,8 @@ nlohmann::json RunEntry::to_json() const {
                         {"ended_utc", ended_utc}};
     if (state == RunState::queued || state == RunState::running) {
         // Kept so that a queued run can be loaded again after a restart.
-        j["submission"] = {{"text", submission.scenario_text}, {"base_dir", submission.base_dir}};
+        j["submission"] = {{"text", submission.scenario_text}, {"base_dir", submission.base_dir},
+                           {"includes", submission.includes}};
         if (submission.seed) j["submission"]["seed"] = *submission.seed;
     }
     return j;
@@ -64,6 +66,10 @@ RunEntry RunEntry::from_json(const nlohmann::json& j) {
         e.submission.operator_source = op->value("source", "");
     }
     e.submission.tags = j.value("tags", std::vector<std::string>{});
+    if (const auto sb = j.find("submitter"); sb != j.end() && sb->is_object()) {
+        e.submission.submitter_uid = sb->value("uid", std::uint32_t{0});
+        e.submission.submitter = sb->value("name", "");
+    }
     e.seed = j.value("seed", std::uint64_t{1});
     e.verdict = j.value("verdict", "");
     e.reason = j.value("reason", "");
@@ -74,6 +80,7 @@ RunEntry RunEntry::from_json(const nlohmann::json& j) {
     if (const auto s = j.find("submission"); s != j.end() && s->is_object()) {
         e.submission.scenario_text = s->value("text", "");
         e.submission.base_dir = s->value("base_dir", "");
+        e.submission.includes = s->value("includes", std::map<std::string, std::string>{});
         if (s->contains("seed")) e.submission.seed = s->at("seed").get<std::uint64_t>();
     }
     return e;

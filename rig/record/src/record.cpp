@@ -90,6 +90,19 @@ json to(const Timing& t) {
               {"histogram", h},                     {"outcome", t.outcome}};
     if (t.samples > 1) j["mean_period_us"] = t.mean_period_us;
     if (!t.verdict.empty()) j["verdict"] = t.verdict;
+    if (t.work_us) {
+        j["work_us"] = {{"max", t.work_us->max_us},
+                        {"histogram", {{"lower_us", t.work_us->lower_us}, {"counts", t.work_us->counts}}}};
+    }
+    if (t.adc) {
+        auto in = [](const AdcInputTiming& a) {
+            return json{{"fresh_samples", a.fresh_samples},
+                        {"held_samples", a.held_samples},
+                        {"effective_rate_hz", a.effective_rate_hz},
+                        {"age_us", {{"mean", a.age_mean_us}, {"max", a.age_max_us}}}};
+        };
+        j["adc"] = {{"force", in(t.adc->force)}, {"current", in(t.adc->current)}};
+    }
     return j;
 }
 Timing timing_from(const json& j) {
@@ -108,6 +121,32 @@ Timing timing_from(const json& j) {
     }
     t.verdict = j.value("verdict", "");
     t.outcome = j.value("outcome", "ERROR");
+    if (const auto w = j.find("work_us"); w != j.end() && w->is_object()) {
+        WorkTime wt;
+        wt.max_us = w->value("max", 0.0);
+        if (const auto h = w->find("histogram"); h != w->end() && h->is_object()) {
+            wt.lower_us = h->value("lower_us", std::vector<double>{});
+            wt.counts = h->value("counts", std::vector<std::uint64_t>{});
+        }
+        t.work_us = wt;
+    }
+    if (const auto a = j.find("adc"); a != j.end() && a->is_object()) {
+        auto in = [](const json& x) {
+            AdcInputTiming r;
+            r.fresh_samples = x.value("fresh_samples", std::uint64_t{0});
+            r.held_samples = x.value("held_samples", std::uint64_t{0});
+            r.effective_rate_hz = x.value("effective_rate_hz", 0.0);
+            if (const auto g = x.find("age_us"); g != x.end() && g->is_object()) {
+                r.age_mean_us = g->value("mean", 0.0);
+                r.age_max_us = g->value("max", 0.0);
+            }
+            return r;
+        };
+        AdcTiming at;
+        if (a->contains("force")) at.force = in((*a)["force"]);
+        if (a->contains("current")) at.current = in((*a)["current"]);
+        t.adc = at;
+    }
     return t;
 }
 

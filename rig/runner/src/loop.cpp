@@ -35,7 +35,6 @@ const char* to_string(LoopEventKind k) {
 namespace {
 // Online stroke tracking for wait_until and the progress display only; the
 // measurements come from the analysis library on the recorded samples.
-constexpr double kHysteresisMm = 0.05;
 constexpr double kStillBandMm = 0.005;                   // 5 encoder counts
 constexpr std::int64_t kStoppedAfterNs = 50'000'000;     // no motion for 50 ms = stopped
 constexpr std::int64_t kSensorTimeoutNs = 100'000'000;   // a sensor failing for 100 ms ends the run
@@ -67,7 +66,7 @@ bool AcquisitionLoop::start_step(std::size_t i) noexcept {
         case StepKind::power:
             if (!fx_.power().set(p.on)) return false;
             emit(p.on ? LoopEventKind::power_on : LoopEventKind::power_off, si);
-            if (!p.on) bdc_count_ = 0;
+            if (!p.on) tracker_.reset();
             break;
         case StepKind::set_depth:
             if (!fx_.depth().move_to_mm(p.depth_mm)) return false;
@@ -109,21 +108,10 @@ bool AcquisitionLoop::condition_met(const PlanStep& p) const noexcept {
         case WaitCondition::depth_reached: return !depth_moving_;
         case WaitCondition::stopped: return now_ - last_move_t_ >= kStoppedAfterNs;
         case WaitCondition::running:
-            return bdc_count_ >= 3 && now_ - bdc_t_[(bdc_count_ - 1) % kBdcHistory] < 100'000'000;
-        case WaitCondition::rate_stable: {
-            if (bdc_count_ < kStableIntervals + 1 || rate_sp_ <= 0.0) return false;
-            const double band = sc_.spec.startup_band;
-            const std::int64_t last = bdc_t_[(bdc_count_ - 1) % kBdcHistory];
-            const double expected_period_ns = 1e9 / rate_sp_;
-            if (static_cast<double>(now_ - last) > 2.0 * expected_period_ns) return false;
-            for (std::size_t k = 0; k < kStableIntervals; ++k) {
-                const std::size_t b = bdc_count_ - 1 - k;
-                const auto dt = static_cast<double>(bdc_t_[b % kBdcHistory] - bdc_t_[(b - 1) % kBdcHistory]);
-                const double rate = 1e9 / dt;
-                if (std::abs(rate - rate_sp_) > band * rate_sp_) return false;
-            }
-            return true;
-        }
+            return tracker_.count() >= 3 && static_cast<double>(now_) - tracker_.last_t_ns() < 100e6;
+        case WaitCondition::rate_stable:
+            // The same interpolated BDC instants the analysis uses (BdcTracker).
+            return tracker_.rate_within(rate_sp_, sc_.spec.startup_band, kStableIntervals, now_);
     }
     return false;
 }
@@ -182,6 +170,17 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
     return true;
 }
 
+void AcquisitionLoop::record_work(std::int64_t woke_ns) noexcept {
+    // Work time of this tick: wake-up to now (SPI/GPIO reads, the sequencer's
+    // writes). Bins: the lateness histogram's (timing.hpp).
+    const auto& edges_us = analysis::lateness_bin_edges_us;
+    const std::int64_t work = fx_.clock().now().count() - woke_ns;
+    std::size_t bin = 0;
+    while (bin + 1 < edges_us.size() && work >= edges_us[bin + 1] * 1000) ++bin;
+    ++stats_.work_histogram[bin];
+    stats_.work_max_ns = std::max(stats_.work_max_ns, work);
+}
+
 std::int64_t AcquisitionLoop::run() noexcept {
     Clock& clock = fx_.clock();
     const auto& cfg = sc_.fixture;
@@ -230,6 +229,19 @@ std::int64_t AcquisitionLoop::run() noexcept {
         if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
         if (force) s.force_n = *force; else flags |= sample_force_fault;
         if (cur) s.current_a = *cur; else flags |= sample_current_fault;
+        // ADC values are the latest conversion, not a measurement at t_ns:
+        // a held value is flagged, and the ages go into the record.
+        const ReadingTiming adc_t[2] = {fx_.load_cell().last_timing(), fx_.current().last_timing()};
+        for (std::size_t i = 0; i < 2; ++i) {
+            if (!adc_t[i].fresh) {
+                flags |= i == 0 ? sample_force_held : sample_current_held;
+                ++stats_.adc_held[i];
+            } else {
+                ++stats_.adc_fresh[i];
+            }
+            stats_.adc_age_max_ns[i] = std::max(stats_.adc_age_max_ns[i], adc_t[i].age_ns);
+            stats_.adc_age_sum_ns[i] += static_cast<long double>(adc_t[i].age_ns);
+        }
         const bool estop = fx_.estop().pressed();
         if (estop) flags |= sample_estop;
         s.setpoint_hz = rate_sp_;
@@ -254,29 +266,14 @@ std::int64_t AcquisitionLoop::run() noexcept {
                 last_pos_ = x;
                 last_move_t_ = now_;
             }
-            if (armed_high_) {
-                if (x > run_max_) {
-                    run_max_ = x;
-                    run_max_t_ = now_;
-                } else if (x < run_max_ - kHysteresisMm) {
-                    bdc_t_[bdc_count_ % kBdcHistory] = run_max_t_;
-                    ++bdc_count_;
-                    stats_.live_depth_mm.store(run_max_, std::memory_order_relaxed);
-                    if (bdc_count_ >= 2) {
-                        const auto dt = bdc_t_[(bdc_count_ - 1) % kBdcHistory] - bdc_t_[(bdc_count_ - 2) % kBdcHistory];
-                        if (dt > 0) stats_.live_rate_hz.store(1e9 / static_cast<double>(dt), std::memory_order_relaxed);
-                    }
-                    armed_high_ = false;
-                    run_min_ = x;
+            if (tracker_.add(now_, x)) {
+                stats_.live_depth_mm.store(tracker_.last_depth_mm(), std::memory_order_relaxed);
+                if (tracker_.count() >= 2) {
+                    const double dt = tracker_.t_back(0) - tracker_.t_back(1);
+                    if (dt > 0.0) stats_.live_rate_hz.store(1e9 / dt, std::memory_order_relaxed);
                 }
-            } else if (x < run_min_) {
-                run_min_ = x;
-            } else if (x > run_min_ + kHysteresisMm) {
-                armed_high_ = true;
-                run_max_ = x;
-                run_max_t_ = now_;
             }
-            if (bdc_count_ > 0 && now_ - bdc_t_[(bdc_count_ - 1) % kBdcHistory] > 200'000'000) {
+            if (tracker_.count() > 0 && static_cast<double>(now_) - tracker_.last_t_ns() > 200e6) {
                 stats_.live_rate_hz.store(0.0, std::memory_order_relaxed);
             }
         }
@@ -302,7 +299,10 @@ std::int64_t AcquisitionLoop::run() noexcept {
         }
 
         // The sequencer runs at the actuation rate.
-        if (tick++ % actuation_every != 0) continue;
+        if (tick++ % actuation_every != 0) {
+            record_work(woke);
+            continue;
+        }
         while (step < sc_.plan.size()) {
             if (!step_active) {
                 if (!start_step(step)) {
@@ -318,6 +318,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
             ++step;
         }
         if (step >= sc_.plan.size() || fatal_) ending = true;
+        record_work(woke);
     }
     fx_.safe_state();
     emit(LoopEventKind::finished, static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1)));

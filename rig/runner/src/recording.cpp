@@ -68,6 +68,7 @@ Recording::Recording(const Scenario& sc, const std::filesystem::path& samples_pa
 }
 
 void Recording::add(const Sample& s) {
+    if (writer_.count() == 0) first_t_ns_ = s.t_ns;
     writer_.append(s);
     trace_.push_back(s);
     timing_.add(s.t_ns, s.lateness_ns, s.flags);
@@ -75,7 +76,10 @@ void Recording::add(const Sample& s) {
 }
 
 void Recording::trim(std::size_t unfinished_step) {
-    if (trace_.size() < 4096) return;
+    // Trimmed only beyond 2^18 samples (26 s at 10 kHz, ~15 MB of columns):
+    // shorter runs keep the whole trace, and their stroke series is detected
+    // in one piece.
+    if (trace_.size() < (std::size_t{1} << 18)) return;
     // Every sample carries the plan step the loop was in (non-decreasing), so
     // the recording itself says where a step began, whether or not the
     // recorder has read that step's events yet. Keep from the first sample of
@@ -91,7 +95,7 @@ void Recording::trim(std::size_t unfinished_step) {
     const auto cut = static_cast<std::size_t>(
         std::lower_bound(trace_.t_ns.begin(), trace_.t_ns.end(), keep_from) - trace_.t_ns.begin());
     // Drop in large pieces only (amortised O(1) per sample).
-    if (cut < std::max<std::size_t>(trace_.size() / 2, 4096)) return;
+    if (cut < trace_.size() / 2) return;
     // Cut where the last (perhaps unfinished) stroke of the piece begins, so
     // the next piece starts at a trough.
     const auto drop = static_cast<std::ptrdiff_t>(std::min(add_strokes(cut, false), trace_.size()));

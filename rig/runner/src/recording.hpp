@@ -42,6 +42,10 @@ public:
     [[nodiscard]] analysis::TraceView view() const { return trace_.view(); }
     [[nodiscard]] std::int64_t last_t_ns() const { return trace_.t_ns.empty() ? 0 : trace_.t_ns.back(); }
     [[nodiscard]] std::uint64_t count() const { return writer_.count(); }
+    /// Time from the first sample to the last, s.
+    [[nodiscard]] double duration_s() const {
+        return count() > 1 ? static_cast<double>(last_t_ns() - first_t_ns_) * 1e-9 : 0.0;
+    }
     [[nodiscard]] std::size_t retained() const { return trace_.size(); }
     [[nodiscard]] std::size_t peak_retained() const { return peak_; }
 
@@ -71,6 +75,7 @@ private:
     double last_valid_bdc_ns_ = std::numeric_limits<double>::quiet_NaN();
     std::size_t stride_ = 1, skipped_ = 0;
     std::size_t peak_ = 0;
+    std::int64_t first_t_ns_ = 0;
 };
 
 }  // namespace rig

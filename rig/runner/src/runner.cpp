@@ -14,6 +14,7 @@
 
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/hash.hpp"
+#include "rig/core/utc_time.hpp"
 #include "rig/core/version.hpp"
 #include "rig/record/record.hpp"
 #include "rig/reports/junit.hpp"
@@ -35,28 +36,6 @@ const char* to_string(Verdict v) {
 
 int exit_code(Verdict v) { return exit_code_of(to_string(v)); }
 
-std::string utc_today() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-std::string utc_now_iso() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-    return out;
-}
-
 int exit_code_of(std::string_view verdict) {
     if (verdict == "PASS") return 0;
     if (verdict == "FAIL") return 1;
@@ -65,11 +44,7 @@ int exit_code_of(std::string_view verdict) {
 }
 
 std::string new_run_id(std::string_view scenario_id) {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char ts[32];
-    std::strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", &tm);
+    const std::string ts = utc_compact_stamp(std::chrono::system_clock::now());
     std::string id;
     for (char c : scenario_id) {
         id += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') ? c : '_';
@@ -77,15 +52,7 @@ std::string new_run_id(std::string_view scenario_id) {
     std::random_device rd;
     char rnd[8];
     std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffffu));
-    return std::string(ts) + "-" + id + "-" + rnd;
-}
-
-std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& fx, const std::string& today) {
-    std::vector<const CalibrationRecord*> out;
-    for (const auto& c : fx.calibration) {
-        if (!c.due.empty() && c.due < today) out.push_back(&c);  // ISO dates compare as text
-    }
-    return out;
+    return ts + "-" + id + "-" + rnd;
 }
 
 namespace {
@@ -116,7 +83,7 @@ Verdict worst(const std::vector<Measurement>& ms) {
 
 /// The record's parts that do not depend on how the run went.
 run_record::RunRecord record_header(const Scenario& sc, const RunOptions& o, const std::string& run_id,
-                                const std::string& started, const std::string& today) {
+                                const std::string& started, std::chrono::year_month_day today) {
     run_record::RunRecord r;
     r.run_id = run_id;
     r.complete = false;
@@ -146,7 +113,7 @@ run_record::RunRecord record_header(const Scenario& sc, const RunOptions& o, con
     r.fixture.backend = sc.fixture.backend == Backend::sim ? "sim" : "hardware";
     for (const auto& c : sc.fixture.calibration) {
         r.calibration.push_back({c.instrument, c.id, c.scale, c.offset, c.unit, c.date, c.due, c.reference, c.result,
-                                 c.performed_by, (!c.due.empty() && c.due < today) ? "expired" : "valid"});
+                                 c.performed_by, record_state(c, today) == CalibrationState::valid ? "valid" : "expired"});
     }
     // What each kind of the plan is, for readers without the registry (reports).
     for (const auto& p : sc.plan) {
@@ -188,27 +155,40 @@ EventKind public_kind(LoopEventKind k, bool& keep) {
     }
 }
 
+// Per-tick work time beside lateness (same bins), and each ADC input's fresh /
+// held samples, effective rate and age, from the loop's own counters.
+void add_loop_work(run_record::Timing& t, const LoopStats& stats, double dur_s) {
+    run_record::WorkTime w;
+    w.max_us = static_cast<double>(stats.work_max_ns) / 1e3;
+    for (auto e : analysis::lateness_bin_edges_us) w.lower_us.push_back(static_cast<double>(e));
+    for (auto c : stats.work_histogram) w.counts.push_back(c);
+    t.work_us = w;
+    auto input = [&](std::size_t i) {
+        run_record::AdcInputTiming a;
+        const auto n = stats.adc_fresh[i] + stats.adc_held[i];
+        a.fresh_samples = stats.adc_fresh[i];
+        a.held_samples = stats.adc_held[i];
+        a.effective_rate_hz = dur_s > 0 ? static_cast<double>(stats.adc_fresh[i]) / dur_s : 0.0;
+        a.age_mean_us = n > 0 ? static_cast<double>(stats.adc_age_sum_ns[i] / static_cast<long double>(n)) / 1e3 : 0.0;
+        a.age_max_us = static_cast<double>(stats.adc_age_max_ns[i]) / 1e3;
+        return a;
+    };
+    t.adc = run_record::AdcTiming{input(0), input(1)};
+}
+
 }  // namespace
 
 Runner::Runner(const Scenario& scenario, Fixture& fixture, RunOptions options, std::atomic<bool>& abort,
                RunObserver* observer)
     : sc_(scenario), fx_(fixture), opts_(std::move(options)), abort_(abort), obs_(observer) {
-    if (opts_.today_utc.empty()) opts_.today_utc = utc_today();
+    if (!opts_.today) opts_.today = utc_today();
 }
 
-void Runner::preflight() const {
-    const auto expired = expired_calibrations(sc_.fixture, opts_.today_utc);
-    if (expired.empty()) return;
-    Diagnostics d;
-    for (const auto* c : expired) {
-        const std::string msg = "instrument '" + c->instrument + "' (" + c->id + ") calibration was due " + c->due;
-        if (sc_.has_tag("certification")) {
-            d.error({sc_.fixture.source.path, 0, 0}, msg + ": a certification run cannot start until it is recalibrated");
-        } else {
-            spdlog::warn("{}: {} (the record will say so)", sc_.fixture.source.path, msg);
-        }
-    }
-    if (d.has_errors()) throw InputError(std::move(d));
+GateDecision Runner::preflight() const {
+    GateDecision g = gate_run(sc_, *opts_.today);
+    if (!g.may_start) throw CalibrationRefused(g);
+    for (const auto& d : g.diagnostics.sorted()) spdlog::warn("{}", d.str());
+    return g;
 }
 
 std::uint64_t Runner::heartbeat() const {
@@ -221,8 +201,8 @@ RunResult Runner::run() {
     res.run_id = opts_.run_id.value_or(new_run_id(sc_.id));
     res.dir = opts_.out_dir.value_or(opts_.runs_root / res.run_id);
     std::filesystem::create_directories(res.dir);
-    const std::string started = utc_now_iso();
-    run_record::RunRecord rec = record_header(sc_, opts_, res.run_id, started, opts_.today_utc);
+    const std::string started = utc_now();
+    run_record::RunRecord rec = record_header(sc_, opts_, res.run_id, started, *opts_.today);
     write_record(res.dir, rec);
     if (opts_.on_started) {
         try {
@@ -244,6 +224,14 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
+    // The recording, column by column (the analysis reads it as it grows);
+    // samples.bin is written from it at the end. Reserved before the loop's
+    // thread exists: a failure here must not unwind past a joinable thread
+    // (std::terminate); the reservation is a hint, capped at 10 min of samples.
+    analysis::Trace trace;
+    trace.reserve(static_cast<std::size_t>(
+        sc_.fixture.sample_rate_hz * std::min(600.0, std::chrono::duration<double>(sc_.expected_duration).count() + 2.0)));
+
     std::int64_t t0 = 0;
     nlohmann::json rt_report;
     std::thread acq([&] {
@@ -256,6 +244,19 @@ RunResult Runner::run() {
         }
         t0 = loop.run();
     });
+    // Whatever unwinds from here (an allocation that fails in the recorder)
+    // stops the loop and joins it first: a joinable std::thread destroyed is
+    // std::terminate, with the pen still powered.
+    struct JoinOnUnwind {
+        std::thread& t;
+        std::atomic<bool>& abort;
+        ~JoinOnUnwind() {
+            if (t.joinable()) {
+                abort.store(true);
+                t.join();
+            }
+        }
+    } join_on_unwind{acq, abort_};
 
     // The recording: samples.bin written as the samples are drained, the
     // trace the measurements read bounded by what they can still need
@@ -319,7 +320,7 @@ RunResult Runner::run() {
                         unfinished_step = std::max<std::size_t>(unfinished_step, ev.step + 1);
                         if (sc_.plan[ev.step].kind == StepKind::measure) {
                             for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
-                                spdlog::info("{} {} = {} {} [{}]", m.id, m.name,
+                                spdlog::debug("{} {} = {} {} [{}]", m.id, m.name,
                                              m.value ? std::to_string(*m.value) : std::string("-"), m.unit,
                                              to_string(m.outcome));
                                 if (obs_) obs_->on_measurement(m);
@@ -460,7 +461,7 @@ RunResult Runner::run() {
         rec.verdict = to_string(Verdict::error);
         rec.verdict_reason = reason;
         rec.complete = true;
-        if (!rec.ended_utc) rec.ended_utc = utc_now_iso();
+        if (!rec.ended_utc) rec.ended_utc = utc_now();
         try {
             write_record(res.dir, rec);
         } catch (const std::exception& e) {
@@ -479,6 +480,7 @@ RunResult Runner::run() {
     try {
         rec.measurements = measurements;
         rec.timing = recording.timing(stats.missed.load());
+        add_loop_work(rec.timing, stats, recording.duration_s());
         rec.realtime = rt_report;
         for (std::size_t i = 0; i < sc_.plan.size(); ++i) {
             if (spans[i].start_ns < 0) continue;
@@ -494,7 +496,7 @@ RunResult Runner::run() {
         if (const GroundTruth* gt = fx_.ground_truth(); gt != nullptr) {
             rec.ground_truth = run_record::GroundTruthCounts{gt->strokes.size(), gt->stalls.size()};
         }
-        rec.ended_utc = utc_now_iso();
+        rec.ended_utc = utc_now();
         rec.samples.count = recording.count();
         rec.samples.sha256 = recording.finish_samples();
         rec.samples.file = "samples.bin";

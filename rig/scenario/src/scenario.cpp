@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <unordered_set>
+#include <variant>
 #include <cctype>
 #include <span>
 #include <sstream>
@@ -31,7 +33,14 @@ std::string_view to_string(StepKind k) {
 }
 
 bool Scenario::has_tag(std::string_view t) const {
-    return std::find(tags.begin(), tags.end(), t) != tags.end();
+    // Tags are words people type: `Certification` is `certification`.
+    const auto lower = [](std::string_view s) {
+        std::string l(s);
+        for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return l;
+    };
+    const std::string want = lower(t);
+    return std::any_of(tags.begin(), tags.end(), [&](const std::string& x) { return lower(x) == want; });
 }
 
 namespace {
@@ -67,7 +76,7 @@ struct StepKindInfo {
 class Builder {
 public:
     Builder(const YamlFile& file, const PenSpec& spec, const FixtureConfig& fixture, Diagnostics& diags)
-        : file_(file), spec_(spec), fx_(fixture), diags_(diags) {}
+        : file_(file), spec_(spec), fixture_cfg_(fixture), diags_(diags) {}
 
     void steps(const YAML::Node& list, const std::string& context, const std::string& suffix) {
         if (!list.IsSequence()) {
@@ -114,9 +123,9 @@ private:
     }
 
     bool check_depth(double mm, const YAML::Node& n) {
-        if (mm > fx_.max_depth_mm + 1e-9) {
-            diags_.error(at(n), "depth " + fmt(mm) + " mm is beyond the rig's max_depth " + fmt(fx_.max_depth_mm) +
-                                    " mm (fixture " + fx_.source.path + ")");
+        if (mm > fixture_cfg_.max_depth_mm + 1e-9) {
+            diags_.error(at(n), "depth " + fmt(mm) + " mm is beyond the rig's max_depth " + fmt(fixture_cfg_.max_depth_mm) +
+                                    " mm (fixture " + fixture_cfg_.source.path + ")");
             return false;
         }
         if (mm < spec_.depth_min_mm - 1e-9 || mm > spec_.depth_max_mm + 1e-9) {
@@ -127,9 +136,9 @@ private:
         return true;
     }
     bool check_rate(double hz, const YAML::Node& n) {
-        if (hz > fx_.max_rate_hz + 1e-9) {
-            diags_.error(at(n), "rate " + fmt(hz) + " Hz is beyond the rig's max_rate " + fmt(fx_.max_rate_hz) +
-                                    " Hz (fixture " + fx_.source.path + ")");
+        if (hz > fixture_cfg_.max_rate_hz + 1e-9) {
+            diags_.error(at(n), "rate " + fmt(hz) + " Hz is beyond the rig's max_rate " + fmt(fixture_cfg_.max_rate_hz) +
+                                    " Hz (fixture " + fixture_cfg_.source.path + ")");
             return false;
         }
         return true;
@@ -405,6 +414,10 @@ private:
             --depth_;
             return;
         }
+        if (!within_limits(item, *n, body)) {
+            --depth_;
+            return;
+        }
         for (long long i = 1; i <= *n; ++i) {
             const std::size_t errs = diags_.error_count();
             steps(body, "repeat.steps", suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
@@ -446,8 +459,8 @@ private:
         const YAML::Node& item = a.item;
         [[maybe_unused]] const std::string& lbl = a.label;
         [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (fx_.backend != Backend::sim) {
-            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fx_.name +
+        if (fixture_cfg_.backend != Backend::sim) {
+            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fixture_cfg_.name +
                                        "' is hardware");
             return;
         }
@@ -475,6 +488,71 @@ private:
         marks_.insert(v.Scalar());
     }
 
+    /// What a list of steps expands to, counted without expanding it (a
+    /// nested repeat multiplies): steps in the plan and seconds of run time.
+    /// Linear in the size of the text, whatever the counts say.
+    struct Cost {
+        double steps = 0.0;
+        double seconds = 0.0;
+    };
+    static Cost cost_of(const YAML::Node& list) {
+        Cost c;
+        if (!list.IsSequence()) return c;
+        for (const auto& item : list) {
+            if (!item.IsMap()) continue;
+            for (const auto& kv : item) {
+                const std::string k = kv.first.Scalar();
+                if (k == "label") continue;
+                const YAML::Node& v = kv.second;
+                if (k == "repeat" && v.IsMap()) {
+                    double count = 0.0;
+                    if (v["count"] && v["count"].IsScalar()) {
+                        try {
+                            count = std::max(0.0, std::stod(v["count"].Scalar()));
+                        } catch (const std::exception&) {
+                        }
+                    }
+                    const Cost inner = cost_of(v["steps"]);
+                    c.steps += count * inner.steps;
+                    c.seconds += count * inner.seconds;
+                    continue;
+                }
+                c.steps += (k == "sweep") ? 64.0 : 2.0;  // generous: a sweep is bounded by its value list
+                auto add_time = [&](const YAML::Node& t) {
+                    if (!t || !t.IsScalar()) return;
+                    const auto q = parse_quantity(t.Scalar(), Dimension::time);
+                    if (const auto* sec = std::get_if<double>(&q)) c.seconds += std::max(0.0, *sec);
+                };
+                if (k == "hold") add_time(v);
+                if (v.IsMap()) {
+                    for (const char* tk : {"duration", "over", "hold", "timeout", "for"}) add_time(v[tk]);
+                }
+            }
+        }
+        return c;
+    }
+
+    /// A repeat whose expansion would pass the plan's size or duration limit
+    /// is an error at the repeat, found before anything is expanded.
+    bool within_limits(const YAML::Node& item, long long count, const YAML::Node& body) {
+        const Cost one = cost_of(body);
+        const double steps = static_cast<double>(plan.size()) + static_cast<double>(count) * one.steps;
+        const double seconds = std::chrono::duration<double>(duration).count() + static_cast<double>(count) * one.seconds;
+        if (steps > static_cast<double>(kMaxPlanSteps)) {
+            diags_.error(at(item), "repeat: expands to about " + fmt(steps) + " steps; a scenario may have at most " +
+                                       std::to_string(kMaxPlanSteps) + " (the plan size limit)");
+            return false;
+        }
+        if (seconds > std::chrono::duration<double>(kMaxScenarioDuration).count()) {
+            diags_.error(at(item), "repeat: the scenario would run about " + fmt(seconds / 3600.0) +
+                                       " h; a scenario may run at most " +
+                                       std::to_string(std::chrono::duration_cast<std::chrono::hours>(kMaxScenarioDuration).count()) +
+                                       " h (the scenario duration limit)");
+            return false;
+        }
+        return true;
+    }
+
     void sweep(const YAML::Node& v, const YAML::Node& item, const std::string& suffix) {
         MapReader r(v, file_.path, diags_, "sweep");
         if (!r.valid()) return;
@@ -490,7 +568,7 @@ private:
         if (values.IsScalar() && values.Scalar() == "all") {
             if (*over == "depth") {
                 for (double mm : spec_.dial_settings_mm()) {
-                    if (mm <= fx_.max_depth_mm + 1e-9) vals.emplace_back(mm, fmt(mm) + " mm");
+                    if (mm <= fixture_cfg_.max_depth_mm + 1e-9) vals.emplace_back(mm, fmt(mm) + " mm");
                 }
             } else if (*over == "level") {
                 for (const auto& [l, hz] : spec_.levels_hz) vals.emplace_back(hz, "level " + std::to_string(l));
@@ -557,9 +635,11 @@ private:
         if (auto id = r.string("id", Need::optional)) m.id = *id;
         if (auto l = r.string("label", Need::optional)) m.label = *l;
         if (auto req = r.string_list("requirements", Need::optional)) m.requirements = *req;
-        for (const auto& q : scenario_requirements) {
-            if (std::find(m.requirements.begin(), m.requirements.end(), q) == m.requirements.end()) {
-                m.requirements.push_back(q);
+        {
+            // Linear: a long requirement list must not make validation quadratic.
+            std::unordered_set<std::string> have(m.requirements.begin(), m.requirements.end());
+            for (const auto& q : scenario_requirements) {
+                if (have.insert(q).second) m.requirements.push_back(q);
             }
         }
         // Window.
@@ -682,7 +762,7 @@ private:
             }
         }
         // Spec-derived limits for what is not inline.
-        if (k.spec_limits != nullptr) k.spec_limits(m, spec_, fx_, st_);
+        if (k.spec_limits != nullptr) k.spec_limits(m, spec_, fixture_cfg_, st_);
         bool any = false;
         for (const auto& n : names) any = any || m.limits.count(n) > 0;
         if (!any) {
@@ -710,7 +790,7 @@ private:
 
     const YamlFile& file_;
     const PenSpec& spec_;
-    const FixtureConfig& fx_;
+    const FixtureConfig& fixture_cfg_;
     Diagnostics& diags_;
     PlanState st_;
     int depth_ = 0;
@@ -782,7 +862,13 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
     } else if (auto sp = r.string("spec")) {
         const auto path = opts.spec_override ? *opts.spec_override : resolve(base_dir, *sp);
         std::error_code ec;
-        if (!std::filesystem::exists(path, ec)) {
+        if (opts.read_include && !opts.spec_override) {
+            if (auto inc = opts.read_include(*sp, path)) {
+                if (auto f = load_yaml_text(path.string(), std::move(*inc), diags)) spec = parse_spec(std::move(*f), diags);
+            } else {
+                r.error("spec", "spec: " + quote_token(*sp) + " was not sent with the submission and is not a spec of the rig's library");
+            }
+        } else if (!std::filesystem::exists(path, ec)) {
             r.error("spec", "spec: no such file '" + path.string() + "'");
         } else {
             spec = load_spec(path, diags);
@@ -827,6 +913,13 @@ std::optional<Scenario> load_scenario_text(std::string name, std::string text, c
         b.steps(steps, "steps", "");
         sc.plan = std::move(b.plan);
         sc.expected_duration = b.duration;
+        if (sc.expected_duration > kMaxScenarioDuration) {
+            diags.error(location_of(steps, file->path),
+                        "scenario: runs about " + std::to_string(std::chrono::duration_cast<std::chrono::minutes>(sc.expected_duration).count()) +
+                            " min; a scenario may run at most " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::hours>(kMaxScenarioDuration).count()) +
+                            " h (the scenario duration limit)");
+        }
         if (std::none_of(sc.plan.begin(), sc.plan.end(), [](const PlanStep& p) { return p.kind == StepKind::measure; })) {
             diags.warning(location_of(steps, file->path),
                           "scenario: no measure step; a run of it ends ERROR (nothing was measured)");

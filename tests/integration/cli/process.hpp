@@ -16,11 +16,13 @@ inline ProcResult finish(Proc& p, std::chrono::milliseconds timeout = 120s) {
     return {e->code, e->signal, p.out(), p.err()};
 }
 
-inline ProcResult run_rig(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+/// `env`: NAME=value entries for the child (see Proc).
+inline ProcResult run_rig(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                          const std::vector<std::string>& env = {}) {
     static int n = 0;
     std::vector<std::string> a{PENRIG_RIG_EXE};
     a.insert(a.end(), args.begin(), args.end());
-    Proc p(a, dir / ("rig-" + std::to_string(n++)));
+    Proc p(a, dir / ("rig-" + std::to_string(n++)), env);
     return finish(p);
 }
 

@@ -7,7 +7,7 @@
 #include "catch.hpp"
 #include "process.hpp"
 #include "rig/core/atomic_file.hpp"
-#include "rig/daemon/fixture_lock.hpp"
+#include "rig/session/fixture_lock.hpp"
 #include "temp_dir.hpp"
 
 using namespace rig;
@@ -171,7 +171,7 @@ TEST_CASE("rig run: a hardware rig held by another process is refused before any
     std::filesystem::create_directories(lock_dir);
     {
         // This test process holds the rig, as a running `rig serve` would.
-        rig::daemon::FixtureLock held(lock_dir, "pi4-reference");
+        rig::FixtureLock held(lock_dir, "pi4-reference");
         const auto r = run_rig({"run", src("scenarios/smoke.yaml"), "--fixture", src("fixtures/pi4-reference.yaml"),
                                 "--lock-dir", lock_dir.string(), "--runs-dir", (tmp / "runs").string()},
                                tmp.path());

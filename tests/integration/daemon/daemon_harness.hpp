@@ -117,6 +117,9 @@ struct Rig {
     std::filesystem::path fixture = source_dir() / "fixtures" / "sim.yaml";
     std::unique_ptr<Proc> daemon;
     int starts = 0;
+    /// The daemon's "today" (PENRIG_TODAY): tests never depend on the calendar.
+    std::string today = "2026-06-01";
+    std::vector<std::string> extra_args;
 
     /// Starts `rig serve`; `wall_clock`: the sim at real-time pace.
     void start(bool wall_clock = false) {
@@ -135,7 +138,9 @@ struct Rig {
                                          state.string(), "--lock-dir", locks.string(), "--fixture", fixture.string(),
                                          "--no-sign"};
         if (wall_clock) args.insert(args.end(), {"--sim-clock", "realtime"});
-        daemon = std::make_unique<Proc>(args, tmp / ("serve" + std::to_string(starts++)));
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        daemon = std::make_unique<Proc>(args, tmp / ("serve" + std::to_string(starts++)),
+                                        std::vector<std::string>{"PENRIG_TODAY=" + today});
         const auto until = std::chrono::steady_clock::now() + 30s;
         while (std::chrono::steady_clock::now() < until) {
             if (auto ex = daemon->wait(0ms)) {
@@ -167,8 +172,24 @@ struct Rig {
                                   "\n  - measure: {what: loop_timing, window: previous}\n  - power: off\n");
     }
 
+    /// As `rig submit` does: the file's text and the spec it includes.
+    static json submission(const std::filesystem::path& scenario_path) {
+        const std::string text = slurp(scenario_path);
+        json includes = json::object();
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("spec:", 0) != 0) continue;
+            std::string name = line.substr(5);
+            name.erase(0, name.find_first_not_of(" \t\""));
+            name.erase(name.find_last_not_of(" \t\r\"") + 1);
+            const std::filesystem::path q(name);
+            includes[name] = slurp(q.is_absolute() ? q : scenario_path.parent_path() / q);
+        }
+        return {{"op", "submit"}, {"scenario_text", text}, {"name", scenario_path.string()},
+                {"base_dir", scenario_path.parent_path().string()}, {"includes", includes}};
+    }
     json submit(Wire& w, const std::filesystem::path& scenario_path, json extra = json::object()) const {
-        json req = {{"op", "submit"}, {"scenario_path", scenario_path.string()}};
+        json req = submission(scenario_path);
         req.update(extra);
         return w.call(req);
     }

@@ -3,6 +3,7 @@
 
 #include "catch.hpp"
 #include "daemon_harness.hpp"
+#include "rig/daemon/protocol.hpp"
 
 using namespace rig::test;
 
@@ -36,6 +37,7 @@ TEST_CASE("a submitted run completes and its record is served", "[daemon]") {
     CHECK(h["fixture"]["name"] == "sim-01");
     CHECK(h["fixture"]["backend"] == "sim");
     CHECK(h["calibration"].size() == 3);
+    CHECK(h["today"] == "2026-06-01");  // the harness pins the daemon's date
     CHECK(h["calibration"][0]["status"] == "valid");
     CHECK(h["loop"]["run_id"] == id);
     CHECK(h["loop"]["timing"]["samples"].get<double>() > 0);
@@ -129,7 +131,7 @@ TEST_CASE("bad requests get clear errors and the daemon keeps serving", "[daemon
     }
     SECTION("oversize request: error, connection closed") {
         Wire w(rig.socket);
-        const std::string big = "{\"id\":7,\"op\":\"status\",\"pad\":\"" + std::string(70 * 1024, 'x') + "\"}\n";
+        const std::string big = "{\"id\":7,\"op\":\"status\",\"pad\":\"" + std::string(rig::daemon::kMaxRequestBytes + 1024, 'x') + "\"}\n";
         w.send_raw(big);
         const auto m = w.read();
         REQUIRE(m);
@@ -139,8 +141,8 @@ TEST_CASE("bad requests get clear errors and the daemon keeps serving", "[daemon
     SECTION("a request of exactly the limit is accepted") {
         Wire w(rig.socket);
         std::string line = "{\"id\":8,\"op\":\"ping\",\"pad\":\"\"}";
-        line.insert(line.size() - 2, std::string(64 * 1024 - line.size(), 'y'));
-        REQUIRE(line.size() == 64 * 1024);
+        line.insert(line.size() - 2, std::string(rig::daemon::kMaxRequestBytes - line.size(), 'y'));
+        REQUIRE(line.size() == rig::daemon::kMaxRequestBytes);
         w.send_raw(line + "\n");
         const auto m = w.read();
         REQUIRE(m);
@@ -368,4 +370,37 @@ TEST_CASE("rig submit --wait exits 3 when the run is aborted", "[daemon][cli]") 
     REQUIRE(ex);
     CHECK(ex->code == 3);
     CHECK(client.out().find(": ABORTED") != std::string::npos);
+}
+
+TEST_CASE("years ahead of the sim's due dates: health says expired, a certification run is refused and audited",
+          "[daemon][calibration][future]") {
+    Rig rig;
+    rig.today = "2033-01-01";  // the sim fixture's records are due 2027-11-01
+    rig.start();
+    Wire w(rig.socket);
+    const auto h = w.call({{"op", "health"}});
+    CHECK(h["today"] == "2033-01-01");
+    for (const auto& c : h["calibration"]) CHECK(c["status"] == "expired");
+
+    // A copy of a shipped certification scenario, its tag in capitals.
+    auto text = slurp(source_dir() / "scenarios" / "depth-sweep.yaml");
+    const auto pos = text.find("certification");
+    REQUIRE(pos != std::string::npos);
+    text.replace(pos, 13, "Certification");
+    const auto p = rig.tmp / "cert.yaml";
+    std::ofstream(p) << text;
+    std::filesystem::create_directories(rig.tmp / "specs");
+    std::filesystem::copy_file(source_dir() / "scenarios" / "specs" / "novapen-x2.yaml", rig.tmp / "specs" / "novapen-x2.yaml");
+    const auto r = rig.submit(w, p);
+    CHECK(r["error"]["code"] == "calibration_expired");
+    CHECK(w.call({{"op", "queue"}})["queued"].empty());
+    const auto audit = slurp(rig.state / "audit.jsonl");
+    CHECK(audit.find("\"run.refused\"") != std::string::npos);
+    CHECK(audit.find("2033-01-01") != std::string::npos);
+
+    // A run that is not a certification run starts, and its record marks the instruments.
+    const auto s = rig.submit(w, source_dir() / "scenarios" / "smoke.yaml");
+    REQUIRE(s.value("ok", false));
+    rig.wait_state(s["run_id"], "done");
+    for (const auto& c : rig.record(s["run_id"])["calibration"]) CHECK(c["status"] == "expired");
 }

@@ -6,13 +6,15 @@
 
 #include "catch.hpp"
 #include "rig/core/atomic_file.hpp"
-#include "rig/daemon/fixture_lock.hpp"
+#include "rig/session/fixture_lock.hpp"
 #include "rig/daemon/protocol.hpp"
 #include "rig/daemon/state_store.hpp"
 #include "rig/daemon/watchdog.hpp"
 #include "temp_dir.hpp"
 
 using namespace rig::daemon;
+using rig::FixtureBusy;
+using rig::FixtureLock;
 using json = nlohmann::json;
 
 TEST_CASE("protocol: request parsing and replies", "[daemon][protocol]") {

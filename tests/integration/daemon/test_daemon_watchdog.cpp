@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "catch.hpp"
+#include "daemon_harness.hpp"
 #include "rig/daemon/client.hpp"
 #include "rig/daemon/daemon.hpp"
 #include "rig/sim/sim_fixture.hpp"
@@ -113,7 +114,7 @@ TEST_CASE("a stuck acquisition loop: safe state from the daemon thread, run ERRO
     } joiner{serve, ctl};
     REQUIRE(eventually([&] { return std::filesystem::exists(cfg.socket_path); }, 10s));
     daemon::Client c(cfg.socket_path);
-    const auto sub = c.request({{"op", "submit"}, {"scenario_path", (test::source_dir() / "scenarios" / "smoke.yaml").string()}});
+    const auto sub = c.request(test::Rig::submission(test::source_dir() / "scenarios" / "smoke.yaml"));
     INFO(sub.dump());
     REQUIRE(sub["ok"] == true);
     const std::string run_id = sub["run_id"];

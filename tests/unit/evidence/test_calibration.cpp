@@ -40,37 +40,7 @@ TEST_CASE("calibration status: a missing record or a bad due date is not valid",
     CHECK(rig::format_iso_date(ymd(2025, 3, 7)) == "2025-03-07");
 }
 
-TEST_CASE("an expired instrument blocks a certification run with a clear message and an audit entry",
-          "[evidence][calibration]") {
-    rig::test::TempDir tmp;
-    rig::AuditLog audit(tmp / "audit.jsonl");
-    const auto cfg = rig::test::fixture_with_calibration("2026-03-31", "2025-10-31", "2026-06-01");
-    const auto g = rig::gate_run(cfg, ymd(2025, 11, 25), true, rig::all_instruments(), &audit, "ci", "scenarios/cert.yaml");
-    CHECK_FALSE(g.may_start);
-    CHECK(g.message.find("certification run refused") != std::string::npos);
-    CHECK(g.message.find("encoder ENC-0007: calibration expired on 2025-10-31") != std::string::npos);
-    const auto entries = audit.read();
-    REQUIRE(entries.size() == 1);
-    CHECK(entries[0].action == "run.refused");
-    CHECK(entries[0].subject == "scenarios/cert.yaml");
-    CHECK(entries[0].new_value["instruments"][0]["id"] == "ENC-0007");
-    REQUIRE(g.record_calibration.size() == 3);
-    CHECK(g.record_calibration[1]["status"] == "expired");
-    CHECK(g.record_calibration[0]["status"] == "valid");
-
-    SECTION("a non-certification run starts with a warning and marks the record") {
-        const auto w = rig::gate_run(cfg, ymd(2025, 11, 25), false, rig::all_instruments(), &audit, "ci", "s.yaml");
-        CHECK(w.may_start);
-        CHECK(w.message.rfind("warning:", 0) == 0);
-        CHECK(w.record_calibration[1]["status"] == "expired");
-        CHECK(audit.read().size() == 1);
-    }
-    SECTION("all valid: no message") {
-        const auto ok = rig::gate_run(cfg, ymd(2025, 10, 1), true, rig::all_instruments(), &audit, "ci", "s.yaml");
-        CHECK(ok.may_start);
-        CHECK(ok.message.empty());
-    }
-}
+// The gate before a run (certification refusal, audit): tests/unit/calibration/test_gate.cpp.
 
 TEST_CASE("tare and span arithmetic against known weights", "[evidence][calibration]") {
     // Readings = 1.02 * F + 0.05 N: the instrument reads 2 % high with a 50 mN zero.

@@ -49,7 +49,7 @@ TEST_CASE("the Pi 4 and Pi 5 reference fixtures load without errors or warnings"
         CHECK(h.encoder_spi.device == "/dev/spidev0.1");
         CHECK(h.encoder_spi.speed_hz == 2'000'000);
         CHECK(h.adc.spi.device == "/dev/spidev0.0");
-        CHECK(h.adc.spi.speed_hz == 1'920'000);
+        CHECK(h.adc.spi.speed_hz == 1'500'000);
         CHECK(h.adc.data_rate_sps == 30000.0);
         CHECK(h.adc.load_cell.pga_gain == 64);
         CHECK(h.adc.current.positive == 2);
@@ -83,8 +83,11 @@ TEST_CASE("hardware section errors point at the value", "[hw][config]") {
     };
     const Case cases[] = {
         {"spi_speed: 2000 kHz", "spi_speed: 2000", "missing unit"},
-        {"spi_speed: 1920 kHz", "spi_speed: 4 MHz", "unit"},
-        {"spi_speed: 1920 kHz", "spi_speed: 3000 kHz", "ADS1256"},
+        {"spi_speed: 1500 kHz", "spi_speed: 4 MHz", "unit"},
+        {"spi_speed: 1500 kHz", "spi_speed: 1920 kHz", "t1 = 4 tCLKIN"},
+        {"    input_buffer: true ", "    input_buffer_x: true ", "input_buffer"},
+        {"estop_contact: normally_closed", "estop_contact: closed", "normally_closed"},
+        {"spi_speed: 1500 kHz", "spi_speed: 3000 kHz", "ADS1256"},
         {"data_rate: 30000 Hz", "data_rate: 5000 Hz", "the ADS1256 has 30000"},
         {"pga: 64}", "pga: 48}", "gain is 1, 2, 4"},
         {"brake: 27 ", "brake: 17 ", "already used"},

@@ -1,6 +1,10 @@
 #include <fstream>
+#include <sstream>
+#include <atomic>
+#include <thread>
 
 #include "catch.hpp"
+#include "skip.hpp"
 #include "fake_clock.hpp"
 #include "fake_platform.hpp"
 #include "rig/hw/hw_fixture.hpp"
@@ -34,11 +38,15 @@ struct Bench {
     rig::test::TempDir tmp;
     FakeGpio gpio;
     rig::test::Ls7366rEmulator counter{"/dev/spidev0.1"};
-    rig::test::Ads1256Emulator adc{"/dev/spidev0.0"};
+    rig::test::FakeClock clock;
+    rig::test::Ads1256Emulator adc{clock, "/dev/spidev0.0"};
     rig::test::FakePlatform platform{gpio, tmp.path()};
     std::int64_t dial_pos = 400;  // steps above home at power-up
     Bench() {
-        rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, true);
+        rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, true, &platform.kernel, "fe20c000.pwm");
+        adc.advance = &clock;
+        adc.sclk_hz = 1.5e6;
+        gpio.input_level[25] = false;  // E-stop NC contact closed: not pressed
         platform.spi["/dev/spidev0.1"] = &counter;
         platform.spi["/dev/spidev0.0"] = &adc;
         gpio.external[5] = &adc.drdy();
@@ -51,8 +59,10 @@ struct Bench {
     }
     std::filesystem::path pwm(const char* f) const { return tmp.path() / "pwmchip0" / "pwm0" / f; }
     std::unique_ptr<hw::HwFixture> make() {
-        auto clock = std::make_unique<rig::test::FakeClock>();
-        return std::make_unique<hw::HwFixture>(pi4_config(), platform, std::move(clock));
+        hw::HwFixtureOptions o;
+        o.use_watchdog = false;
+        o.adc_service_thread = false;
+        return std::make_unique<hw::HwFixture>(pi4_config(), platform, std::make_unique<rig::test::ClockRef>(clock), o);
     }
     // Every requested output was driven low after its last high, before its release.
     void check_released_safe(std::initializer_list<unsigned> lines) const {
@@ -86,7 +96,7 @@ TEST_CASE("hardware fixture: safe outputs first, then chips, homing last", "[hw]
     CHECK(b.platform.spi_settings["/dev/spidev0.1"].mode == 0);
     CHECK(b.platform.spi_settings["/dev/spidev0.1"].speed_hz == 2'000'000);
     CHECK(b.platform.spi_settings["/dev/spidev0.0"].mode == 1);
-    CHECK(b.platform.spi_settings["/dev/spidev0.0"].speed_hz == 1'920'000);
+    CHECK(b.platform.spi_settings["/dev/spidev0.0"].speed_hz == 1'500'000);
     CHECK(b.dial_pos == 0);  // homed
     REQUIRE(fx->stepper() != nullptr);
     CHECK(fx->stepper()->homed());
@@ -102,8 +112,12 @@ TEST_CASE("hardware fixture: parts read and drive the emulated rig", "[hw][fixtu
     b.counter.move(1234);
     CHECK(*f.encoder().read_mm() == Approx(1.234));  // 1 um per count from the calibration record
     b.adc.ain_v = {0.010, 0.0, 0.5, 0, 0, 0, 0, 0, 0};
-    auto n = f.load_cell().read_n();
-    auto a = f.current().read_a();
+    std::optional<double> n, a;
+    for (int i = 0; i < 20; ++i) {
+        b.clock.advance(std::chrono::microseconds(200));
+        n = f.load_cell().read_n();
+        a = f.current().read_a();
+    }
     REQUIRE(n);
     REQUIRE(a);
     CHECK(*n == Approx(std::round(0.010 * 64 / 5.0 * 8388608.0) * 0.0466e-3));
@@ -117,8 +131,68 @@ TEST_CASE("hardware fixture: parts read and drive the emulated rig", "[hw][fixtu
     while (f.depth().busy(t)) t += 100'000;
     CHECK(b.dial_pos == 1600);
     CHECK_FALSE(f.estop().pressed());
-    b.gpio.pending_edges[25] = 1;
-    CHECK(f.estop().pressed());
+    b.gpio.drive_input(25, true);  // NC contact opens
+    for (int i = 0; i < 2000 && !f.estop().pressed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(b.gpio.pin_level(17) == false);  // the watcher made it safe itself
+    CHECK_FALSE(f.power().set(true));      // and the pen cannot be powered while the stop lasts
+    CHECK(b.gpio.pin_level(17) == false);
+}
+
+TEST_CASE("hardware fixture: the E-stop is watched during homing", "[hw][fixture][defect5]") {
+    Bench b;
+    int pulses = 0;
+    auto dial = b.gpio.on_write[22];
+    b.gpio.on_write[22] = [&](bool high) {
+        dial(high);
+        if (high && ++pulses == 100) {
+            const auto before = b.gpio.of(17).size();
+            b.gpio.drive_input(25, true);
+            for (int i = 0; i < 2000 && b.gpio.of(17).size() == before; ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        }
+    };
+    CHECK_THROWS_WITH(b.make(), Catch::Contains("homing stopped"));
+    CHECK(pulses < 110);
+    for (unsigned line : {17u, 27u, 22u, 23u, 24u, 25u, 5u}) CHECK_FALSE(b.gpio.is_requested(line));
+}
+
+TEST_CASE("hardware fixture: a killed rig leaves the pen on; rig safe turns it off without the lock", "[hw][fixture][defect4]") {
+    // Defect 4: on a Pi a released output keeps its last level and sysfs PWM
+    // stays enabled; a SIGKILL runs no destructor. The emulated kill: the
+    // lines are released with the pen on (the kernel closing the process's
+    // fds), PWM left running.
+    Bench b;
+    {
+        auto chip = b.gpio.chip();
+        auto pen = chip->request_output(17, false, "killed rig");
+        pen->set(true);
+    }  // released by the "kernel": no safe write
+    b.platform.kernel.preset(b.tmp.path() / "pwmchip0" / "pwm0", {50'000, 40'000, true});
+    CHECK(b.gpio.pin_level(17) == true);  // as a Pi does: still driven high
+    std::ostringstream out;
+    CHECK(hw::force_safe_outputs(pi4_config(), b.platform, out) == 0);
+    INFO(out.str());
+    CHECK(b.gpio.pin_level(17) == false);
+    CHECK(b.gpio.pin_level(27) == false);
+    CHECK(b.platform.kernel.channel(b.tmp.path() / "pwmchip0" / "pwm0").duty == 0);
+    CHECK_FALSE(b.platform.kernel.channel(b.tmp.path() / "pwmchip0" / "pwm0").enabled);
+    CHECK(b.platform.kernel.rejected == 0);
+}
+
+TEST_CASE("hardware fixture: LS7366R re-checked during the run; a brown-out is a sensor fault", "[hw][fixture][defect8]") {
+    Bench b;
+    auto fx = b.make();
+    b.counter.move(500);
+    b.clock.advance(std::chrono::milliseconds(150));
+    CHECK(fx->encoder().read_mm());
+    b.counter.power_cycle();  // brown-out: non-quadrature mode, count 0, PLS set
+    std::optional<double> last;
+    for (int i = 0; i < 5; ++i) {
+        b.clock.advance(std::chrono::milliseconds(150));
+        last = fx->encoder().read_mm();
+    }
+    CHECK_FALSE(last);  // ERROR (sensor fault), never a wrong depth
 }
 
 TEST_CASE("hardware fixture: safe_state and destruction leave the rig safe before release", "[hw][fixture]") {
@@ -161,7 +235,7 @@ TEST_CASE("hardware fixture: a failure during construction leaves everything saf
         CHECK_THROWS_WITH(b.make(), Catch::Contains("LS7366R") && Catch::Contains("absent"));
     }
     SECTION("ADC never ready") {
-        b.adc.auto_complete = false;
+        b.adc.stuck = true;
         CHECK_THROWS_WITH(b.make(), Catch::Contains("DRDY timeout"));
     }
     SECTION("home switch never found") {
@@ -177,9 +251,31 @@ TEST_CASE("hardware fixture: a failure during construction leaves everything saf
 
 TEST_CASE("make_hw_fixture on a machine without GPIO fails with a clear message", "[hw][fixture]") {
     if (std::filesystem::exists("/dev/gpiochip0")) {
-        WARN("this machine has GPIO; the no-GPIO message is not checked here");
-        return;
+        PENRIG_SKIP("this machine has GPIO; the no-GPIO message cannot be checked here");
     }
     auto cfg = pi4_config();
     CHECK_THROWS_WITH(make_hw_fixture(cfg), Catch::Contains("pinctrl-bcm2711") && Catch::Contains("no GPIO"));
+}
+
+TEST_CASE("hardware fixture: the E-stop's safe state wins against a loop that keeps switching the pen on",
+          "[hw][fixture][defect6]") {
+    // Defect 6: the safe-state path raced the loop's writes. Here the loop
+    // thread keeps writing "pen on" (each write slowed to widen the window)
+    // while the E-stop opens; whatever the interleaving, the pen must end off
+    // and stay off while the stop lasts.
+    Bench b;
+    auto fx = b.make();
+    b.gpio.write_delay = std::chrono::microseconds(20);
+    std::atomic<bool> stop{false};
+    std::thread loop([&] {
+        while (!stop.load()) (void)fx->power().set(true);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    b.gpio.drive_input(25, true);
+    for (int i = 0; i < 2000 && !fx->estop_input().active(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    stop.store(true);
+    loop.join();
+    CHECK(b.gpio.pin_level(17) == false);
+    b.gpio.write_delay = std::chrono::microseconds(0);
 }

@@ -4,6 +4,11 @@
 #include <sstream>
 
 #include "catch.hpp"
+#include "fake_pwm_sysfs.hpp"
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <thread>
 #include "fake_clock.hpp"
 #include "fake_gpio.hpp"
 #include "fake_platform.hpp"
@@ -54,20 +59,74 @@ TEST_CASE("pen power and brake drive their line, and go low before release", "[h
     }
 }
 
-TEST_CASE("E-stop: level and edges, and a read error counts as pressed", "[hw][gpio][estop]") {
+namespace {
+bool wait_for(const std::function<bool()>& cond) {
+    for (int i = 0; i < 2000; ++i) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return cond();
+}
+}  // namespace
+
+TEST_CASE("E-stop normally closed: press, cut cable and read error stop; the watcher drives the safe state itself",
+          "[hw][gpio][estop][defect5]") {
+    // Defect 5: the E-stop was a contact closing to ground (a cut cable read
+    // "not pressed") and only the loop polled it. Wired normally closed, the
+    // closed contact holds the input low; an open circuit reads high (pull-up).
     FakeGpio g;
     auto chip = g.chip();
-    hw::GpioEStop e(chip->request_input(25, {hw::Bias::pull_up, hw::Edge::falling}, "estop"));
-    CHECK_FALSE(e.pressed());  // pulled up, no edges
-    g.input_level[25] = false;  // held down
-    CHECK(e.pressed());
-    CHECK(e.pressed());
-    g.input_level[25] = true;
+    g.input_level[25] = false;  // contact closed: not pressed
+    std::atomic<int> safe_calls{0};
+    hw::GpioEStop::Options o;
+    o.contact = EStopContact::normally_closed;
+    o.on_stop = [&] { ++safe_calls; };
+    hw::GpioEStop e(chip->request_input(25, {hw::Bias::pull_up, hw::Edge::both}, "estop"), o);
     CHECK_FALSE(e.pressed());
-    g.pending_edges[25] = 1;  // a press that came and went between polls
-    CHECK(e.pressed());
-    CHECK_FALSE(e.pressed());  // reported once
-    g.fail_reads[25] = true;
+    SECTION("a press (or a cut cable: the same open circuit) is acted on by the watcher, no poll needed") {
+        g.drive_input(25, true);
+        REQUIRE(wait_for([&] { return safe_calls.load() == 1; }));
+        CHECK(e.pressed());
+        g.drive_input(25, false);  // released
+        REQUIRE(wait_for([&] { return !e.active(); }));
+        CHECK_FALSE(e.pressed());
+        // A stop that comes and goes between two polls is reported once.
+        g.drive_input(25, true);
+        REQUIRE(wait_for([&] { return safe_calls.load() == 2; }));
+        g.drive_input(25, false);
+        REQUIRE(wait_for([&] { return !e.active(); }));
+        CHECK(e.pressed());
+        CHECK_FALSE(e.pressed());
+    }
+    SECTION("a read error counts as a stop") {
+        {
+            std::lock_guard lk(g.mutex());
+            g.fail_reads[25] = true;
+        }
+        g.drive_input(25, false);
+        REQUIRE(wait_for([&] { return safe_calls.load() == 1; }));
+        CHECK(e.pressed());
+    }
+}
+
+TEST_CASE("E-stop wired normally open: a cut cable is not seen (why rig doctor fails it)", "[hw][gpio][estop]") {
+    FakeGpio g;
+    auto chip = g.chip();
+    hw::GpioEStop::Options o;
+    o.contact = EStopContact::normally_open;
+    hw::GpioEStop e(chip->request_input(25, {hw::Bias::pull_up, hw::Edge::both}, "estop"), o);
+    CHECK_FALSE(e.pressed());  // pulled up: "not pressed", cable or no cable
+}
+
+TEST_CASE("E-stop already open at start: safe state before anything else", "[hw][gpio][estop]") {
+    FakeGpio g;
+    auto chip = g.chip();
+    g.input_level[25] = true;  // NC contact open (cable unplugged)
+    int safe_calls = 0;
+    hw::GpioEStop::Options o;
+    o.on_stop = [&] { ++safe_calls; };
+    hw::GpioEStop e(chip->request_input(25, {hw::Bias::pull_up, hw::Edge::both}, "estop"), o);
+    CHECK(safe_calls == 1);
     CHECK(e.pressed());
 }
 
@@ -144,6 +203,41 @@ TEST_CASE("stepper: homing, steps per mm, rate limit and soft limits", "[hw][ste
     }
 }
 
+TEST_CASE("stepper: STEP pulse width and DIR set-up time as configured", "[hw][stepper][defect7]") {
+    // Defect 7: the pulse was two back-to-back writes (its width whatever the
+    // gap between two ioctls was) and DIR could change just before a STEP edge.
+    FakeGpio g;
+    auto chip = g.chip();
+    DialModel dial(g, 40);
+    FakeClock clock;
+    hw::StepperSettings s;
+    s.step_pulse = std::chrono::microseconds(5);
+    s.dir_setup = std::chrono::microseconds(8);
+    hw::StepperDepth st(chip->request_output(22, false, "step"), chip->request_output(23, false, "dir"),
+                        chip->request_input(24, {hw::Bias::pull_up, hw::Edge::both}, "home"), s);
+    st.home(clock);
+    REQUIRE(st.move_to_mm(0.01));  // 16 steps away from home: DIR changes
+    std::int64_t t = 0;
+    while (st.busy(t)) t += 1'000'000;
+    const auto rec = g.log;
+    std::int64_t min_high = INT64_MAX, min_setup = INT64_MAX;
+    std::int64_t last_dir_change = -1, step_high_at = -1;
+    for (const auto& r : rec) {
+        if (r.kind != rig::test::GpioRecord::write) continue;
+        if (r.line == 23) last_dir_change = r.t_ns;
+        if (r.line == 22 && r.value) {
+            step_high_at = r.t_ns;
+            if (last_dir_change >= 0) {
+                min_setup = std::min(min_setup, r.t_ns - last_dir_change);
+                last_dir_change = -1;
+            }
+        }
+        if (r.line == 22 && !r.value && step_high_at >= 0) min_high = std::min(min_high, r.t_ns - step_high_at);
+    }
+    CHECK(min_high >= 5'000);
+    CHECK(min_setup >= 8'000);
+}
+
 TEST_CASE("stepper: homing that never finds the switch is an error", "[hw][stepper]") {
     FakeGpio g;
     auto chip = g.chip();
@@ -191,34 +285,77 @@ TEST_CASE("prompt depth actuator waits for Enter", "[hw][prompt]") {
     ::close(fds[1]);
 }
 
-TEST_CASE("sysfs PWM on a fake tree: configuration, duty mapping, safe stop", "[hw][pwm]") {
+TEST_CASE("sysfs PWM on the kernel's rules: first start on a fresh export, a previous owner's duty",
+          "[hw][pwm][defect3]") {
+    // Defect 3: duty_cycle was written before period; the kernel refuses any
+    // write while the period is 0 (a freshly exported channel): EINVAL on
+    // every first start after boot.
     rig::test::TempDir tmp;
-    rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, true);
+    rig::test::FakePwmSysfs kernel;
     const auto ch = tmp.path() / "pwmchip0" / "pwm0";
-    std::ofstream(ch / "duty_cycle") << "999999\n";  // a previous owner's duty, above the new period
     hw::PwmSettings s;
     s.sysfs_root = tmp.path();
     s.period = std::chrono::microseconds(50);
+    s.export_timeout = std::chrono::milliseconds(0);
+    s.io = &kernel;
+    SECTION("exported by us (period 0)") { rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, false, &kernel); }
+    SECTION("already exported, period 0") { rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, true, &kernel); }
+    SECTION("a previous owner left period 1 ms, duty 900 us, enabled") {
+        rig::test::make_fake_pwm_chip(tmp.path(), 0, 2, false, &kernel);
+        kernel.preset(ch, {1'000'000, 900'000, true});
+    }
     {
         auto pwm = hw::open_sysfs_pwm(s);
-        CHECK(first_line(ch / "period") == "50000");
-        CHECK(first_line(ch / "duty_cycle") == "0");
-        CHECK(first_line(ch / "enable") == "1");
+        CHECK(kernel.rejected == 0);
+        CHECK(kernel.channel(ch).period == 50'000);
+        CHECK(kernel.channel(ch).duty == 0);
+        CHECK(kernel.channel(ch).enabled);
         hw::PwmSpeed speed(std::move(pwm), 200.0);
         CHECK(speed.set_rate_hz(100.0));
-        CHECK(first_line(ch / "duty_cycle") == "25000");
-        CHECK(speed.rate_hz() == 100.0);
+        CHECK(kernel.channel(ch).duty == 25'000);
         CHECK(speed.set_rate_hz(500.0));  // clamped to full duty
-        CHECK(first_line(ch / "duty_cycle") == "50000");
+        CHECK(kernel.channel(ch).duty == 50'000);
         CHECK(speed.rate_hz() == 200.0);
         CHECK(speed.set_rate_hz(-3.0));
-        CHECK(first_line(ch / "duty_cycle") == "0");
+        CHECK(kernel.channel(ch).duty == 0);
         CHECK(speed.set_rate_hz(37.0));
         CHECK(first_line(ch / "duty_cycle") == "9250");
     }
     // Destroyed: duty 0 and disabled.
-    CHECK(first_line(ch / "duty_cycle") == "0");
-    CHECK(first_line(ch / "enable") == "0");
+    CHECK(kernel.channel(ch).duty == 0);
+    CHECK_FALSE(kernel.channel(ch).enabled);
+    CHECK(kernel.rejected == 0);
+}
+
+TEST_CASE("the fake PWM kernel refuses what the kernel refuses", "[hw][pwm][emulator]") {
+    rig::test::TempDir tmp;
+    rig::test::FakePwmSysfs kernel;
+    rig::test::make_fake_pwm_chip(tmp.path(), 0, 1, true, &kernel);
+    const auto ch = tmp.path() / "pwmchip0" / "pwm0";
+    auto w = [&](const char* f, const char* v) {
+        const int fd = kernel.open_write(ch / f);
+        const int e = kernel.write_at(fd, v, std::strlen(v));
+        kernel.close(fd);
+        return e;
+    };
+    CHECK(w("duty_cycle", "0\n") == EINVAL);  // period 0
+    CHECK(w("enable", "1\n") == EINVAL);
+    CHECK(w("period", "50000\n") == 0);
+    CHECK(w("duty_cycle", "60000\n") == EINVAL);  // above the period
+    CHECK(w("duty_cycle", "50000\n") == 0);
+    CHECK(w("period", "40000\n") == EINVAL);  // below the duty
+}
+
+TEST_CASE("PWM chip resolved from its device (Pi 4 and Pi 5 numbering)", "[hw][pwm]") {
+    rig::test::TempDir tmp;
+    rig::test::FakePwmSysfs kernel;
+    // A Pi 5 with the RP1 PWM0 probed after another PWM block: pwmchip2.
+    kernel.add_chip(tmp.path(), 0, 4, "1f0009c000.pwm");
+    kernel.add_chip(tmp.path(), 2, 4, "1f00098000.pwm");
+    CHECK(hw::resolve_pwm_chip(tmp.path(), "1f00098000.pwm") == 2);
+    CHECK(hw::resolve_pwm_chip(tmp.path(), "1f0009c000.pwm") == 0);
+    CHECK_THROWS_WITH(hw::resolve_pwm_chip(tmp.path(), "fe20c000.pwm"),
+                      Catch::Contains("fe20c000.pwm") && Catch::Contains("pwmchip2 -> 1f00098000.pwm"));
 }
 
 TEST_CASE("sysfs PWM errors name the path", "[hw][pwm]") {

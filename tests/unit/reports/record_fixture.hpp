@@ -1,14 +1,15 @@
 #pragma once
-// The hand-made example run record (data/record_example.json, made by
-// data/make_record_example.py) and the schema it must satisfy.
+// Records for the report tests: written at test time by the real runner
+// (tests/common/real_run.hpp), and the schema they must satisfy.
 #include <nlohmann/json.hpp>
 
+#include "real_run.hpp"
 #include "rig/core/atomic_file.hpp"
-#include "temp_dir.hpp"
 
 namespace rig::test {
-inline nlohmann::json example_record() {
-    return nlohmann::json::parse(read_file(source_dir() / "tests/unit/reports/data/record_example.json"));
+/// The record `rig run` writes for a shipped scenario (run in `tmp`).
+inline nlohmann::json real_record(const TempDir& tmp, const std::string& scenario_rel) {
+    return real_run(tmp, scenario_rel).record;
 }
 inline nlohmann::json run_record_schema() {
     return nlohmann::json::parse(read_file(source_dir() / "reports/schema/run-record.schema.json"));

@@ -13,15 +13,24 @@ bool any_error_contains(const std::vector<std::string>& errs, const std::string&
 }
 }  // namespace
 
-TEST_CASE("the example record validates against the run-record schema", "[reports][schema]") {
-    const auto errs = validate_json_schema(rig::test::run_record_schema(), rig::test::example_record());
-    INFO(json(errs).dump(1));
-    CHECK(errs.empty());
+TEST_CASE("records the runner writes validate against the run-record schema", "[reports][schema]") {
+    for (const char* sc : {rig::test::scenario::nightly, rig::test::scenario::stall, rig::test::scenario::fail,
+                           rig::test::scenario::error}) {
+        rig::test::TempDir tmp;
+        const auto errs = validate_json_schema(rig::test::run_record_schema(), rig::test::real_record(tmp, sc));
+        INFO(sc << "\n" << json(errs).dump(1));
+        CHECK(errs.empty());
+    }
 }
 
 TEST_CASE("the validator finds each kind of violation in a record", "[reports][schema]") {
     const json schema = rig::test::run_record_schema();
-    json r = rig::test::example_record();
+    // One run per process; each SECTION edits its own copy.
+    static const json written = [] {
+        rig::test::TempDir tmp;
+        return rig::test::real_record(tmp, rig::test::scenario::smoke);
+    }();
+    json r = written;
     SECTION("required") {
         r.erase("dut");
         CHECK(any_error_contains(validate_json_schema(schema, r), "/: missing required property 'dut'"));
@@ -75,4 +84,13 @@ TEST_CASE("canonical JSON sorts keys and is compact", "[reports][schema]") {
     const json j = json::parse(R"({"b": 1, "a": {"d": [1, 2], "c": "x"}})");
     CHECK(rig::canonical_json(j) == R"({"a":{"c":"x","d":[1,2]},"b":1})");
     CHECK(rig::canonical_json(json::parse(rig::canonical_json(j))) == rig::canonical_json(j));
+}
+
+TEST_CASE("additionalProperties: a schema for the members not named, or false", "[reports][schema]") {
+    const json schema = json::parse(R"({"type": "object", "properties": {"a": {"type": "string"}},
+                                        "additionalProperties": {"type": "number"}})");
+    CHECK(validate_json_schema(schema, json{{"a", "x"}, {"b", 1}}).empty());
+    CHECK(any_error_contains(validate_json_schema(schema, json{{"a", "x"}, {"b", "y"}}), "/b: expected number"));
+    const json closed = json::parse(R"({"type": "object", "properties": {"a": {}}, "additionalProperties": false})");
+    CHECK(any_error_contains(validate_json_schema(closed, json{{"a", 1}, {"c", 2}}), "property 'c' is not allowed"));
 }

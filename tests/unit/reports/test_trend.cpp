@@ -20,7 +20,7 @@ nlohmann::json rec(const std::string& started, double rate, const char* outcome 
 
 TEST_CASE("trend: series in time order with exact statistics", "[trend]") {
     // Given out of order; one incomplete record is ignored.
-    const auto s = build_trends({rec("2026-11-03T00:00:00Z", 112.0), rec("2026-11-01T00:00:00Z", 110.0),
+    const auto s = build_trends(std::vector<nlohmann::json>{rec("2026-11-03T00:00:00Z", 112.0), rec("2026-11-01T00:00:00Z", 110.0),
                                  rec("2026-11-02T00:00:00Z", 111.0), rec("2026-11-04T00:00:00Z", 999.0, "PASS", false)});
     REQUIRE(s.size() == 1);
     const auto& t = s[0];
@@ -60,7 +60,7 @@ TEST_CASE("trend: drift is the latest value's distance from the earlier mean in 
 }
 
 TEST_CASE("trend: CSV has one row per run and quotes text", "[trend]") {
-    const auto csv = trends_csv(build_trends({rec("2026-11-01T00:00:00Z", 110.5), rec("2026-11-02T00:00:00Z", -1.0, "ERROR")}));
+    const auto csv = trends_csv(build_trends(std::vector<nlohmann::json>{rec("2026-11-01T00:00:00Z", 110.5), rec("2026-11-02T00:00:00Z", -1.0, "ERROR")}));
     CHECK(csv ==
           "scenario_id,measurement_id,run_id,started_utc,commit,dut,value,unit,outcome\n"
           "\"NIGHTLY-01\",\"rate\",\"r-2026-11-01T00:00:00Z\",\"2026-11-01T00:00:00Z\",\"c-2026-11-01T00:00:00Z\",\"SN-1\",110.5,\"Hz\",\"PASS\"\n"

@@ -57,14 +57,18 @@ TEST_CASE("rig analyze reproduces every measurement exactly from the raw samples
     }
 }
 
-TEST_CASE("stall latency is measured within one sample period of the truth", "[runner][sim][stall]") {
+TEST_CASE("stall latency is measured within 0.5 ms of the model's own truth", "[runner][sim][stall]") {
     test::SimRun run;
     const auto r = run.run(test::load_shipped("scenarios/stall-recover.yaml"));
     const auto& lat = find(r, "stall.stall_latency");
     REQUIRE(lat.value);
     REQUIRE(lat.truth);
-    const double period_ms = 1e3 / 10000.0;
-    CHECK(std::abs(*lat.value - *lat.truth) <= period_ms);
+    // The truth is the model's rotor-stop to drive-cut interval (independent
+    // of the rig's analysis). The rig's onset is the start of a still period
+    // within 2 encoder counts, so it precedes the rotor's stop by the time the
+    // braked needle takes for its last 2 counts (~0.2 ms here), plus one
+    // sample period of sampling: the README states 0.5 ms.
+    CHECK(std::abs(*lat.value - *lat.truth) <= 0.5);
     CHECK(lat.outcome == Outcome::pass);
 }
 
@@ -204,13 +208,13 @@ TEST_CASE("a certification run refuses to start with an instrument past its due 
     std::atomic<bool> abort{false};
     RunOptions o;
     o.runs_root = dir.path();
-    o.today_utc = "2099-01-01";  // every calibration is past due
+    o.today = std::chrono::year_month_day{std::chrono::year(2099), std::chrono::January, std::chrono::day(1)};  // every calibration is past due
     Runner runner(sc, *fx, o, abort);
     try {
         runner.preflight();
         FAIL("preflight accepted expired calibration");
     } catch (const InputError& e) {
-        CHECK_THAT(std::string(e.what()), Catch::Contains("load_cell") && Catch::Contains("calibration was due"));
+        CHECK_THAT(std::string(e.what()), Catch::Contains("encoder") && Catch::Contains("calibration expired"));
     }
     CHECK(std::filesystem::is_empty(dir.path()));  // nothing written, nothing moved
     CHECK_FALSE(fx->power().is_on());

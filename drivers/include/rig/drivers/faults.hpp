@@ -4,6 +4,7 @@
 // apply them; validation rejects fault steps on hardware fixtures.
 
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "rig/core/units.hpp"
@@ -18,8 +19,22 @@ enum class FaultKind {
     stall_protection_missing,  // value: unused (the firmware never cuts the drive)
     stall_protection_slow,     // value: the firmware's stall detection time, s
     encoder_count_loss,        // value: fraction of encoder counts lost (ratio)
-    load_cell_drift,           // value: load-cell zero drift, N/s
+    load_cell_drift,           // value: load-cell zero drift, N/s (signed)
     loop_overrun,              // value: fraction of loop wake-ups that overrun (ratio)
+    // The pen (device under test).
+    rate_error,                // value: the pen's rate error at the current level, ratio (signed):
+                               //   it runs at setpoint x (1 + value); inject one per level
+    winding_resistance,        // value: the motor's winding resistance, ohm (the firmware's IR
+                               //   compensation keeps its own estimate: worse speed regulation)
+    // The rig's own instruments.
+    encoder_count_gain,        // value: fraction of encoder counts doubled (ratio)
+    encoder_zero_error,        // value: the encoder's zero moves by this, m (signed): readings
+                               //   that much deeper, a reference that is not at the face
+    load_cell_offset,          // value: load-cell zero away from its calibration, N (signed)
+    current_offset,            // value: current-sense zero away from its calibration, A (signed)
+    current_noise,             // value: current-sense noise, A RMS (replaces the fixture's)
+    loop_lateness,             // value: every loop wake-up is late by up to this, s (uniform,
+                               //   never a whole period: late samples, none missed)
 };
 
 struct FaultInjection {
@@ -33,6 +48,9 @@ std::optional<FaultKind> fault_kind_from_string(std::string_view name);
 /// The dimension of a fault's value in YAML; std::nullopt for faults without a value.
 std::optional<Dimension> fault_value_dimension(FaultKind k);
 /// All fault names, for "did you mean" and docs.
-const std::initializer_list<std::string_view>& fault_names();
+std::span<const std::string_view> fault_names();
+/// Whether a fault corrupts one of the rig's own instruments (as opposed to
+/// the pen or the mechanism): a run under such a fault must never PASS.
+bool is_instrument_fault(FaultKind k);
 
 }  // namespace rig

@@ -51,6 +51,21 @@ public:
     [[nodiscard]] virtual const GroundTruth* ground_truth() const noexcept { return nullptr; }
 };
 
+/// What the fixture a config describes can do, for the code that sets up a
+/// run (rig::session): one answer per question, so that no caller tests the backend.
+struct FixtureCapabilities {
+    bool exclusive = true;              // drives real parts: one process at a time (the fixture lock)
+    bool model_per_run = false;         // a model starting from rest: built afresh per run, seeded by the run
+    bool acknowledges_prompts = false;  // operator prompts are answered by the fixture itself (the model does what an operator would)
+    bool needs_realtime_thread = true;  // the acquisition thread needs SCHED_FIFO and locked memory
+    bool injects_faults = false;        // scenario `fault:` steps can be applied
+};
+FixtureCapabilities capabilities_of(const FixtureConfig& config);
+
+/// Builds the fixture a config describes. `wall_clock`: a model paces itself
+/// on the monotonic clock instead of running in lockstep (hardware always does).
+std::unique_ptr<Fixture> make_fixture(const FixtureConfig& config, std::uint64_t seed, bool wall_clock);
+
 /// Builds the fixture a config describes. Throws std::runtime_error /
 /// std::system_error with a precise message when hardware is missing.
 std::unique_ptr<Fixture> make_fixture(const FixtureConfig& config, std::uint64_t seed);

@@ -70,12 +70,23 @@ public:
     virtual std::optional<double> read_mm() noexcept = 0;
 };
 
+/// When the value a sensor read returned was taken: `age_ns` = read time -
+/// the instant the value stands for; `fresh` = false for a value already
+/// returned by an earlier read (held, not a new measurement). A sensor that
+/// measures at every read (the sim) keeps the default.
+struct ReadingTiming {
+    std::int64_t age_ns = 0;
+    bool fresh = true;
+};
+
 /// Load cell under the skin phantom.
 class LoadCell {
 public:
     virtual ~LoadCell() = default;
     /// Force, N, tare removed; std::nullopt on a read error or saturation.
     virtual std::optional<double> read_n() noexcept = 0;
+    /// Timing of the value the last read_n() returned.
+    [[nodiscard]] virtual ReadingTiming last_timing() const noexcept { return {}; }
 };
 
 /// Pen motor current (shunt amplifier into an ADC channel).
@@ -83,6 +94,8 @@ class CurrentSense {
 public:
     virtual ~CurrentSense() = default;
     virtual std::optional<double> read_a() noexcept = 0;
+    /// Timing of the value the last read_a() returned.
+    [[nodiscard]] virtual ReadingTiming last_timing() const noexcept { return {}; }
 };
 
 /// Operator emergency stop. Hardware: GPIO input, active-low, edge events.

@@ -7,13 +7,24 @@
 //   {"seq":1,"utc":"...Z","actor":"...","action":"run.started","subject":"runs/<id>",
 //    "old":<json>,"new":<json>,"prev_hash":"<64 hex>","hash":"<64 hex>"}
 // hash = SHA-256 of canonical_json(entry without "hash"); prev_hash of the
-// first entry is 64 zeros. A sidecar "<file>.head" holds the last seq and hash,
-// so that removing entries from the end is detected too.
+// first entry is 64 zeros.
 //
-// What the chain proves: any removed, reordered, inserted or edited entry is
-// found by verify(). It is not a secret-keyed MAC: someone with write access
-// who rewrites the whole chain and its head is stopped by file permissions
-// (the daemon's user owns the state folder), not by the hash.
+// Head: a sidecar "<file>.head" holds {"seq","hash","bytes"} of the last entry
+// (bytes = the log's size after it) and, when the rig has a key
+// (<state>/keys/rig.key beside the log), "key_id" and "sig": Ed25519 by the rig
+// key over canonical_json({"format":"penrig-audit-head/1","seq","hash","bytes"}).
+// append() reads only the head and the last line: O(1) in the log's size.
+//
+// What is detected (verify(), `rig audit verify`):
+// - an entry edited, removed, reordered or inserted: the chain;
+// - entries cut from the end, the log deleted, or the whole chain recomputed
+//   after edits: the head must be signed by the rig key whenever the rig has
+//   one, and only the key's holder can sign a new head;
+// - the log and its head replaced by an older copy (both consistent and
+//   signed): each run sealed since carries the head at sealing time in its
+//   signed manifest (bundle.hpp), an anchor that the older log lacks.
+// What is not: a log rewritten by someone who holds the rig key; entries
+// appended while the rig has no key, if the log is later rewritten wholesale.
 //
 // Actions used by penrig: run.submitted, run.started, run.ended, run.aborted,
 // run.refused, report.generated, bundle.sealed, signature.added,
@@ -47,6 +58,23 @@ struct AuditEntry {
     std::string hash;
 };
 
+/// The log's last entry as its head file records it.
+struct AuditHead {
+    std::uint64_t seq = 0;
+    std::string hash;          // 64 zeros for an empty log
+    std::uint64_t bytes = 0;   // size of the log file after that entry
+    std::string key_id;        // "" when unsigned
+    std::string sig;           // hex Ed25519, "" when unsigned
+};
+
+/// A point the log must contain: entry `seq` with `hash` (from a sealed run's
+/// manifest). `source` names where the anchor came from, for messages.
+struct AuditAnchor {
+    std::uint64_t seq = 0;
+    std::string hash;
+    std::string source;
+};
+
 struct AuditVerifyResult {
     bool ok = true;
     std::size_t entries = 0;
@@ -58,16 +86,27 @@ struct AuditVerifyResult {
 class AuditLog {
 public:
     /// `utc_now` supplies entry times (injectable for tests); default: system clock.
+    /// The rig key is looked up as <folder of the log>/keys/rig.key (the state folder).
     explicit AuditLog(std::filesystem::path path, std::function<std::string()> utc_now = {});
 
-    /// Appends one entry (creating the file and its folder if needed) and
-    /// returns it. Refuses (std::runtime_error) to append to a log whose last
-    /// entry is damaged, so that a broken chain is not hidden behind new entries.
+    /// Appends one entry (creating the file and its folder if needed), signs
+    /// the new head with the rig key if there is one, and returns the entry.
+    /// Reads only the head and the last line. Refuses (std::runtime_error) to
+    /// append when the last entry is damaged or disagrees with the head, so
+    /// that a broken chain is not hidden behind new entries. A head one entry
+    /// behind a last entry that chains onto it (a crash between the two
+    /// writes) is accepted and brought up to date.
     AuditEntry append(std::string_view actor, std::string_view action, std::string_view subject,
                       const nlohmann::json& old_value, const nlohmann::json& new_value);
 
-    /// Walks the whole chain and the head. A missing file is an empty, valid log.
-    [[nodiscard]] AuditVerifyResult verify() const;
+    /// The head as recorded (O(1)); nullopt when there is no head file.
+    [[nodiscard]] std::optional<AuditHead> head() const;
+
+    /// Walks the whole chain and checks the head (its signature when the rig
+    /// has a key: keys/rig.pub, or keys/<id>.pub for a replaced key) and every
+    /// anchor. A missing log is valid only when nothing says it existed (no
+    /// head, no rig key, no anchor).
+    [[nodiscard]] AuditVerifyResult verify(const std::vector<AuditAnchor>& anchors = {}) const;
 
     /// All entries as stored (no verification). Throws std::runtime_error on a
     /// line that is not an entry.

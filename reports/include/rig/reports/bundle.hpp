@@ -4,11 +4,16 @@
 //
 // Files in the run folder:
 //   manifest.json    {"format":"penrig-manifest/1","run_id","sealed_utc","key_id","public_key",
+//                     "audit_head":{"seq","hash"} (when sealed with the audit trail),
 //                     "files":{"<relative path>":{"sha256","size"}}}, written as canonical JSON
 //   manifest.sig     hex Ed25519 detached signature over canonical_json(manifest)
-//   signatures.json  e-signatures (signatures.hpp); each entry is signed on its
-//                    own, so it is not part of the manifest
-// Every other regular file, in sub-folders too, is listed in the manifest.
+// Every other regular file, in sub-folders too, is listed in the manifest,
+// signatures.json (e-signatures, signatures.hpp) included: signing re-seals,
+// so removing or replacing it is found like any other file.
+//
+// The run id binds the three names of a run: the folder's name, record.json's
+// run_id and the manifest's run_id must be equal. A sealed folder copied or
+// renamed into another run's place does not verify and cannot be sealed.
 //
 // Keys: <state>/keys/rig.key (secret key, hex, mode 0600, readable only by the
 // daemon's user) and rig.pub (public key, hex). The key id is the first 16 hex
@@ -21,7 +26,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <optional>
 #include <vector>
+
+#include "rig/reports/audit_log.hpp"
 
 namespace rig {
 
@@ -48,7 +56,9 @@ public:
     /// A fresh random key pair (libsodium crypto_sign_keypair).
     static SigningKey generate();
     /// Reads a secret key file written by save(); throws std::runtime_error /
-    /// std::system_error with the path on a missing or malformed file.
+    /// std::system_error with the path on a missing or malformed file, and
+    /// refuses a file that the group or others may read or write (mode & 077):
+    /// a leaked key signs forged evidence.
     static SigningKey load(const std::filesystem::path& secret_key_file);
 
     [[nodiscard]] const PublicKey& public_key() const { return public_; }
@@ -71,10 +81,16 @@ PublicKey load_public_key(const std::filesystem::path& file);
 /// Checks a hex Ed25519 detached signature; false for malformed hex too.
 bool verify_signature_hex(const PublicKey& key, std::string_view message, std::string_view signature_hex);
 
-/// Writes manifest.json and manifest.sig for `run_dir` (atomically). Throws
-/// std::runtime_error if the folder holds something other than regular files
-/// and folders (e.g. a symlink), which could not be verified later.
-void seal_run_dir(const std::filesystem::path& run_dir, const SigningKey& key);
+/// Writes manifest.json and manifest.sig for `run_dir` (atomically). With
+/// `audit`, the manifest carries the audit trail's head at sealing time (an
+/// anchor for AuditLog::verify). Throws std::runtime_error if the folder holds
+/// something other than regular files and folders (e.g. a symlink), which
+/// could not be verified later, or if record.json's run_id is not the folder's name.
+void seal_run_dir(const std::filesystem::path& run_dir, const SigningKey& key, const AuditLog* audit = nullptr);
+
+/// The audit head a sealed run's manifest carries, if its signature by `key`
+/// is valid (only the manifest is checked, not the files: cheap over many runs).
+std::optional<AuditAnchor> sealed_audit_anchor(const std::filesystem::path& run_dir, const PublicKey& key);
 
 enum class BundleProblemKind {
     changed,        // a listed file's content differs from its hash
@@ -83,7 +99,8 @@ enum class BundleProblemKind {
     bad_signature,  // manifest.sig missing, malformed or not made by the key over this manifest
     bad_manifest,   // manifest.json missing or unreadable
     wrong_key,      // the manifest names another key than the one verified with
-    bad_e_signature // an entry of signatures.json is forged or bound to another record
+    bad_e_signature,// an entry of signatures.json is forged or bound to another record
+    wrong_run       // the folder's name, the manifest's and the record's run id differ
 };
 const char* to_string(BundleProblemKind k);
 

@@ -4,7 +4,8 @@
 //
 // Supported assertion keywords, exactly those reports/schema uses: type (a
 // name or an array of names: object, array, string, number, integer, boolean,
-// null), required, properties, items, enum, const, pattern (ECMAScript regex,
+// null), required, properties, additionalProperties (a schema or false), items,
+// enum, const, pattern (ECMAScript regex,
 // unanchored as the standard says), minimum, and $ref to "#/$defs/<name>" of
 // the root schema. Annotations ($schema, $id, title, description, format,
 // default, examples, $comment, $defs) are ignored. Any other keyword is a bug

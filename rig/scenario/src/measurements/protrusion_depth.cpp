@@ -3,6 +3,10 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include <cmath>
+
+#include "instrument_checks.hpp"
+
 namespace rig {
 namespace {
 
@@ -26,7 +30,14 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     r.strokes = wm.strokes.size();
     r.stats = {{"mean", wm.depth.mean_mm}, {"sd", wm.depth.sd_mm},        {"min", wm.depth.min_mm},
                {"max", wm.depth.max_mm},   {"strokes", wm.depth.count}, {"dial", c.m.dial_mm}};
-    judge(r, wm.depth.mean_mm, wm.depth.invalid ? wm.depth.invalid : c.timing_problem());
+    // The encoder's own consistency over the window's strokes (instrument_checks.hpp).
+    const auto* enc = c.sc.fixture.calibration_for("encoder");
+    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes,
+                                                std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3);
+    r.stats["checks"] = ec.record;
+    std::optional<std::string> invalid = wm.depth.invalid ? wm.depth.invalid : c.timing_problem();
+    if (!invalid) invalid = ec.failure;
+    judge(r, wm.depth.mean_mm, invalid);
     if (c.data.truth != nullptr) {
         const auto truth = c.truth_strokes();
         const auto t = analysis::depth_stats(analysis::strokes_in(truth, c.window), window_stats_options());
@@ -37,6 +48,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kProtrusionDepth{
     .name = "protrusion_depth",
     .description = "protrusion depth: needle tip position at bottom dead centre relative to the cartridge-face "
@@ -46,6 +60,7 @@ extern const MeasureKind kProtrusionDepth{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_depth",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

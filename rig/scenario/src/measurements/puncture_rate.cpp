@@ -3,6 +3,10 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include <cmath>
+
+#include "instrument_checks.hpp"
+
 namespace rig {
 namespace {
 
@@ -28,7 +32,14 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     r.strokes = wm.strokes.size();
     r.stats = {{"mean", wm.rate.mean_hz}, {"sd", wm.rate.sd_hz},          {"min", wm.rate.min_hz},
                {"max", wm.rate.max_hz},   {"intervals", wm.rate.count}, {"setpoint", c.m.setpoint_hz}};
-    judge(r, wm.rate.mean_hz, wm.rate.invalid ? wm.rate.invalid : c.timing_problem());
+    // The encoder's own consistency over the window's strokes (instrument_checks.hpp).
+    const auto* enc = c.sc.fixture.calibration_for("encoder");
+    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes,
+                                                std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3);
+    r.stats["checks"] = ec.record;
+    std::optional<std::string> invalid = wm.rate.invalid ? wm.rate.invalid : c.timing_problem();
+    if (!invalid) invalid = ec.failure;
+    judge(r, wm.rate.mean_hz, invalid);
     if (c.data.truth != nullptr) {
         const auto truth = c.truth_strokes();
         const auto t = analysis::puncture_rate(analysis::strokes_in(truth, c.window), window_stats_options());
@@ -39,6 +50,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kPunctureRate{
     .name = "puncture_rate",
     .description = "puncture rate: 1 / (time between successive bottom dead centres), Hz; mean, SD, min and max "
@@ -48,6 +62,7 @@ extern const MeasureKind kPunctureRate{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "rate_band",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -52,6 +52,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
+
 extern const MeasureKind kSpeedRegulation{
     .name = "speed_regulation",
     .description = "speed regulation: (no-load rate - loaded rate) / loaded rate x 100 %, from two earlier "
@@ -62,6 +65,7 @@ extern const MeasureKind kSpeedRegulation{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

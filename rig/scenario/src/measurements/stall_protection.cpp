@@ -2,6 +2,7 @@
 // motor current below cut-off: latency from onset to cut-off, then the retry
 // (its delay) or the latch as the spec says.
 #include <cmath>
+#include <sstream>
 
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
@@ -45,11 +46,12 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     o.stillness_band_mm = 2.0 * std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
     const auto s = analysis::analyze_stall(c.data.trace, c.window.begin_ns, c.window.end_ns, o);
     const auto tp = c.timing_problem();
-    // Truth: the same definition applied to the true needle position and
-    // motor current (GroundTruth::channels), so the difference is the rig's
-    // own error; the model's own events are kept beside it.
+    // Truth from the model's own state (GroundTruth::stalls): the rotor came
+    // to rest (needle motion ceased), the firmware cut the drive, the firmware
+    // re-applied it. The motor's electrical time constant (~17 us) puts the
+    // current below any cut-off threshold within a sample of the drive cut,
+    // so these are the instants the definition names.
     const TrueStall* truth = nullptr;
-    std::optional<analysis::StallResult> true_result;
     if (c.data.truth != nullptr) {
         for (const auto& t : c.data.truth->stalls) {
             const auto onset = t.onset_ns - c.data.truth_offset_ns;
@@ -58,31 +60,11 @@ std::vector<Measurement> measure(const MeasureContext& c) {
                 break;
             }
         }
-        const auto& ch = c.data.truth->channels;
-        std::vector<std::int64_t> tt;
-        std::vector<double> pos, cur, zero;
-        std::vector<std::uint32_t> flags;
-        for (const auto& x : ch) {
-            const std::int64_t t = x.t_ns - c.data.truth_offset_ns;
-            if (t < c.window.begin_ns || t >= c.window.end_ns) continue;
-            tt.push_back(t);
-            pos.push_back(x.position_mm);
-            cur.push_back(x.current_a);
-        }
-        zero.assign(tt.size(), 0.0);
-        flags.assign(tt.size(), 0u);
-        if (tt.size() > 2) {
-            analysis::TraceView tv;
-            tv.t_ns = tt;
-            tv.position_mm = pos;
-            tv.current_a = cur;
-            tv.force_n = zero;
-            tv.setpoint_hz = zero;
-            tv.flags = flags;
-            auto tr = analysis::analyze_stall(tv, c.window.begin_ns, c.window.end_ns, o);
-            if (tr.ok()) true_result = tr;
-        }
     }
+    auto in_run = [&](std::int64_t model_ns) { return static_cast<double>(model_ns - c.data.truth_offset_ns); };
+    const std::int64_t window_end_model = c.window.end_ns + c.data.truth_offset_ns;
+    const bool true_cut = truth != nullptr && truth->cutoff_ns >= 0 && truth->cutoff_ns < window_end_model;
+    const bool true_retry = true_cut && truth->retry_ns >= 0 && truth->retry_ns < window_end_model;
     const nlohmann::json stats = {{"onset_s", static_cast<double>(s.onset_ns) * 1e-9},
                                   {"cutoff_s", s.cutoff_ns * 1e-9},
                                   {"retried", s.retried},
@@ -106,23 +88,39 @@ std::vector<Measurement> measure(const MeasureContext& c) {
         lat.stats["trace"] = {{"t_s", ts}, {"position_mm", ps}, {"current_a", cs}};
     }
     if (truth != nullptr) {
-        lat.truth_detail["model_rotor_stop_s"] = static_cast<double>(truth->onset_ns - c.data.truth_offset_ns) * 1e-9;
-        if (truth->cutoff_ns >= 0) {
-            lat.truth_detail["model_drive_cut_s"] = static_cast<double>(truth->cutoff_ns - c.data.truth_offset_ns) * 1e-9;
-        }
+        lat.truth_detail["model_rotor_stop_s"] = in_run(truth->onset_ns) * 1e-9;
+        lat.truth_detail["model_drive_cut_s"] =
+            true_cut ? nlohmann::json(in_run(truth->cutoff_ns) * 1e-9) : nlohmann::json(nullptr);
+        lat.truth_detail["model_retry_s"] =
+            true_retry ? nlohmann::json(in_run(truth->retry_ns) * 1e-9) : nlohmann::json(nullptr);
+        if (true_cut) lat.truth = (in_run(truth->cutoff_ns) - in_run(truth->onset_ns)) * 1e-6;
     }
-    if (true_result) {
-        lat.truth_detail["onset_s"] = static_cast<double>(true_result->onset_ns) * 1e-9;
-        lat.truth_detail["cutoff_s"] = true_result->cutoff_ns * 1e-9;
+    // No cut-off after a stall the rig saw is the pen's failure (a FAIL with
+    // its bound), not the rig's: the rig's data are valid.
+    const bool pen_never_cut = s.stall_seen && !s.cut_off && !tp;
+    if (pen_never_cut) {
+        lat.value.reset();
+        lat.outcome = Outcome::fail;
+        std::ostringstream m;
+        m << "no cut-off: the motor current never fell below " << o.current_threshold_a * 1e3
+          << " mA and stayed there after the stall (latency > " << s.latency_lower_bound_s * 1e3
+          << " ms, window end)";
+        lat.message = m.str();
+        lat.stats["latency_lower_bound_ms"] = s.latency_lower_bound_s * 1e3;
+    } else {
+        judge(lat, s.latency_s * 1e3, s.invalid ? s.invalid : tp);
     }
-    judge(lat, s.latency_s * 1e3, s.invalid ? s.invalid : tp);
-    if (true_result) lat.truth = true_result->latency_s * 1e3;
     out.push_back(std::move(lat));
     if (c.m.limits.count("stall_retry_delay")) {
         Measurement r = c.base("stall_retry_delay", "ms");
         r.stats = stats;
         std::optional<std::string> inv = s.invalid ? s.invalid : tp;
-        if (!inv && !s.retried) {
+        if (pen_never_cut) {
+            r.limits_source = c.m.limits.at("stall_retry_delay").source;
+            r.value.reset();
+            r.outcome = Outcome::fail;
+            r.message = "no retry: the pen never cut the drive after the stall (the spec expects a cut-off, then a retry)";
+        } else if (!inv && !s.retried) {
             // Expected a retry and saw none: the pen latched when it should not.
             r.limits_source = c.m.limits.at("stall_retry_delay").source;
             r.value.reset();
@@ -131,20 +129,29 @@ std::vector<Measurement> measure(const MeasureContext& c) {
         } else {
             judge(r, s.retry_delay_s * 1e3, inv);
         }
-        if (true_result && true_result->retried) r.truth = true_result->retry_delay_s * 1e3;
+        if (true_retry) r.truth = (in_run(truth->retry_ns) - in_run(truth->cutoff_ns)) * 1e-6;
         out.push_back(std::move(r));
     } else if (c.m.limits.count("stall_retries")) {
         Measurement r = c.base("stall_retries", "count");
         r.stats = stats;
-        judge(r, s.retried ? 1.0 : 0.0, s.invalid ? s.invalid : tp);
-        if (r.outcome == Outcome::fail) r.message = "the pen retried after the stall; the spec expects it to latch";
-        if (true_result) r.truth = true_result->retried ? 1.0 : 0.0;
+        if (pen_never_cut) {
+            r.value.reset();
+            r.outcome = Outcome::fail;
+            r.message = "no cut-off: the pen never cut the drive after the stall (the spec expects a cut-off and a latch)";
+        } else {
+            judge(r, s.retried ? 1.0 : 0.0, s.invalid ? s.invalid : tp);
+            if (r.outcome == Outcome::fail) r.message = "the pen retried after the stall; the spec expects it to latch";
+        }
+        if (true_cut) r.truth = true_retry ? 1.0 : 0.0;
         out.push_back(std::move(r));
     }
     return out;
 }
 
 }  // namespace
+
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder", "current_sense"};
 
 extern const MeasureKind kStallProtection{
     .name = "stall_protection",
@@ -158,6 +165,7 @@ extern const MeasureKind kStallProtection{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "stall_trace",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

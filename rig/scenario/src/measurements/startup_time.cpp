@@ -31,7 +31,17 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     o.band_fraction = c.sc.spec.startup_band;
     const auto s = analysis::startup_time(strokes, c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
     r.stats = {{"target_hz", c.m.setpoint_hz}, {"band", c.sc.spec.startup_band}, {"intervals", s.intervals}};
-    judge(r, s.startup_time_s * 1e3, s.invalid ? s.invalid : c.timing_problem());
+    const auto tp = c.timing_problem();
+    if (s.never_settled && !tp) {
+        // Valid data, and the pen never reached its band: the pen's failure,
+        // with the bound the window gives.
+        r.value.reset();
+        r.outcome = Outcome::fail;
+        r.message = *s.invalid;
+        r.stats["lower_bound_ms"] = s.lower_bound_s * 1e3;
+    } else {
+        judge(r, s.startup_time_s * 1e3, s.invalid ? s.invalid : tp);
+    }
     if (c.data.truth != nullptr) {
         const auto truth = c.truth_strokes();
         const auto t = analysis::startup_time(truth, c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
@@ -41,6 +51,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 }
 
 }  // namespace
+
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
 
 extern const MeasureKind kStartupTime{
     .name = "startup_time",
@@ -52,6 +65,7 @@ extern const MeasureKind kStartupTime{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "startup",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -66,13 +66,21 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     } else {
         info = analysis::step_response_of_rate(strokes, t_step, *y0, *y1, t_end);
     }
+    // Truth: the model's own BDC instants (GroundTruth::strokes, from the
+    // needle's velocity reversing, not from the encoder) under stepinfo's
+    // definition. Never silently absent: if it cannot be formed, the record
+    // says why.
     std::optional<analysis::StepInfo> tinfo;
+    std::optional<std::string> truth_absent;
     if (c.data.truth != nullptr) {
         const auto truth = c.truth_strokes();
         const auto [ty0, ty1] = levels(truth);
         if (ty0 && ty1) {
             auto t = analysis::step_response_of_rate(truth, t_step, *ty0, *ty1, t_end);
             if (t.ok()) tinfo = t;
+            else truth_absent = "true response: " + *t.invalid;
+        } else {
+            truth_absent = "too few true strokes before the step or at the window's end";
         }
     }
     const double y_initial = y0.value_or(setpoint_before), y_final = y1.value_or(setpoint_after);
@@ -131,14 +139,25 @@ std::vector<Measurement> measure(const MeasureContext& c) {
         Measurement r = c.base(q.name, q.unit);
         r.strokes = analysis::strokes_in(strokes, c.window).size();
         r.stats = stats;
-        judge(r, q.v, info.invalid ? info.invalid : tp);
+        if (info.never_settled && !tp) {
+            // Valid data and a response that never settled: the pen's failure.
+            r.value.reset();
+            r.outcome = Outcome::fail;
+            r.message = *info.invalid;
+        } else {
+            judge(r, q.v, info.invalid ? info.invalid : tp);
+        }
         if (tinfo) r.truth = q.tv;
+        if (truth_absent) r.truth_detail["absent"] = *truth_absent;
         out.push_back(std::move(r));
     }
     return out;
 }
 
 }  // namespace
+
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder"};
 
 extern const MeasureKind kStepResponse{
     .name = "step_response",
@@ -152,6 +171,7 @@ extern const MeasureKind kStepResponse{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "step_response",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -3,6 +3,10 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include <cmath>
+
+#include "instrument_checks.hpp"
+
 namespace rig {
 namespace {
 
@@ -25,7 +29,31 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     r.strokes = wm.strokes.size();
     r.stats = {{"mean", wm.force.mean_n}, {"sd", wm.force.sd_n},         {"min", wm.force.min_n},
                {"max", wm.force.max_n},   {"strokes", wm.force.count}};
-    judge(r, wm.force.mean_n, wm.force.invalid ? wm.force.invalid : c.timing_problem());
+    // Baseline-corrected force (instrument_checks.hpp): each stroke's peak
+    // minus its own no-contact baseline, so a load-cell zero away from its
+    // calibration is removed; a baseline that drifts over the window is ERROR.
+    const auto baselines = checks::force_baselines(c.data.trace, wm.strokes);
+    const auto lim = c.m.limits.find("strike_force");
+    double drift_limit = checks::kBaselineDriftN;
+    if (lim != c.m.limits.end() && lim->second.low && lim->second.high) {
+        drift_limit = checks::kBaselineDriftFraction * (*lim->second.high - *lim->second.low);
+    }
+    const auto lc = checks::load_cell_baseline(baselines, drift_limit);
+    double sum = 0.0;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < wm.strokes.size(); ++i) {
+        if (std::isfinite(baselines[i])) sum += wm.strokes[i].peak_force_n - baselines[i], ++n;
+    }
+    const double corrected = n > 0 ? sum / static_cast<double>(n) : std::nan("");
+    double bsum = 0.0;
+    for (double b : baselines) bsum += std::isfinite(b) ? b : 0.0;
+    r.stats["baseline_n"] = n > 0 ? bsum / static_cast<double>(n) : 0.0;
+    r.stats["raw_mean"] = wm.force.mean_n;
+    r.stats["mean"] = corrected;
+    r.stats["checks"] = lc.record;
+    std::optional<std::string> invalid = wm.force.invalid ? wm.force.invalid : c.timing_problem();
+    if (!invalid) invalid = lc.failure;
+    judge(r, corrected, invalid);
     if (c.data.truth != nullptr) {
         const auto truth = c.truth_strokes();
         const auto t = analysis::strike_force_stats(analysis::strokes_in(truth, c.window), window_stats_options());
@@ -36,6 +64,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 
 }  // namespace
 
+/// What its value depends on (the calibration gate).
+constexpr std::string_view kInstruments[] = {"encoder", "load_cell"};
+
 extern const MeasureKind kStrikeForce{
     .name = "strike_force",
     .description = "strike force: peak load-cell force per stroke, tare removed, N; judged on the window mean; "
@@ -45,6 +76,7 @@ extern const MeasureKind kStrikeForce{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_force",
+    .instruments = kInstruments,
 };
 
 }  // namespace rig

@@ -41,6 +41,7 @@ struct DoctorEnv {
     std::optional<unsigned long long> rtprio_limit;   // RLIMIT_RTPRIO soft; nullopt = unlimited
     std::optional<unsigned long long> memlock_limit;  // RLIMIT_MEMLOCK soft, bytes; nullopt = unlimited
     std::string kernel_version;               // uname -v
+    std::filesystem::path boot_config{"/boot/firmware/config.txt"};
 
     /// This process on this machine.
     static DoctorEnv from_system();

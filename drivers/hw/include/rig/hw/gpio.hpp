@@ -11,13 +11,18 @@
 // the line until destroyed. Lines may outlive the GpioChip object that made
 // them (the kernel request keeps its own reference to the chip).
 //
-// Thread-safety: one thread uses a line at a time; set() may also be called
-// from the safe-state path (a plain ioctl, no allocation, no lock).
+// Thread-safety: one thread uses a line at a time, except GpioOutput::set(),
+// which the safe-state path calls from other threads (E-stop watcher, signal
+// path) while the loop may be calling it too: each set() is one ioctl carrying
+// its own value on the caller's stack, so two concurrent calls each send what
+// their caller asked and nothing is shared (no "last value" buffer another
+// thread could overwrite between the store and the ioctl).
 //
 // Real-time path: set(), value() and take_edges() never allocate, lock or
 // throw; failures return false / std::nullopt / -1. Requests throw
 // std::system_error (errno, naming the chip label and line offset).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +55,17 @@ public:
     /// holds 16 events per line and drops newer ones silently, so callers treat
     /// "> 0" as "at least one", never as an exact count.
     virtual int take_edges() noexcept = 0;
+    /// Kernel timestamp (CLOCK_MONOTONIC, kernel >= 5.7 for the v1 uAPI) of
+    /// the newest edge event take_edges() drained; std::nullopt when none was
+    /// seen yet or the backend has no timestamps.
+    virtual std::optional<std::chrono::nanoseconds> last_edge_time() noexcept { return std::nullopt; }
+    /// Blocks until an edge event is queued (true) or `timeout` passed (false);
+    /// -1 style errors read as true so a watcher re-reads the level. For
+    /// watcher threads, never the loop.
+    virtual bool wait_edge(std::chrono::nanoseconds timeout) noexcept {
+        (void)timeout;
+        return false;
+    }
 };
 
 struct InputSettings {

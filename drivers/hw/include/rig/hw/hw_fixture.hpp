@@ -5,8 +5,11 @@
 // E-stop on GPIO.
 //
 // Lifecycle: construction opens and configures everything, safe outputs
-// first (pen power and brake are requested already low, PWM duty 0), the
-// stepper homes last, once everything else is known to work. A failure throws
+// first (pen power and brake are requested already low), then the E-stop and
+// its watcher thread (so that homing and ADC set-up are watched too), then PWM
+// (period, duty 0, enable), the stepper homes last, once everything else is
+// known to work. The E-stop watcher runs until the destructor, which stops it
+// only after the outputs are safe. A failure throws
 // (std::system_error / std::runtime_error naming the device) and every output
 // opened so far is driven safe before its line is released. The destructor
 // calls safe_state() before any line is released.
@@ -14,6 +17,7 @@
 // Thread-safety: as rig::Fixture (parts used by the loop thread; safe_state()
 // from any thread).
 
+#include <atomic>
 #include <iosfwd>
 #include <memory>
 
@@ -23,6 +27,7 @@
 #include "rig/hw/ads1256.hpp"
 #include "rig/hw/ls7366r.hpp"
 #include "rig/hw/platform.hpp"
+#include "rig/hw/watchdog.hpp"
 
 namespace rig {
 
@@ -33,11 +38,22 @@ std::unique_ptr<Fixture> make_hw_fixture(const FixtureConfig& config);
 }  // namespace rig
 
 namespace rig::hw {
+/// `rig safe --fixture F`: drives every output of the fixture safe (pen power
+/// and brake low, stepper STEP/DIR low, PWM duty 0 and disabled) without the
+/// fixture lock and without configuring anything, for a supervisor to run
+/// after the rig's process ended however it ended (systemd ExecStopPost=).
+/// Prints one line per output; returns the number that failed.
+int force_safe_outputs(const FixtureConfig& config, HwPlatform& platform, std::ostream& out);
+}  // namespace rig::hw
+
+namespace rig::hw {
 
 struct HwFixtureOptions {
     int prompt_input_fd = 0;             // depth_actuator: prompt reads Enter here
     std::ostream* prompt_out = nullptr;  // and prints here (nullptr: std::cout)
     bool home_on_start = true;           // home the stepper during construction
+    bool use_watchdog = true;            // open hardware.safety.watchdog when set
+    bool adc_service_thread = true;      // honour adc.service: drdy_thread (tests on a fake clock: false)
 };
 
 class HwFixture final : public Fixture {
@@ -52,9 +68,9 @@ public:
     SpeedCommand& speed() override { return *speed_; }
     DepthActuator& depth() override { return *depth_; }
     StallBrake& brake() override { return *brake_; }
-    PositionEncoder& encoder() override { return *encoder_; }
-    LoadCell& load_cell() override { return *adc_channels_; }
-    CurrentSense& current() override { return *adc_channels_; }
+    PositionEncoder& encoder() override { return heartbeat_encoder_; }
+    LoadCell& load_cell() override { return *load_cell_; }
+    CurrentSense& current() override { return *current_; }
     EStop& estop() override { return *estop_; }
 
     void safe_state() noexcept override;
@@ -63,14 +79,38 @@ public:
 
     /// The stepper, when depth_actuator is stepper (nullptr otherwise).
     [[nodiscard]] StepperDepth* stepper() noexcept { return stepper_; }
+    [[nodiscard]] GpioEStop& estop_input() noexcept { return *estop_; }
+    /// The mux-cycling ADC (adc wiring one_adc; nullptr otherwise).
+    [[nodiscard]] Ads1256Channels* adc_channels() noexcept { return adc_channels_.get(); }
+    [[nodiscard]] Ls7366rEncoder& counter() noexcept { return *encoder_; }
+    /// Encoder reads so far: one per loop tick, the heartbeat the watchdog feeder watches.
+    [[nodiscard]] std::uint64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
+    [[nodiscard]] const HwWatchdog* watchdog() const noexcept { return watchdog_.get(); }
 
 private:
     void build(HwPlatform& platform, const HwFixtureOptions& options);
+    void estop_safe() noexcept;  // the E-stop watcher's path: inhibit, then safe
+
+    // Counts reads (the loop's heartbeat) and forwards to the LS7366R.
+    class HeartbeatEncoder final : public PositionEncoder {
+    public:
+        explicit HeartbeatEncoder(HwFixture& f) : f_(&f) {}
+        std::optional<double> read_mm() noexcept override {
+            f_->heartbeat_.fetch_add(1, std::memory_order_relaxed);
+            return f_->encoder_->read_mm();
+        }
+
+    private:
+        HwFixture* f_;
+    };
 
     // Declaration order is construction order; destruction runs backwards, so
     // the safe outputs (pen power, brake) are released last.
     FixtureConfig config_;
     std::unique_ptr<Clock> clock_;
+    SafeInhibit inhibit_{false};  // set while the E-stop is active: the pen cannot be powered
+    std::atomic<std::uint64_t> heartbeat_{0};
+    HeartbeatEncoder heartbeat_encoder_{*this};
     std::unique_ptr<GpioChip> chip_;
     std::unique_ptr<GpioPenPower> power_;
     std::unique_ptr<GpioBrake> brake_;
@@ -80,10 +120,19 @@ private:
     StepperDepth* stepper_ = nullptr;
     std::unique_ptr<SpiDevice> encoder_spi_;
     std::unique_ptr<SpiDevice> adc_spi_;
+    std::unique_ptr<SpiDevice> adc2_spi_;
     std::unique_ptr<GpioInput> drdy_;
+    std::unique_ptr<GpioInput> drdy2_;
     std::unique_ptr<Ads1256> adc_;
+    std::unique_ptr<Ads1256> adc2_;
     std::unique_ptr<Ls7366rEncoder> encoder_;
     std::unique_ptr<Ads1256Channels> adc_channels_;
+    std::unique_ptr<Ads1256Single> adc_force_;
+    std::unique_ptr<Ads1256Single> adc_current_;
+    std::unique_ptr<AdcSource> adc_pair_;
+    std::unique_ptr<LoadCell> load_cell_;
+    std::unique_ptr<CurrentSense> current_;
+    std::unique_ptr<HwWatchdog> watchdog_;  // last: stops feeding first on destruction
 };
 
 }  // namespace rig::hw

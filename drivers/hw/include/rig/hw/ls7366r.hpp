@@ -10,8 +10,11 @@
 // Ownership: borrows the SpiDevice (the fixture owns it and outlives this).
 // Thread-safety: one thread at a time.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
+
+#include "rig/core/clock.hpp"
 
 #include "rig/drivers/parts.hpp"
 #include "rig/hw/spi.hpp"
@@ -34,6 +37,8 @@ constexpr std::uint8_t mdr1_4_byte = 0x00;
 constexpr std::uint8_t mdr1_counting_disabled = 0x04;
 
 constexpr std::uint8_t mdr0_config = mdr0_x4_quadrature | mdr0_free_running | mdr0_index_disabled;
+// STR bit 2: power-loss latch, set at power-up, cleared by CLR STR.
+constexpr std::uint8_t str_power_loss = 0x04;
 constexpr std::uint8_t mdr1_config = mdr1_4_byte;
 
 }  // namespace rig::hw::ls7366r
@@ -57,6 +62,8 @@ public:
 
     /// One register byte (MDR0, MDR1 or STR); throws std::system_error.
     std::uint8_t read_register(ls7366r::Reg reg);
+    /// The same without throwing (std::nullopt on a transfer error).
+    std::optional<std::uint8_t> try_read_register(ls7366r::Reg reg) noexcept;
 
 private:
     SpiDevice* spi_;
@@ -73,9 +80,17 @@ class Ls7366rEncoder final : public PositionEncoder {
 public:
     /// Configures the chip and takes the first reading as the reference
     /// (counter cleared: position = offset). Throws on setup failure.
-    Ls7366rEncoder(SpiDevice& spi, double scale_m_per_count, double offset_m);
+    /// With `clock` and a `check_every` > 0, read_mm() re-reads one of MDR0,
+    /// MDR1, STR (in turn) each time `check_every` passed: a configuration
+    /// that changed or STR's power-loss latch set (a brown-out reset the chip
+    /// to non-quadrature counting, silently) is a sensor fault, latched: every
+    /// later read returns std::nullopt (the run ends ERROR, never with wrong
+    /// depths).
+    Ls7366rEncoder(SpiDevice& spi, double scale_m_per_count, double offset_m, Clock* clock = nullptr,
+                   std::chrono::nanoseconds check_every = std::chrono::nanoseconds(0));
 
     std::optional<double> read_mm() noexcept override;
+    [[nodiscard]] bool faulted() const noexcept { return fault_; }
     /// Accumulated count since configuration.
     [[nodiscard]] std::int64_t counts() const noexcept { return position_counts_; }
 
@@ -85,6 +100,12 @@ private:
     double offset_mm_;
     std::uint32_t last_raw_ = 0;
     std::int64_t position_counts_ = 0;
+    SpiDevice* spi_;
+    Clock* clock_;
+    std::chrono::nanoseconds check_every_;
+    Nanos next_check_{0};
+    int check_index_ = 0;
+    bool fault_ = false;
 };
 
 }  // namespace rig::hw

@@ -34,9 +34,22 @@
 //  - stall_protection_slow: the firmware's stall detection time.
 //  - encoder_count_loss: each encoder count is lost with this probability;
 //    readings random-walk away from the true position.
-//  - load_cell_drift: the load cell's zero moves linearly from the injection.
 //  - loop_overrun: this fraction of lockstep wake-ups is 2..overrun_max_periods
 //    loop periods late (realtime mode: no effect, the real clock decides).
+//  - rate_error: the firmware regulates to setpoint x (1 + value) (a pen whose
+//    speed levels are off); a scenario injects one value per level.
+//  - winding_resistance: the motor's R (hot or damaged winding); the firmware's
+//    IR compensation keeps its estimate, so its speed estimate reads high under
+//    load and the loaded speed droops: speed regulation gets worse.
+//  - encoder_count_gain: each encoder count is doubled with this probability.
+//  - encoder_zero_error: the counter's zero moves by the value (readings that
+//    much deeper): an encoder zero that is not at the cartridge face.
+//  - load_cell_offset / current_offset: the instrument's zero is this far from
+//    its calibration record (a constant added to every reading).
+//  - load_cell_drift (either sign): the zero moves linearly from the injection.
+//  - current_noise: the current sense's RMS noise (replaces the fixture's).
+//  - loop_lateness: every lockstep wake-up is late by up to the value (uniform),
+//    never by a whole period: samples late beyond the budget, none missed.
 //
 // Thread-safety: one thread (the acquisition loop) drives the clock and the
 // parts; safe_state() may be called from any thread (atomic stores only).

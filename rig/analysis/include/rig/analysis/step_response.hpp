@@ -52,6 +52,10 @@ struct StepInfo {
     double undershoot_pct = 0.0;
     double peak = 0.0;                // max |y - yinit|
     double peak_time_s = 0.0;         // relative to t_step
+    /// The response never reached RT(2) or was still outside the settling
+    /// band at the last sample: the system's behaviour (a FAIL for a pen), with
+    /// `invalid` set too.
+    bool never_settled = false;
     std::optional<std::string> invalid;  // e.g. never reached 90 %, did not settle
     [[nodiscard]] bool ok() const { return !invalid; }
 };
@@ -91,6 +95,10 @@ struct StartupTime {
     double startup_time_s = 0.0;   // power-on -> rate enters the band for good
     double settled_at_ns = 0.0;    // absolute time of that entry
     std::size_t intervals = 0;     // rate samples examined
+    /// The rate was still outside the band at the window's end: the pen's
+    /// behaviour (FAIL, start-up time > lower_bound_s), with `invalid` set too.
+    bool never_settled = false;
+    double lower_bound_s = 0.0;    // window end - power-on
     std::optional<std::string> invalid;
     [[nodiscard]] bool ok() const { return !invalid; }
 };

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rig {
@@ -59,5 +60,11 @@ private:
     Diagnostics diags_;
     std::string text_;
 };
+
+/// A token of an input file as quoted in a message: at most kMaxQuotedChars
+/// characters, then "..." and its length. Messages about a file a client
+/// supplied never carry more of it than this (a secret read by mistake stays secret).
+inline constexpr std::size_t kMaxQuotedChars = 24;
+std::string quote_token(std::string_view token);
 
 }  // namespace rig

@@ -21,6 +21,8 @@ enum SampleFlag : std::uint32_t {
     sample_force_fault = 1u << 3,   // load-cell read failed or saturated
     sample_current_fault = 1u << 4, // current-sense read failed
     sample_estop = 1u << 5,         // E-stop input active
+    sample_force_held = 1u << 6,    // force is a value already recorded (no new ADC conversion): not fresh
+    sample_current_held = 1u << 7,  // current likewise
 };
 
 struct Sample {

@@ -45,6 +45,11 @@ std::optional<YamlFile> load_yaml_text(std::string name, std::string text, Diagn
 /// The 1-based location of a node in `file`.
 SourceLocation location_of(const YAML::Node& node, const std::string& file);
 
+/// Deepest nesting of mappings and lists a penrig file may have.
+inline constexpr int kMaxYamlDepth = 64;
+/// Most items of a list of names (requirements, tags) in a penrig file.
+inline constexpr std::size_t kMaxListItems = 1000;
+
 enum class Need { required, optional };
 
 /// Inclusive numeric range for a value, in SI units; `what` names the bound's

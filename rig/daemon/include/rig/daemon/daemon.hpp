@@ -11,20 +11,35 @@
 //    runner's observer callbacks are posted to the I/O thread;
 //  - the acquisition loop, the runner's own thread.
 //
-// Safety: SIGTERM/SIGINT abort the current run and wait for run() to return
+// Safety: SIGTERM/SIGINT/SIGQUIT abort the current run and wait for run() to return
 // (fixture safe, record closed ABORTED), persist the state, exit 0. A client
 // that disconnects never stops a run. A loop whose heartbeat stalls for
 // `heartbeat_timeout` is treated as stuck: the I/O thread calls
 // Fixture::safe_state() itself, aborts the run and marks it ERROR. systemd
 // (Type=notify): READY=1 once the socket listens, STATUS= on every change,
 // WATCHDOG=1 only while the loop's heartbeat advances or no run is active.
+// SIGHUP is logged and otherwise ignored (there is nothing to reload);
+// SIGPIPE is ignored (a client that left is seen as a write error).
+//
+// Files: the daemon opens no path a client names. Clients send the scenario
+// text and the texts of the files it includes (`rig submit` reads them with
+// the caller's rights); a `spec:` not sent is looked up by file name in
+// `library_dir`. Every run uses the daemon's own fixture file.
+//
+// Authorisation (peer credentials from SO_PEERCRED, checked per operation):
+// anyone who can connect (the socket is 0660: owner and group) may submit,
+// read and watch; a run may be aborted or removed from the queue by its
+// submitter, the daemon's own user and root; `shutdown` by the daemon's own
+// user and root. Every state change goes to the audit trail with the peer as
+// the actor.
 
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
 
-#include "rig/daemon/fixture_lock.hpp"
+#include "rig/calibration/gate.hpp"
+#include "rig/session/fixture_lock.hpp"
 #include "rig/drivers/fixture.hpp"
 #include "rig/runner/runner.hpp"
 
@@ -39,9 +54,20 @@ struct DaemonConfig {
     /// seed (the model starts from rest); hardware once for the daemon's life.
     /// Default: rig::make_fixture.
     std::function<std::unique_ptr<Fixture>(const FixtureConfig&, std::uint64_t seed)> make_fixture;
-    /// Completes each run's options (report, signing, audit hooks; real-time
-    /// setup), called on the I/O thread after identity and folders are set.
-    std::function<void(RunOptions&, const FixtureConfig&)> prepare_run;
+    /// Seal run folders when `<state_dir>/keys/rig.key` exists.
+    bool sign = true;
+    /// Real-time acquisition thread for fixtures that do not need it anyway
+    /// (a model then runs on the monotonic clock).
+    bool realtime = false;
+    /// Today's date for the calibration gate; default rig::today_source().
+    TodayFn today;
+    /// The rig's read-only library of shipped specs (e.g. /usr/share/penrig):
+    /// a submitted scenario's `spec:` that the client did not send is looked
+    /// up here by file name, never at the client's path.
+    std::filesystem::path library_dir;
+    /// Limits (each refusal names its limit).
+    std::size_t max_queue = 64;           // queued runs in all
+    std::size_t max_queue_per_user = 16;  // queued runs of one uid
     std::chrono::milliseconds heartbeat_timeout{1000};
     std::chrono::milliseconds heartbeat_period{250};
     std::size_t keep_finished = 200;  // finished runs remembered in the state file

@@ -24,9 +24,16 @@
 
 namespace rig::daemon {
 
-/// Longest request line accepted, newline excluded (64 KiB). A longer line is
-/// answered with `request_too_large` and the connection is closed.
-inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+/// Longest request line accepted, newline excluded (2 MiB: a submission carries
+/// a scenario and its spec, each at most rig::kMaxInputFileBytes, JSON-escaped).
+/// A longer line is answered with `request_too_large` and the connection is closed.
+inline constexpr std::size_t kMaxRequestBytes = 2 * 1024 * 1024;
+/// Most clients connected at once; more wait in the listen backlog.
+inline constexpr std::size_t kMaxClients = 64;
+/// Most files a submission may include, and most tags.
+inline constexpr std::size_t kMaxIncludes = 8;
+inline constexpr std::size_t kMaxTags = 32;
+inline constexpr std::size_t kMaxTagChars = 128;
 
 /// Error codes (the "code" member of an error reply).
 namespace errc {
@@ -40,6 +47,9 @@ inline constexpr std::string_view unknown_run = "unknown_run";
 inline constexpr std::string_view not_active = "not_active";              // abort of a finished run
 inline constexpr std::string_view no_record = "no_record";                // the run has no record (never started)
 inline constexpr std::string_view shutting_down = "shutting_down";
+inline constexpr std::string_view limit = "limit";                        // a limit was reached; the message names it
+inline constexpr std::string_view forbidden = "forbidden";                // the peer may not do this
+inline constexpr std::string_view not_saved = "not_saved";                // the state could not be saved: nothing changed
 inline constexpr std::string_view internal = "internal";
 }  // namespace errc
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,11 +36,17 @@ std::optional<RunState> run_state_from_string(std::string_view s);
 struct Submission {
     std::string scenario_name;    // file name shown in diagnostics and the record
     std::string scenario_text;    // the scenario YAML (kept only while queued)
-    std::string base_dir;         // absolute folder relative spec/fixture paths resolve against
+    std::string base_dir;         // the client's folder of the scenario (names only: the daemon reads nothing there)
+    /// Files the scenario includes (`spec:`), read by the client with its own
+    /// rights: name as written in the scenario -> text.
+    std::map<std::string, std::string> includes;
     std::string dut, lot;
     std::string operator_name, operator_source;
     std::vector<std::string> tags;
     std::optional<std::uint64_t> seed;  // default: the scenario's
+    /// Who submitted it, from SO_PEERCRED: may abort or remove it.
+    std::uint32_t submitter_uid = 0;
+    std::string submitter;        // "login (uid N)"
 };
 
 struct RunEntry {

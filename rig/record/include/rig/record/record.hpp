@@ -68,6 +68,28 @@ struct Histogram {
     std::vector<std::optional<double>> upper_us;  // unset: the last bin is open-ended
     std::vector<std::uint64_t> counts;
 };
+/// Per-tick work time: wake-up to the end of the tick's SPI/GPIO work, in
+/// the lateness histogram's bins.
+struct WorkTime {
+    double max_us = 0.0;
+    std::vector<double> lower_us;
+    std::vector<std::uint64_t> counts;
+};
+/// An ADC input as the loop recorded it: samples with a new conversion
+/// (fresh) or a value already recorded (held), the rate of fresh values, and
+/// the values' age (sample time - the instant the conversion stands for).
+struct AdcInputTiming {
+    std::uint64_t fresh_samples = 0;
+    std::uint64_t held_samples = 0;
+    double effective_rate_hz = 0.0;
+    double age_mean_us = 0.0;
+    double age_max_us = 0.0;
+};
+struct AdcTiming {
+    AdcInputTiming force;
+    AdcInputTiming current;
+};
+
 /// The acquisition loop's timing health over the whole run.
 struct Timing {
     double sample_rate_hz = 0.0;
@@ -80,6 +102,8 @@ struct Timing {
     Histogram histogram;
     std::string verdict;          // "within budget" or what was exceeded
     std::string outcome = "PASS"; // PASS or ERROR
+    std::optional<WorkTime> work_us;  // absent in records written before it existed
+    std::optional<AdcTiming> adc;
 };
 
 struct Step {

@@ -13,12 +13,15 @@
 // timeout — the fixture is put in its safe state (pen off, speed 0, brake
 // released) before run() returns.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
+#include "rig/analysis/timing.hpp"
 #include "rig/core/samples.hpp"
 #include "rig/core/spsc_ring.hpp"
+#include "rig/runner/bdc_tracker.hpp"
 #include "rig/drivers/fixture.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -66,6 +69,18 @@ struct LoopStats {
     std::atomic<std::uint32_t> step{0};         // current plan step
     std::atomic<double> live_rate_hz{0.0};      // online rate estimate (progress display)
     std::atomic<double> live_depth_mm{0.0};     // last BDC protrusion (progress display)
+    // Per-tick work: time from wake-up to the end of the tick's sensor and
+    // actuator work (SPI/GPIO on hardware), in the lateness histogram's bins
+    // (analysis::lateness_bin_edges_us). Written by the loop thread only;
+    // read after it ended.
+    std::array<std::uint64_t, analysis::lateness_bin_edges_us.size()> work_histogram{};
+    std::int64_t work_max_ns = 0;
+    // ADC values as recorded: fresh (new conversion) vs held, and the largest
+    // age seen (ns), per input (0 = force, 1 = current).
+    std::array<std::uint64_t, 2> adc_fresh{};
+    std::array<std::uint64_t, 2> adc_held{};
+    std::array<std::int64_t, 2> adc_age_max_ns{};
+    std::array<long double, 2> adc_age_sum_ns{};
 };
 
 class AcquisitionLoop {
@@ -86,11 +101,11 @@ public:
     void set_backpressure(bool on) noexcept { backpressure_ = on; }
 
 private:
-    struct Tracker;  // online BDC tracker (no allocation)
     void emit(LoopEventKind k, std::uint32_t step, double value = 0.0) noexcept;
     bool start_step(std::size_t i) noexcept;  // false: the run must end (actuator error)
     bool tick_step(std::size_t i) noexcept;   // true: step done
     bool condition_met(const PlanStep& p) const noexcept;
+    void record_work(std::int64_t woke_ns) noexcept;
 
     const Scenario& sc_;
     Fixture& fx_;
@@ -110,12 +125,7 @@ private:
     bool depth_moving_ = false;
     bool fatal_ = false;           // an actuator failed mid-step: end the run
     // Online stroke tracking (for wait_until and progress).
-    bool armed_high_ = false;
-    double run_max_ = -1e9, run_min_ = 1e9;
-    std::int64_t run_max_t_ = 0;
-    static constexpr std::size_t kBdcHistory = 16;
-    std::int64_t bdc_t_[kBdcHistory] = {};
-    std::size_t bdc_count_ = 0;
+    BdcTracker tracker_;
     double last_pos_ = 0.0;
     std::int64_t last_move_t_ = 0;
     std::int64_t sensor_fail_since_ = -1;

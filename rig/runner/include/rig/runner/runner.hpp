@@ -23,12 +23,14 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "rig/calibration/gate.hpp"
 #include "rig/drivers/fixture.hpp"
 #include "rig/record/record.hpp"
 #include "rig/runner/measure.hpp"
@@ -63,7 +65,8 @@ struct RunOptions {
     std::string lot;
     std::vector<std::string> extra_tags;
     std::uint64_t seed = 1;
-    std::string today_utc;                        // YYYY-MM-DD for calibration checks; default: now
+    /// UTC date of the calibration decisions; default: the system clock's (utc_today()).
+    std::optional<std::chrono::year_month_day> today;
     /// Called on the acquisition thread before the loop starts (real-time
     /// setup: SCHED_FIFO, affinity, mlockall). Its JSON goes into the record.
     std::function<nlohmann::json()> realtime_setup;
@@ -97,21 +100,26 @@ struct RunResult {
     nlohmann::json record;         // the same, in its JSON form
 };
 
-/// Calibration records past their due date on `today` (YYYY-MM-DD).
-std::vector<const CalibrationRecord*> expired_calibrations(const FixtureConfig& fx, const std::string& today);
-/// Today's UTC date, YYYY-MM-DD.
-std::string utc_today();
-/// Now as ISO 8601 UTC with milliseconds ("2026-11-25T15:01:02.123Z").
-std::string utc_now_iso();
+/// A run the calibration gate refused (rig/calibration/gate.hpp): an
+/// InputError with the gate's diagnostics, and the decision for the audit entry.
+class CalibrationRefused : public InputError {
+public:
+    explicit CalibrationRefused(GateDecision g) : InputError(g.diagnostics), decision_(std::move(g)) {}
+    [[nodiscard]] const GateDecision& decision() const { return decision_; }
+
+private:
+    GateDecision decision_;
+};
 
 class Runner {
 public:
     Runner(const Scenario& scenario, Fixture& fixture, RunOptions options, std::atomic<bool>& abort,
            RunObserver* observer = nullptr);
 
-    /// Refuses to start (throws InputError, nothing moved, no folder made)
-    /// when a `certification` scenario uses an instrument past its due date.
-    void preflight() const;
+    /// The calibration gate on RunOptions::today: throws CalibrationRefused
+    /// (nothing moved, no folder made) when a `certification` scenario uses an
+    /// instrument that is not valid; otherwise logs its warnings and returns it.
+    GateDecision preflight() const;
 
     /// Runs the scenario. Never throws for run-time problems: they become the
     /// verdict. Throws only if the run folder cannot be created.

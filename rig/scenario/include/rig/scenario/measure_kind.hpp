@@ -136,6 +136,9 @@ struct MeasureKind {
     /// The report's plot for this kind: "rate_band", "startup", "step_response",
     /// "per_stroke_depth", "per_stroke_force", "stall_trace", "" (none).
     std::string_view plot{};
+    /// The calibrated instruments its value depends on ("encoder",
+    /// "load_cell", "current_sense"): the calibration gate counts only these.
+    std::span<const std::string_view> instruments{};
 
     [[nodiscard]] const Quantity* quantity(std::string_view q) const;
 };

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,6 +99,12 @@ struct Scenario {
     [[nodiscard]] bool has_tag(std::string_view t) const;
 };
 
+/// Limits of a scenario, checked in validation (file:line:col) before the
+/// plan is expanded: the expanded plan's size and the total run time (the
+/// recording of a run is held for analysis; 8 h at 10 kHz is its bound).
+inline constexpr std::size_t kMaxPlanSteps = 100'000;
+inline constexpr std::chrono::hours kMaxScenarioDuration{8};
+
 struct LoadOptions {
     /// Fixture file overriding the scenario's (`rig run --fixture`).
     std::optional<std::filesystem::path> fixture_override;
@@ -114,6 +121,12 @@ struct LoadOptions {
     std::optional<Text> fixture_text;
     /// Used when neither the option nor the scenario names a fixture.
     std::filesystem::path default_fixture = "fixtures/sim.yaml";
+    /// When set, an included spec is read through this instead of from disk:
+    /// (name as written in the scenario, path it resolves to) -> text, or
+    /// nullopt when it is not available. The daemon sets it so that it never
+    /// opens a client-named path with its own rights.
+    std::function<std::optional<std::string>(const std::string& as_written, const std::filesystem::path& resolved)>
+        read_include;
 };
 
 /// Loads a scenario with its spec and fixture and validates all three.

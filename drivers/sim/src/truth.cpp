@@ -1,0 +1,63 @@
+// Ground truth: what really happened in the model, recorded from its own
+// state as it happens (true BDC times and depths, per-strike peak force,
+// stall onset, drive cut, retry), never by running the rig's analysis.
+
+#include <algorithm>
+#include <cmath>
+
+#include "model.hpp"
+
+namespace rig::sim {
+
+void SimModel::record_truth(std::int64_t t, double y_old, double v_old, bool stuck, double w_old) noexcept {
+    peak_since_tdc_ = std::max(peak_since_tdc_, f_ph_);
+    if (bdc_open_ && !truth_.strokes.empty()) {
+        auto& last = truth_.strokes.back();
+        last.peak_force_n = std::max(last.peak_force_n, f_ph_);
+    }
+    if (v_old > 0.0 && v_ < 0.0) {
+        const double f = v_old / (v_old - v_);
+        TrueStroke s;
+        s.t_bdc_ns = t + truth_epoch_ns_ + std::llround(f * static_cast<double>(dt_ns_));
+        // On the cam the maximum is the cam's BDC, exactly the effective dial.
+        // On the cam, turning forward through n*th = pi, the maximum is the
+        // cam's BDC: exactly the effective dial. Otherwise (flight, or the
+        // rotor rocking backwards) interpolate the velocity linearly.
+        const bool cam_bdc = on_cam_ && was_on_cam_ && w_old > 0.0 && w_ > 0.0 && cos_ < 0.0;
+        s.depth_mm = (cam_bdc ? dial_eff() : y_old + 0.5 * v_old * f * dt_) * 1e3;
+        s.peak_force_n = peak_since_tdc_;
+        truth_.strokes.push_back(s);
+        bdc_open_ = true;
+    } else if (v_old <= 0.0 && v_ > 0.0) {
+        bdc_open_ = false;
+        peak_since_tdc_ = f_ph_;
+    }
+    was_on_cam_ = on_cam_;
+
+    // Stall truth: the rotor came to rest while the firmware was driving it.
+    if (stuck && w_old != 0.0) {
+        stopped_since_ns_ = t + std::llround(stopped_at_frac_ * static_cast<double>(dt_ns_));
+        if (drive_ && !stall_open_) open_stall(stopped_since_ns_);
+    } else if (stuck && !was_stuck_) {
+        stopped_since_ns_ = t;
+    }
+    if (!stuck && w_ != 0.0 && stall_open_ && fw_ == FwState::running) stall_open_ = false;
+    was_stuck_ = stuck;
+}
+
+void SimModel::open_stall(std::int64_t onset) noexcept {
+    TrueStall s;
+    s.onset_ns = onset + truth_epoch_ns_;
+    truth_.stalls.push_back(s);
+    stall_open_ = true;
+}
+
+void SimModel::record_true_channels(double f) noexcept {
+    if (brake_ && !truth_prev_brake_) truth_channels_until_ = now_ns_ + kTruthChannelSpanNs;
+    truth_prev_brake_ = brake_;
+    if (now_ns_ > truth_channels_until_ || truth_.channels.size() >= truth_.channels.capacity()) return;
+    const double y = prev_y_ + f * (y_ - prev_y_);
+    truth_.channels.push_back(TrueChannels{now_ns_ + truth_epoch_ns_, y * 1e3, i_});
+}
+
+}  // namespace rig::sim

@@ -1,0 +1,119 @@
+#include "instrument_checks.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace rig::checks {
+namespace {
+
+/// The stroke's top (retracted) position: the vertex of the parabola through
+/// the lowest sample and its neighbours on their real timestamps, as the BDC
+/// is found (the cam's top is smooth): a sample minimum alone is biased by
+/// the sampling (at 5 kHz and 200 Hz by up to ~12 um).
+double top_of(analysis::TraceView v, const analysis::Stroke& s) {
+    std::size_t m = s.begin_index;
+    for (std::size_t k = s.begin_index; k < s.end_index; ++k) {
+        if (v.position_mm[k] < v.position_mm[m]) m = k;
+    }
+    const double x1 = v.position_mm[m];
+    if (m == 0 || m + 1 >= v.t_ns.size()) return x1;
+    const double a = static_cast<double>(v.t_ns[m - 1] - v.t_ns[m]);
+    const double c = static_cast<double>(v.t_ns[m + 1] - v.t_ns[m]);
+    if (!(a < 0.0) || !(c > 0.0)) return x1;
+    const double d0 = (v.position_mm[m - 1] - x1) / a;
+    const double d2 = (v.position_mm[m + 1] - x1) / c;
+    const double curv = (d0 - d2) / (a - c);
+    if (!(curv > 0.0)) return x1;
+    const double slope = d0 - curv * a;
+    const double tau = std::clamp(-slope / (2.0 * curv), a, c);
+    return x1 + slope * tau + curv * tau * tau;
+}
+
+nlohmann::json entry(const char* instrument, const char* check, double value, double limit, const char* unit,
+                     const std::optional<std::string>& reason) {
+    nlohmann::json j = {{"instrument", instrument}, {"check", check}, {"value", value},
+                        {"limit", limit},           {"unit", unit},   {"outcome", reason ? "failed" : "ok"}};
+    if (reason) j["reason"] = *reason;
+    return j;
+}
+
+}  // namespace
+
+CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm) {
+    CheckResult r;
+    std::vector<double> tops, lengths;
+    for (const auto& s : strokes) {
+        if (!s.valid()) continue;
+        const double top = top_of(v, s);
+        tops.push_back(top);
+        lengths.push_back(s.depth_mm - top);
+    }
+    const std::size_t n = tops.size();
+    if (n < 8) return r;
+    // Drift between the first and the last quarter of the window's strokes:
+    // sampling scatters a stroke's top by a few um either way (averaged out
+    // over a quarter), lost or gained counts accumulate.
+    auto drift = [&](const std::vector<double>& x) {
+        const std::size_t q = n / 4;
+        double a = 0.0, b = 0.0;
+        for (std::size_t i = 0; i < q; ++i) a += x[i], b += x[n - 1 - i];
+        return std::abs(b - a) / static_cast<double>(q);
+    };
+    const double limit = kEncoderTopLimitCounts * count_mm;
+    auto check = [&](const char* name, const char* what, double d) {
+        std::optional<std::string> reason;
+        if (d > limit) {
+            std::ostringstream m;
+            m << "encoder: the " << what << " moved " << d * 1e3 << " um between the first and the last quarter of "
+              << n << " strokes (limit " << limit * 1e3 << " um, " << kEncoderTopLimitCounts
+              << " counts): counts lost or gained";
+            reason = m.str();
+            if (!r.failure) r.failure = reason;
+        }
+        r.record.push_back(entry("encoder", name, d, limit, "mm", reason));
+    };
+    check("top_position_drift", "stroke's top (retracted) position", drift(tops));
+    check("stroke_length_drift", "stroke length", drift(lengths));
+    return r;
+}
+
+std::vector<double> force_baselines(analysis::TraceView v, std::span<const analysis::Stroke> strokes) {
+    std::vector<double> out;
+    out.reserve(strokes.size());
+    for (const auto& s : strokes) {
+        const double top = top_of(v, s);
+        double sum = 0.0;
+        std::size_t n = 0;
+        for (std::size_t k = s.begin_index; k < s.end_index; ++k) {
+            if (v.position_mm[k] <= top + kClearBandMm && std::isfinite(v.force_n[k])) sum += v.force_n[k], ++n;
+        }
+        out.push_back(n > 0 ? sum / static_cast<double>(n) : std::nan(""));
+    }
+    return out;
+}
+
+CheckResult load_cell_baseline(std::span<const double> baselines, double limit_n) {
+    CheckResult r;
+    double lo = 1e300, hi = -1e300;
+    std::size_t n = 0;
+    for (double b : baselines) {
+        if (!std::isfinite(b)) continue;
+        lo = std::min(lo, b), hi = std::max(hi, b);
+        ++n;
+    }
+    if (n < 2) return r;
+    std::optional<std::string> reason;
+    if (hi - lo > limit_n) {
+        std::ostringstream m;
+        m << "load cell: the no-contact baseline moved " << (hi - lo) * 1e3 << " mN over " << n
+          << " strokes (limit " << limit_n * 1e3 << " mN): zero drift";
+        reason = m.str();
+        r.failure = reason;
+    }
+    r.record.push_back(entry("load_cell", "baseline_drift", hi - lo, limit_n, "N", reason));
+    return r;
+}
+
+}  // namespace rig::checks

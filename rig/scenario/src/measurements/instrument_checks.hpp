@@ -1,0 +1,62 @@
+#pragma once
+// Instrument self-checks taken on the data of a measurement's own window: each
+// says what was checked, the value, the limit and the outcome, and a failed
+// one turns the measurements it corrupts into ERROR with a reason naming the
+// instrument and the evidence (never a guess, never PASS on bad data).
+//
+// Record shape (Measurement::stats["checks"], an array, one object per check):
+//   {"instrument": "encoder" | "load_cell", "check": "<name>", "value": v,
+//    "limit": l, "unit": "mm" | "N", "outcome": "ok" | "failed", "reason": "..."}
+//
+// Checks:
+// - encoder / top_position_drift: the retracted (top) position of the strokes
+//   (parabola vertex, like the BDC), mean of the last quarter of the window's
+//   strokes minus mean of the first, within kEncoderTopLimitCounts counts.
+//   The cam returns the needle to the same top every stroke; a counter that
+//   loses or gains counts walks away from it (1 % loss over 1 s at 150 Hz:
+//   tens of counts). Hardware reads the LS7366R status too (drivers/hw).
+// - encoder / stroke_length_drift: BDC - top per stroke, the same way and
+//   limit (counts gained and lost within a stroke).
+// - load_cell / baseline_drift: the no-contact baseline of every stroke (mean
+//   force while the needle is within kClearBandMm of its top, clear of the
+//   phantom), max - min over the window, within kBaselineDriftFraction of the
+//   force limit span (or kBaselineDriftN without limits). Force is reported
+//   baseline-corrected (peak - the stroke's baseline): a load-cell zero that is
+//   not where its calibration says is removed; a drift beyond the limit is
+//   ERROR.
+//
+// Thread-safety: pure functions.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rig/analysis/strokes.hpp"
+#include "rig/analysis/trace.hpp"
+
+namespace rig::checks {
+
+inline constexpr double kEncoderTopLimitCounts = 10.0;
+inline constexpr double kClearBandMm = 0.3;
+inline constexpr double kBaselineDriftFraction = 0.05;
+inline constexpr double kBaselineDriftN = 0.05;
+
+struct CheckResult {
+    nlohmann::json record = nlohmann::json::array();  // the checks, as written in the record
+    std::optional<std::string> failure;               // reason of the first failed check
+};
+
+/// Encoder consistency over the strokes (count_mm: one count, mm).
+CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm);
+
+/// Per-stroke no-contact baselines (N), in stroke order; NaN for a stroke
+/// without a sample near its top.
+std::vector<double> force_baselines(analysis::TraceView v, std::span<const analysis::Stroke> strokes);
+
+/// Load-cell baseline drift over the window against limit_n.
+CheckResult load_cell_baseline(std::span<const double> baselines, double limit_n);
+
+}  // namespace rig::checks

@@ -1,0 +1,101 @@
+#pragma once
+// The no-false-PASS grid: fault kinds x magnitudes x seeds on the simulated
+// fixture, each run through the real runner, with each measurement's value,
+// outcome and independent truth (from the model's state). Shared by the
+// property test (tests/unit/integrity) and its benchmark-style table
+// (tests/bench/bench_integrity.cpp).
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "rig/runner/runner.hpp"
+#include "rig/sim/sim_fixture.hpp"
+#include "temp_dir.hpp"
+
+namespace rig::test {
+
+struct GridFault {
+    std::string yaml;    // the scenario's fault step value, e.g. "{depth_offset: 0.3 mm}" ("" = none)
+    std::string label;
+    bool instrument = false;
+};
+
+/// The rig's stated accuracy per measurement (README "Accuracy"), in the
+/// record's units: |value - truth| within it on nominal runs.
+inline double stated_accuracy(const std::string& name, double truth) {
+    if (name == "puncture_rate") return 0.0005 * std::abs(truth);  // 0.05 %
+    if (name == "protrusion_depth") return 0.002;                   // 2 um
+    if (name == "strike_force") return 0.05;                        // 50 mN
+    return 0.0;
+}
+
+inline std::vector<GridFault> grid_faults() {
+    std::vector<GridFault> g{{"", "none", false}};
+    for (const char* v : {"0.1 mm", "0.2 mm", "0.3 mm", "-0.2 mm"}) g.push_back({std::string("{depth_offset: ") + v + "}", std::string("depth_offset ") + v, false});
+    for (const char* v : {"1.5 %", "-1.5 %", "4 %", "-8 %"}) g.push_back({std::string("{rate_error: ") + v + "}", std::string("rate_error ") + v, false});
+    for (const char* v : {"0.5 %", "2 %"}) g.push_back({std::string("{encoder_count_loss: ") + v + "}", std::string("encoder_count_loss ") + v, true});
+    g.push_back({"{encoder_count_gain: 1 %}", "encoder_count_gain 1 %", true});
+    for (const char* v : {"0.3 N/s", "-2 N/s"}) g.push_back({std::string("{load_cell_drift: ") + v + "}", std::string("load_cell_drift ") + v, true});
+    for (const char* v : {"0.4 N", "-0.25 N"}) g.push_back({std::string("{load_cell_offset: ") + v + "}", std::string("load_cell_offset ") + v, true});
+    g.push_back({"{encoder_zero_error: 0.3 mm}", "encoder_zero_error 0.3 mm", true});
+    return g;
+}
+
+struct GridMeasurement {
+    std::string name;
+    Outcome outcome = Outcome::error;
+    std::optional<double> value, truth, low, high;
+};
+struct GridRun {
+    Verdict verdict = Verdict::error;
+    std::vector<GridMeasurement> measurements;
+};
+
+/// Runs the grid's scenario under `fault` with `seed` in `dir`.
+inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::uint64_t seed) {
+    const auto spec = (source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
+    const auto fixture = (source_dir() / "fixtures" / "sim.yaml").string();
+    std::string text = "id: GRID\ntitle: grid\nversion: \"1\"\nspec: " + spec + "\nfixture: " + fixture + "\nsteps:\n";
+    if (!fault.yaml.empty()) text += "  - fault: " + fault.yaml + "\n";
+    text +=
+        "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+        "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
+        "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n"
+        "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
+        "  - measure: {what: strike_force, id: force, window: previous}\n  - power: off\n";
+    const auto file = dir / ("grid-" + std::to_string(seed) + ".yaml");
+    std::ofstream(file) << text;
+    Diagnostics d;
+    auto sc = load_scenario(file, d);
+    if (!sc) throw std::runtime_error("grid scenario does not load: " + fault.yaml);
+    auto fx = make_sim_fixture(sc->fixture, seed);
+    std::atomic<bool> abort{false};
+    RunOptions o;
+    o.runs_root = dir.path();
+    o.operator_id = {"grid", "test"};
+    o.seed = seed;
+    Runner r(*sc, *fx, o, abort, nullptr);
+    const auto res = r.run();
+    GridRun g;
+    g.verdict = res.verdict;
+    for (const auto& m : res.measurements) {
+        g.measurements.push_back({m.name, m.outcome, m.value, m.truth, m.low, m.high});
+    }
+    return g;
+}
+
+/// Is the truth outside the limits by more than the stated accuracy?
+inline bool truth_clearly_out(const GridMeasurement& m) {
+    if (!m.truth) return false;
+    const double acc = stated_accuracy(m.name, *m.truth);
+    return (m.low && *m.truth < *m.low - acc) || (m.high && *m.truth > *m.high + acc);
+}
+inline bool truth_in(const GridMeasurement& m) {
+    if (!m.truth) return false;
+    return (!m.low || *m.truth >= *m.low) && (!m.high || *m.truth <= *m.high);
+}
+
+}  // namespace rig::test

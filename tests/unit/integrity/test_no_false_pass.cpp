@@ -1,0 +1,46 @@
+// The no-false-PASS property (DESIGN.md §5 "Integrity") on the simulated
+// fixture: over a grid of fault kinds x magnitudes x seeds, run through the
+// real runner,
+//  1. a measurement whose independent truth lies outside its limits by more
+//     than the rig's stated accuracy is never PASS;
+//  2. under an instrument fault, a PASS measurement is within the stated
+//     accuracy of its truth (the self-check corrected it, e.g. the load cell's
+//     per-stroke baseline) — never a wrong value passed as good. Known gap,
+//     listed here and in the README rather than hidden: depth under encoder
+//     faults active from t = 0 (an encoder zero not at the face, counts lost
+//     before the window) needs the depth reference step, not built yet;
+//     bench_integrity counts those cases;
+//  3. with no fault, every measurement PASSes and lies within the stated
+//     accuracy of its truth.
+// bench_integrity prints the grid's confusion table.
+
+#include "catch.hpp"
+#include "integrity_grid.hpp"
+
+using namespace rig;
+using namespace rig::test;
+
+TEST_CASE("no false PASS over faults x magnitudes x seeds", "[integrity][sim]") {
+    TempDir dir;
+    for (const auto& f : grid_faults()) {
+        for (std::uint64_t seed : {1u, 2u}) {
+            const auto run = run_grid_case(dir, f, seed);
+            for (const auto& m : run.measurements) {
+                INFO(f.label << ", seed " << seed << ": " << m.name << " value "
+                             << (m.value ? std::to_string(*m.value) : "-") << " truth "
+                             << (m.truth ? std::to_string(*m.truth) : "-") << " outcome " << to_string(m.outcome));
+                if (truth_clearly_out(m)) CHECK(m.outcome != Outcome::pass);
+                const bool known_gap = f.label.rfind("encoder_", 0) == 0 && m.name == "protrusion_depth";
+                if (f.instrument && m.outcome == Outcome::pass && !known_gap) {
+                    REQUIRE(m.truth);
+                    CHECK(std::abs(*m.value - *m.truth) <= stated_accuracy(m.name, *m.truth));
+                }
+                if (f.yaml.empty()) {
+                    CHECK(m.outcome == Outcome::pass);
+                    REQUIRE(m.truth);
+                    CHECK(std::abs(*m.value - *m.truth) <= stated_accuracy(m.name, *m.truth));
+                }
+            }
+        }
+    }
+}
