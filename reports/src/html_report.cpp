@@ -446,11 +446,22 @@ private:
         // "stroke" while the brake holds the needle is not a depth or force of
         // the pen, and one such value would stretch the axis (to -2 mm) and
         // flatten every real stroke. Values beyond the axis get edge markers.
+        // The first stroke after a release began while the brake held the
+        // needle (a stroke runs trough to trough, stamped at its BDC): it is
+        // part of the stall too.
         const auto zones = stall_zones();
+        std::vector<bool> first_after(zones.size(), true);
         std::vector<double> ys;
         for (std::size_t i = 0; i < values.size(); ++i) {
             const double t = i < s_.t.size() ? s_.t[i] : nan_v;
-            const bool braked = std::any_of(zones.begin(), zones.end(), [t](const auto& z) { return t >= z.first && t <= z.second; });
+            bool braked = false;
+            for (std::size_t z = 0; z < zones.size(); ++z) {
+                if (t >= zones[z].first && t <= zones[z].second) braked = true;
+                if (t > zones[z].second && first_after[z]) {
+                    first_after[z] = false;
+                    braked = true;
+                }
+            }
             if (!braked) ys.push_back(values[i]);
         }
         for (const json* m : named(mname)) {
