@@ -402,5 +402,6 @@ TEST_CASE("years ahead of the sim's due dates: health says expired, a certificat
     const auto s = rig.submit(w, source_dir() / "scenarios" / "smoke.yaml");
     REQUIRE(s.value("ok", false));
     rig.wait_state(s["run_id"], "done");
-    for (const auto& c : rig.record(s["run_id"])["calibration"]) CHECK(c["status"] == "expired");
+    const auto record = rig.record(s["run_id"]);  // a named copy: the loop must not outlive a temporary
+    for (const auto& c : record["calibration"]) CHECK(c["status"] == "expired");
 }
