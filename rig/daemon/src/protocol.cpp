@@ -40,7 +40,9 @@ ParsedRequest parse_request(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     try {
         r.body = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
+        // parse_error, and out_of_range for a number that overflows a double
+        // ("2112e1111112"): either is a bad request, never a dead daemon.
         r.error = error_reply(nullptr, errc::bad_json, std::string("the request is not valid JSON: ") + e.what());
         return r;
     }
