@@ -180,7 +180,10 @@ SamplesFileInfo inspect_samples(const std::filesystem::path& path) {
     info.version = 2;
     if (has_trailer) {
         std::memcpy(&info.count, t, 8);
-        if (size != kHeader + info.count * rec + kTrailer) {
+        // Compared by division: count * rec can wrap a forged count around
+        // 2^64 onto the real size (found by fuzz_samples).
+        const std::uint64_t body = size - kHeader - kTrailer;
+        if (body % rec != 0 || info.count != body / rec) {
             throw std::runtime_error(path.string() + ": trailer says " + std::to_string(info.count) +
                                      " samples, the file's size does not match");
         }

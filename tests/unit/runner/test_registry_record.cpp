@@ -231,3 +231,15 @@ TEST_CASE("trend: the latest run of a scenario that did not close is reported, n
     ok[1] = rec("2026-11-02T00:00:00Z", "FAIL", true);
     CHECK_FALSE(latest_runs(ok)[0].needs_attention());
 }
+
+TEST_CASE("a samples.bin trailer whose count wraps the file size around 2^64 is refused", "[runner][samples]") {
+    // The input fuzz_samples found: a format-2 header and a trailer whose
+    // count times the record size overflows onto the real size.
+    const auto forged = test::source_dir() / "tests" / "fuzz" / "corpus" / "fuzz_samples" / "regression-count-wraps";
+    REQUIRE(std::filesystem::exists(forged));
+    test::TempDir dir;
+    const auto path = dir.path() / "samples.bin";
+    std::filesystem::copy_file(forged, path);
+    CHECK_THROWS_AS(inspect_samples(path), std::runtime_error);
+    CHECK_THROWS_AS(read_samples(path), std::runtime_error);
+}
