@@ -6,6 +6,9 @@
 # build/fuzz/artifacts/ and makes the script fail.
 #
 #   FUZZ_SECONDS=60 (default) seconds per harness; FUZZ_JOBS=1 parallel jobs
+#   FUZZ_RUNS=N    instead: exactly N inputs per harness from a fixed seed, so
+#                  a run is repeatable whatever the machine's speed (what
+#                  scripts/test.sh and CI use; exploration is FUZZ_SECONDS's job)
 #   scripts/fuzz.sh [harness...]   default: all of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,14 +27,21 @@ mkdir -p build/fuzz/artifacts
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
-printf '%-15s %8s %14s %10s %8s\n' harness seconds executions exec/s crashes
+printf '%-15s %8s %14s %10s %8s\n' harness budget executions exec/s crashes
 for h in "${HARNESSES[@]}"; do
   work=build/fuzz/corpus/$h
+  # A repeatable run starts from the repository's seeds alone.
+  [[ -z "${FUZZ_RUNS:-}" ]] || rm -rf "$work"
   mkdir -p "$work"
   log=build/fuzz/$h.log
   # -timeout: one input taking 10 s is a hang; -rss_limit_mb: 2 GiB is a leak
   # or an unbounded allocation. Both count as crashes.
-  if "build/fuzz/tests/fuzz/$h" "$work" "tests/fuzz/corpus/$h" -max_total_time="$SECONDS_EACH" \
+  if [[ -n "${FUZZ_RUNS:-}" ]]; then
+    budget=(-runs="$FUZZ_RUNS" -seed=1); label="${FUZZ_RUNS} in"
+  else
+    budget=(-max_total_time="$SECONDS_EACH"); label="${SECONDS_EACH} s"
+  fi
+  if "build/fuzz/tests/fuzz/$h" "$work" "tests/fuzz/corpus/$h" "${budget[@]}" \
        -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
        -artifact_prefix="build/fuzz/artifacts/$h-" >"$log" 2>&1; then
     crashes=0
@@ -41,7 +51,7 @@ for h in "${HARNESSES[@]}"; do
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  printf '%-15s %8s %14s %10s %8s\n' "$h" "$SECONDS_EACH" "${execs:-?}" "${rate:-?}" "$crashes"
+  printf '%-15s %8s %14s %10s %8s\n' "$h" "$label" "${execs:-?}" "${rate:-?}" "$crashes"
   if [[ $crashes -ne 0 ]]; then
     echo "  $h found a problem; the end of its log ($log):" >&2
     grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20 >&2 || tail -30 "$log" >&2
