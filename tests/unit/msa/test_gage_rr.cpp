@@ -159,7 +159,7 @@ TEST_CASE("Gage R&R agrees with an independent numpy/scipy computation", "[msa][
     const fs::path dir = fs::temp_directory_path() / ("penrig-msa-" + std::to_string(::getpid()));
     fs::create_directories(dir);
     for (const Design design : {Design::crossed, Design::nested}) {
-        for (int study = 0; study < 4; ++study) {
+        for (int study = 0; study < 2; ++study) {
             const std::size_t o = 2 + static_cast<std::size_t>(study % 3), p = 5 + static_cast<std::size_t>(study),
                               r = 2 + static_cast<std::size_t>(study % 2);
             StudyTable t(o, p, r);
