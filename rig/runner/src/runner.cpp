@@ -525,47 +525,4 @@ RunResult Runner::run() {
     return res;
 }
 
-std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
-    const auto rec = run_record::read_record((run_dir / "record.json").string());
-    Diagnostics d;
-    // Rebuild the scenario from the texts in the record, not from disk: the
-    // files may have changed since the run.
-    LoadOptions lo;
-    lo.spec_text = LoadOptions::Text{rec.spec.path, rec.spec.text};
-    lo.fixture_text = LoadOptions::Text{rec.fixture.path, rec.fixture.text};
-    const auto base = std::filesystem::path(rec.scenario.path).parent_path();
-    auto sc = load_scenario_text(rec.scenario.path, rec.scenario.text, base, d, lo);
-    if (!sc) throw InputError(d);
-    const auto samples = read_samples(run_dir / rec.samples.file);
-    const auto trace = analysis::Trace::from_samples(samples);
-    std::vector<Event> events;
-    std::vector<StepSpan> spans(sc->plan.size());
-    for (const auto& s : rec.steps) {
-        if (s.index >= spans.size()) throw std::runtime_error("record step index out of range");
-        spans[s.index].start_ns = std::llround(s.start_s * 1e9);
-        spans[s.index].end_ns = std::llround(s.end_s * 1e9);
-    }
-    for (const auto& e : rec.events) {
-        auto ev = e.to_event();
-        if (!ev) throw std::runtime_error("record event kind '" + e.kind + "' is unknown to this version of rig");
-        events.push_back(std::move(*ev));
-    }
-    RunData data;
-    data.trace = trace.view();
-    data.events = events;
-    data.spans = spans;
-    std::vector<Measurement> out;
-    for (const auto& m : rec.measurements) {
-        const std::size_t step = m.step;
-        if (m.name == "wait_until") {
-            out.push_back(wait_timeout_measurement(*sc, step, std::llround(m.window_end_s * 1e9)));
-            continue;
-        }
-        if (!out.empty() && out.back().step == step) continue;  // one measure step gives several
-        if (step >= spans.size() || spans[step].end_ns < 0) continue;
-        for (auto& x : take_measurement(*sc, step, spans[step].end_ns, data, out)) out.push_back(std::move(x));
-    }
-    return out;
-}
-
 }  // namespace rig
