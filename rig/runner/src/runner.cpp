@@ -224,14 +224,6 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
-    // The recording, column by column (the analysis reads it as it grows);
-    // samples.bin is written from it at the end. Reserved before the loop's
-    // thread exists: a failure here must not unwind past a joinable thread
-    // (std::terminate); the reservation is a hint, capped at 10 min of samples.
-    analysis::Trace trace;
-    trace.reserve(static_cast<std::size_t>(
-        sc_.fixture.sample_rate_hz * std::min(600.0, std::chrono::duration<double>(sc_.expected_duration).count() + 2.0)));
-
     std::int64_t t0 = 0;
     nlohmann::json rt_report;
     std::thread acq([&] {
