@@ -10,7 +10,7 @@
 //     the same samples.bin (tests/bench/scipy_reanalysis.py with Debian's
 //     /usr/bin/python3), loading included, and the speed ratio (CPU time: the
 //     machine may be shared; wall beside it); SKIPPED when python3-scipy is
-//     missing (scripts/install-deps.sh --bench).
+//     missing (scripts/install-deps.sh --test).
 // Prints figures; never pass/fail on time.
 //
 // Usage: bench_longrun [max_seconds (default 3600)]
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     std::printf("\nnumpy/scipy re-analysis of the same samples.bin (the record's windows: rate, depth, force, loop "
                 "p99; the whole run's lateness histogram), loading included, best of 3\n");
     if (last_line_of(std::string(kPython) + " -c 'import numpy, scipy.signal' 2>/dev/null && echo ok") != "ok") {
-        std::printf("SKIPPED: python3-scipy (or python3-numpy) is not installed (scripts/install-deps.sh --bench)\n");
+        std::printf("SKIPPED: python3-scipy (or python3-numpy) is not installed (scripts/install-deps.sh --test)\n");
         return 0;
     }
     const auto script = rig::test::source_dir() / "tests" / "bench" / "scipy_reanalysis.py";
