@@ -26,7 +26,9 @@ using nlohmann::json;
 namespace {
 const std::string zero_hash(64, '0');
 
-AuditEntry entry_from_json(const json& j) {
+}  // namespace
+
+AuditEntry audit_entry_from_json(const json& j) {
     AuditEntry e;
     e.seq = j.at("seq").get<std::uint64_t>();
     e.utc = j.at("utc").get<std::string>();
@@ -39,6 +41,8 @@ AuditEntry entry_from_json(const json& j) {
     e.hash = j.at("hash").get<std::string>();
     return e;
 }
+
+namespace {
 
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;
@@ -132,7 +136,7 @@ std::vector<AuditEntry> AuditLog::read() const {
         ++n;
         if (line.empty()) continue;
         try {
-            out.push_back(entry_from_json(json::parse(line)));
+            out.push_back(audit_entry_from_json(json::parse(line)));
         } catch (const std::exception& ex) {
             throw std::runtime_error(path_.string() + ":" + std::to_string(n) + ": not an audit entry: " + ex.what());
         }
@@ -172,7 +176,7 @@ AuditEntry AuditLog::append(std::string_view actor, std::string_view action, std
     } else {
         AuditEntry last;
         try {
-            last = entry_from_json(json::parse(last_line(f.fd(), size)));
+            last = audit_entry_from_json(json::parse(last_line(f.fd(), size)));
         } catch (const std::system_error&) {
             throw;
         } catch (const std::exception& ex) {
@@ -259,7 +263,7 @@ AuditVerifyResult AuditLog::verify(const std::vector<AuditAnchor>& anchors) cons
         if (line.empty()) return bad(expected, n, "line " + std::to_string(n) + " is empty");
         AuditEntry e;
         try {
-            e = entry_from_json(json::parse(line));
+            e = audit_entry_from_json(json::parse(line));
         } catch (const std::exception& ex) {
             return bad(expected, n, "line " + std::to_string(n) + " is not an audit entry: " + ex.what());
         }

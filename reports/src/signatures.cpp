@@ -28,25 +28,9 @@ std::optional<SignatureMeaning> signature_meaning_from_string(std::string_view s
     return std::nullopt;
 }
 
-namespace {
-json to_json(const ESignature& s) {
-    return {{"seq", s.seq},         {"name", s.name},     {"meaning", s.meaning}, {"utc", s.utc},
-            {"record_sha256", s.record_sha256}, {"run_id", s.run_id}, {"key_id", s.key_id}, {"signature", s.signature}};
-}
-
-ESignature from_json(const json& j) {
-    ESignature s;
-    s.seq = j.value("seq", 0);
-    s.name = j.value("name", "");
-    s.meaning = j.value("meaning", "");
-    s.utc = j.value("utc", "");
-    s.record_sha256 = j.value("record_sha256", "");
-    s.run_id = j.value("run_id", "");
-    s.key_id = j.value("key_id", "");
-    s.signature = j.value("signature", "");
-    return s;
-}
-}  // namespace
+// signatures.json entries; a missing key reads as the member's default.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ESignature, seq, name, meaning, utc, record_sha256, run_id, key_id,
+                                                signature)
 
 std::vector<ESignature> read_signatures(const fs::path& run_dir) {
     std::vector<ESignature> out;
@@ -59,7 +43,7 @@ std::vector<ESignature> read_signatures(const fs::path& run_dir) {
         throw std::runtime_error(file.string() + ": " + e.what());
     }
     if (doc.contains("signatures"))
-        for (const auto& e : doc["signatures"]) out.push_back(from_json(e));
+        for (const auto& e : doc["signatures"]) out.push_back(e.get<ESignature>());
     return out;
 }
 
@@ -89,13 +73,13 @@ ESignature sign_run(const fs::path& run_dir, const SigningKey& key, std::string_
     s.record_sha256 = record_sha256(run_dir);
     s.run_id = record.value("run_id", run_dir.filename().string());
     s.key_id = key.public_key().id();
-    json body = to_json(s);
+    json body = s;
     body.erase("signature");
     s.signature = key.sign_hex(canonical_json(body));
     sigs.push_back(s);
 
     json doc = {{"format", "penrig-signatures/1"}, {"signatures", json::array()}};
-    for (const auto& e : sigs) doc["signatures"].push_back(to_json(e));
+    for (const auto& e : sigs) doc["signatures"].push_back(e);
     write_file_atomic(run_dir / "signatures.json", doc.dump(2) + "\n");
 
     // The report shows the signatures, so it changes; the rig re-seals the
@@ -103,7 +87,7 @@ ESignature sign_run(const fs::path& run_dir, const SigningKey& key, std::string_
     const std::string old_manifest_sha = file_sha256(run_dir / "manifest.json");
     write_html_report(run_dir);
     if (audit != nullptr) {
-        audit->append(actor, "signature.added", subject, nullptr, to_json(s));
+        audit->append(actor, "signature.added", subject, nullptr, json(s));
         audit->append(actor, "report.generated", (run_dir / "report.html").string(), nullptr,
                       {{"reason", "signature added"}});
     }

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "rig/drivers/fixture_config.hpp"
+
 namespace rig::cli {
 
 /// Exit codes of every `rig` command (documented in --help and the README).
@@ -29,6 +31,10 @@ std::optional<std::string> login_name();
 /// The default fixture: ./fixtures/sim.yaml if present, else the one shipped
 /// with the sources this binary was built from.
 std::filesystem::path default_fixture();
+
+/// A fixture file loaded for a command, its problems printed to stderr
+/// (file:line:col); nullopt when it is not valid (the command exits 2).
+std::optional<FixtureConfig> load_fixture_or_report(const std::string& path);
 
 /// The shipped, read-only files (scenarios, specs, fixtures): beside an
 /// installed binary (<prefix>/share/penrig), else the sources it was built from.

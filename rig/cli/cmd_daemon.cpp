@@ -10,6 +10,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "run_common.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/yaml_reader.hpp"
 #include "rig/daemon/client.hpp"
@@ -44,16 +45,6 @@ void journal_friendly_logging() {
     auto f = std::make_unique<spdlog::pattern_formatter>();
     f->add_flag<SyslogPriority>('*').set_pattern("%*%v");
     spdlog::default_logger()->set_formatter(std::move(f));
-}
-
-/// The CI's identity when it has one; otherwise the daemon attributes the run
-/// to the login name of the connecting user (SO_PEERCRED).
-std::string client_operator(const std::string& op) {
-    if (!op.empty()) return op;
-    for (const char* var : {"PENRIG_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_USER_ID"}) {
-        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return v;
-    }
-    return "";
 }
 
 void print_error(const char* cmd, const nlohmann::json& reply) {
@@ -268,10 +259,9 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     });
 
     // ---- submit
-    struct SubmitOpts : ClientOpts {
-        std::string scenario, dut, lot, op;
+    struct SubmitOpts : ClientOpts, PenOptions {
+        std::string scenario;
         std::vector<std::string> tags;
-        std::optional<std::uint64_t> seed;
         bool wait = false;
     };
     auto sub = std::make_shared<SubmitOpts>();
@@ -281,11 +271,8 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         "--wait streams progress and exits with the run's verdict: 0 PASS, 1 FAIL, 2 ERROR/bad input, 3 ABORTED. "
         "Interrupting the client never stops the run.");
     submit->add_option("scenario", sub->scenario, "Scenario file (sent as text with its folder)")->required()->check(CLI::ExistingFile);
-    submit->add_option("--dut", sub->dut, "Serial number of the pen under test");
-    submit->add_option("--lot", sub->lot, "Needle cartridge lot");
-    submit->add_option("--operator", sub->op, "Who runs the test (default: CI identity, else your login name)");
+    add_pen_options(submit, *sub);
     submit->add_option("--tag", sub->tags, "Extra tag for the record (repeatable)");
-    submit->add_option("--seed", sub->seed, "Seed of the simulated fixture's noise; default: the scenario's");
     submit->add_flag("--wait", sub->wait, "Wait for the verdict, streaming progress; exit with the verdict's code");
     add_client_options(submit, *sub);
     submit->callback([&cmds, sub] {
@@ -314,7 +301,9 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
                                   {"dut", sub->dut},
                                   {"lot", sub->lot},
                                   {"tags", sub->tags}};
-            if (const auto op = client_operator(sub->op); !op.empty()) req["operator"] = op;
+            // Without a stated identity the daemon attributes the run to the
+            // login name of the connecting user (SO_PEERCRED).
+            if (const auto op = stated_identity(sub->op)) req["operator"] = op->name;
             if (sub->seed) req["seed"] = *sub->seed;
             daemon::Client c(sub->socket);
             const auto reply = c.request(req);

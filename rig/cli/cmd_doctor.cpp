@@ -19,9 +19,7 @@ void add_doctor_command(CLI::App& app, Commands& cmds) {
     sub->callback([&cmds, fixture] {
         cmds.run = [fixture]() -> int {
             if (fixture->empty()) return hw::run_doctor(nullptr, std::cout) == 0 ? exit_pass : exit_fail;
-            Diagnostics d;
-            auto cfg = load_fixture(*fixture, d);
-            d.print(std::cerr);
+            const auto cfg = load_fixture_or_report(*fixture);
             if (!cfg) return exit_error;
             return hw::run_doctor(&*cfg, std::cout) == 0 ? exit_pass : exit_fail;
         };

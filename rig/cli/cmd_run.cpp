@@ -61,9 +61,8 @@ public:
 }  // namespace
 
 void add_run_commands(CLI::App& app, Commands& cmds) {
-    struct Opts {
-        std::string scenario, fixture, out, runs_dir = "runs", dut, lot, op, state_dir, lock_dir = "/run/lock";
-        std::optional<std::uint64_t> seed;
+    struct Opts : PenOptions {
+        std::string scenario, fixture, out, runs_dir = "runs", state_dir, lock_dir = "/run/lock";
         bool json = false, realtime = false, no_sign = false;
     };
     auto o = std::make_shared<Opts>();
@@ -75,12 +74,9 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
     run->add_option("scenario", o->scenario, "Scenario file (scenarios/*.yaml)")->required()->check(CLI::ExistingFile);
     run->add_option("--fixture", o->fixture, "Fixture file; default: the scenario's, then fixtures/sim.yaml")
         ->check(CLI::ExistingFile);
-    run->add_option("--seed", o->seed, "Seed of the simulated fixture's noise; default: the scenario's");
     run->add_option("--out", o->out, "Run folder to write (default: <runs-dir>/<run-id>)");
     run->add_option("--runs-dir", o->runs_dir, "Parent folder of run folders")->capture_default_str();
-    run->add_option("--dut", o->dut, "Serial number of the pen under test");
-    run->add_option("--lot", o->lot, "Needle cartridge lot");
-    run->add_option("--operator", o->op, "Who runs the test (default: CI identity or login user)");
+    add_pen_options(run, *o);
     run->add_option("--state-dir", o->state_dir, "Rig state: signing key, audit trail (default: $PENRIG_STATE_DIR or ./.penrig)");
     run->add_option("--lock-dir", o->lock_dir,
                     "Where hardware fixtures are locked (the same lock as `rig serve`: one process per rig)")

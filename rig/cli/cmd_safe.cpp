@@ -19,9 +19,7 @@ void add_safe_command(CLI::App& app, Commands& cmds) {
     sub->add_option("--fixture", *fixture, "Hardware fixture file")->required()->check(CLI::ExistingFile);
     sub->callback([&cmds, fixture] {
         cmds.run = [fixture]() -> int {
-            Diagnostics d;
-            auto cfg = load_fixture(*fixture, d);
-            d.print(std::cerr);
+            const auto cfg = load_fixture_or_report(*fixture);
             if (!cfg) return exit_error;
             if (cfg->backend != Backend::hardware) {
                 std::cout << "rig safe: fixture '" << cfg->name << "' is not a hardware fixture: nothing to do\n";

@@ -50,6 +50,13 @@ std::filesystem::path library_dir() {
     return std::filesystem::path(PENRIG_DATA_DIR);
 }
 
+std::optional<FixtureConfig> load_fixture_or_report(const std::string& path) {
+    Diagnostics d;
+    auto cfg = load_fixture(path, d);
+    d.print(std::cerr);
+    return cfg;
+}
+
 std::filesystem::path default_fixture() {
     // The current folder first (a source checkout), then the shipped files.
     std::error_code ec;

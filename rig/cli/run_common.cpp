@@ -28,11 +28,23 @@ SignalGuard::~SignalGuard() {
     for (int s : kAbort) std::signal(s, SIG_DFL);
 }
 
-Identity resolve_identity(const std::string& op) {
-    if (!op.empty()) return {op, "--operator"};
+std::optional<Identity> stated_identity(const std::string& op) {
+    if (!op.empty()) return Identity{op, "--operator"};
     for (const char* var : {"PENRIG_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_USER_ID"}) {
-        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return {v, std::string("env:") + var};
+        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return Identity{v, std::string("env:") + var};
     }
+    return std::nullopt;
+}
+
+void add_pen_options(CLI::App* cmd, PenOptions& o) {
+    cmd->add_option("--dut", o.dut, "Serial number of the pen under test");
+    cmd->add_option("--lot", o.lot, "Needle cartridge lot");
+    cmd->add_option("--operator", o.op, "Who runs the test (default: CI identity, else the login name)");
+    cmd->add_option("--seed", o.seed, "Seed of the simulated fixture's noise; default: the scenario's");
+}
+
+Identity resolve_identity(const std::string& op) {
+    if (auto stated = stated_identity(op)) return *stated;
     if (const char* ci = std::getenv("CI"); ci != nullptr && *ci != '\0') {
         const char* job = std::getenv("CI_JOB_ID");
         return {std::string("ci") + (job ? ":" + std::string(job) : ""), "env:CI"};

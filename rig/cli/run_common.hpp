@@ -3,7 +3,11 @@
 // flag signals set, the signal handling for the length of a run, and who the
 // operator is.
 #include <atomic>
+#include <cstdint>
+#include <optional>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "rig/runner/runner.hpp"
 
@@ -28,5 +32,17 @@ public:
 /// Operator or CI identity: --operator, else the CI's user variables, else
 /// the login name (the environment's, else the password database's).
 Identity resolve_identity(const std::string& op);
+/// The identity stated for the run: --operator, else the operator variables
+/// (PENRIG_OPERATOR, then the CI's user variables); nullopt when neither is
+/// set (`rig submit` then leaves it to the daemon: the connecting user).
+std::optional<Identity> stated_identity(const std::string& op);
+
+/// The pen under test, who tests it and the sim's seed: the options `rig run`
+/// and `rig submit` take alike.
+struct PenOptions {
+    std::string dut, lot, op;
+    std::optional<std::uint64_t> seed;
+};
+void add_pen_options(CLI::App* cmd, PenOptions& o);
 
 }  // namespace rig::cli

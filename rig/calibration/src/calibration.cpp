@@ -70,26 +70,13 @@ EncoderCheck check_encoder_scale(double zero_reading_mm, double gauge_reading_mm
     return c;
 }
 
-json to_json(const CalibrationRecord& r) {
-    return {{"instrument", r.instrument}, {"id", r.id},     {"scale", r.scale},         {"offset", r.offset},
-            {"unit", r.unit},             {"date", r.date}, {"due", r.due},             {"reference", r.reference},
-            {"result", r.result},         {"performed_by", r.performed_by}};
-}
+// A missing key reads as the member's default (scale 1, offset 0).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CalibrationRecord, instrument, id, scale, offset, unit, date, due,
+                                                reference, result, performed_by)
 
-CalibrationRecord calibration_record_from_json(const json& j) {
-    CalibrationRecord r;
-    r.instrument = j.value("instrument", "");
-    r.id = j.value("id", "");
-    r.scale = j.value("scale", 1.0);
-    r.offset = j.value("offset", 0.0);
-    r.unit = j.value("unit", "");
-    r.date = j.value("date", "");
-    r.due = j.value("due", "");
-    r.reference = j.value("reference", "");
-    r.result = j.value("result", "");
-    r.performed_by = j.value("performed_by", "");
-    return r;
-}
+json to_json(const CalibrationRecord& r) { return r; }
+
+CalibrationRecord calibration_record_from_json(const json& j) { return j.get<CalibrationRecord>(); }
 
 CalibrationHistory::CalibrationHistory(fs::path path) : path_(std::move(path)) {}
 

@@ -98,7 +98,8 @@ CalibrationRecord base_record(const Fixture& fx, const char* instrument, const c
 }
 
 WorkflowResult finish(WorkflowResult res, WorkflowIo& io, CalibrationHistory* history, AuditLog* audit,
-                      const CalibrationRecord& old, const std::string& actor) {
+                      const CalibrationRecord& old, const WorkflowOptions& o) {
+    const std::string actor = o.operator_name.empty() ? "unknown" : o.operator_name;
     io.out << res.message << "\n";
     if (res.result == "fail") {
         io.out << "Not recorded: the instrument is out of tolerance even after adjustment. Take it out of service.\n";
@@ -124,6 +125,21 @@ WorkflowResult finish(WorkflowResult res, WorkflowIo& io, CalibrationHistory* hi
     return res;
 }
 
+// The reference standard the calibration is traceable to: required.
+std::string ask_reference(WorkflowIo& io, const std::string& prompt) {
+    std::string r = ask(io, prompt);
+    if (r.empty()) throw Aborted{"a calibration needs its reference standard"};
+    return r;
+}
+
+// Stopped by the operator or by bad input before anything was recorded.
+WorkflowResult aborted(WorkflowResult res, WorkflowIo& io, const std::string& why) {
+    res.result = "aborted";
+    res.message = "calibration aborted: " + why + "; nothing recorded";
+    io.out << "\n" << res.message << "\n";
+    return res;
+}
+
 }  // namespace
 
 WorkflowResult run_load_cell_calibration(Fixture& fx, ReferenceLoad& reference, WorkflowIo io, const WorkflowOptions& o,
@@ -132,14 +148,12 @@ WorkflowResult run_load_cell_calibration(Fixture& fx, ReferenceLoad& reference, 
     fx.safe_state();
     CalibrationRecord rec = base_record(fx, "load_cell", "N", o);
     const CalibrationRecord old = rec;
-    const std::string actor = o.operator_name.empty() ? "unknown" : o.operator_name;
     try {
         io.out << "Load-cell calibration (tare and span) on fixture " << fx.config().name << "\n";
         if (rec.id.empty()) rec.id = ask(io, "Load-cell asset id: ");
         else io.out << "Instrument " << rec.id << ", in force: scale " << rec.scale << " N/count, offset " << rec.offset
                     << " N, due " << (rec.due.empty() ? "?" : old.due) << "\n";
-        rec.reference = ask(io, "Reference standard (weight set id and certificate): ");
-        if (rec.reference.empty()) throw Aborted{"a calibration needs its reference standard"};
+        rec.reference = ask_reference(io, "Reference standard (weight set id and certificate): ");
 
         reference.remove();
         wait_enter(io, "Step 1: tare. Remove every load from the load cell.");
@@ -181,19 +195,13 @@ WorkflowResult run_load_cell_calibration(Fixture& fx, ReferenceLoad& reference, 
                       std::to_string(fit.max_residual_pct) + " % (tolerance " + std::to_string(o.tolerance_pct) +
                       " %). New scale " + std::to_string(rec.scale) + " N/count, offset " + std::to_string(rec.offset) +
                       " N. Result: " + rec.result + ".";
-        return finish(std::move(res), io, history, audit, old, actor);
+        return finish(std::move(res), io, history, audit, old, o);
     } catch (const Aborted& a) {
         reference.remove();
-        res.result = "aborted";
-        res.message = "calibration aborted: " + a.why + "; nothing recorded";
-        io.out << "\n" << res.message << "\n";
-        return res;
+        return aborted(std::move(res), io, a.why);
     } catch (const std::invalid_argument& e) {
         reference.remove();
-        res.result = "aborted";
-        res.message = std::string("calibration aborted: ") + e.what() + "; nothing recorded";
-        io.out << "\n" << res.message << "\n";
-        return res;
+        return aborted(std::move(res), io, e.what());
     }
 }
 
@@ -203,13 +211,11 @@ WorkflowResult run_encoder_check(Fixture& fx, GaugeBlock& gauge, WorkflowIo io, 
     fx.safe_state();
     CalibrationRecord rec = base_record(fx, "encoder", "m", o);
     const CalibrationRecord old = rec;
-    const std::string actor = o.operator_name.empty() ? "unknown" : o.operator_name;
     try {
         io.out << "Encoder scale check against a gauge block on fixture " << fx.config().name << "\n";
         if (rec.id.empty()) rec.id = ask(io, "Encoder asset id: ");
         else io.out << "Instrument " << rec.id << ", in force: scale " << rec.scale << " m/count, due " << old.due << "\n";
-        rec.reference = ask(io, "Gauge block (id and certificate): ");
-        if (rec.reference.empty()) throw Aborted{"a calibration needs its reference standard"};
+        rec.reference = ask_reference(io, "Gauge block (id and certificate): ");
         const double gauge_mm = *ask_number(io, "Certified gauge-block thickness in mm: ", false);
 
         gauge.remove();
@@ -233,13 +239,10 @@ WorkflowResult run_encoder_check(Fixture& fx, GaugeBlock& gauge, WorkflowIo io, 
         res.message = "Measured " + std::to_string(c.measured_mm) + " mm on a " + std::to_string(gauge_mm) +
                       " mm gauge: error " + std::to_string(c.error_mm * 1000.0) + " um (tolerance ±" +
                       std::to_string(o.tolerance_mm * 1000.0) + " um). Result: " + rec.result + ".";
-        return finish(std::move(res), io, history, audit, old, actor);
+        return finish(std::move(res), io, history, audit, old, o);
     } catch (const Aborted& a) {
         gauge.remove();
-        res.result = "aborted";
-        res.message = "calibration aborted: " + a.why + "; nothing recorded";
-        io.out << "\n" << res.message << "\n";
-        return res;
+        return aborted(std::move(res), io, a.why);
     }
 }
 

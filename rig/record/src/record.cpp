@@ -21,6 +21,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(GroundTruthCounts, strokes, stal
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SamplesInfo, file, format, count, sha256, complete)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(QuantityInfo, unit, description)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(KindInfo, description, plot, quantities)
+// The input files: what every one has (InputFile: path, sha256, text), then its own.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ScenarioFile, path, sha256, text, id, title, version, requirements)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(SpecFile, path, sha256, text, model, id, version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(FixtureFile, path, sha256, text, name, backend)
 
 namespace {
 
@@ -43,42 +47,6 @@ T value_or(const json& j, const char* key, T def) {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) return def;
     return it->get<T>();
-}
-
-void put_input(json& j, const InputFile& f) {
-    j["path"] = f.path;
-    j["sha256"] = f.sha256;
-    j["text"] = f.text;
-}
-void get_input(const json& j, InputFile& f) {
-    f.path = j.value("path", "");
-    f.sha256 = j.value("sha256", "");
-    f.text = j.value("text", "");
-}
-
-json to(const ScenarioFile& f) {
-    json j;
-    put_input(j, f);
-    j["id"] = f.id;
-    j["title"] = f.title;
-    j["version"] = f.version;
-    j["requirements"] = f.requirements;
-    return j;
-}
-json to(const SpecFile& f) {
-    json j;
-    put_input(j, f);
-    j["model"] = f.model;
-    j["id"] = f.id;
-    j["version"] = f.version;
-    return j;
-}
-json to(const FixtureFile& f) {
-    json j;
-    put_input(j, f);
-    j["name"] = f.name;
-    j["backend"] = f.backend;
-    return j;
 }
 
 json to(const Timing& t) {
@@ -218,9 +186,9 @@ void to_json(json& j, const RunRecord& r) {
     j["tags"] = r.tags;
     j["seed"] = r.seed;
     if (!r.realtime.is_null()) j["realtime"] = r.realtime;
-    j["scenario"] = to(r.scenario);
-    j["spec"] = to(r.spec);
-    j["fixture"] = to(r.fixture);
+    j["scenario"] = r.scenario;
+    j["spec"] = r.spec;
+    j["fixture"] = r.fixture;
     j["calibration"] = r.calibration;
     j["measurements"] = json::array();
     for (const auto& m : r.measurements) j["measurements"].push_back(m.to_json());
@@ -250,24 +218,9 @@ void from_json(const json& j, RunRecord& r) {
     r.tags = j.value("tags", std::vector<std::string>{});
     r.seed = j.value("seed", std::uint64_t{0});
     r.realtime = j.value("realtime", json());
-    if (const auto s = j.find("scenario"); s != j.end()) {
-        get_input(*s, r.scenario);
-        r.scenario.id = s->value("id", "");
-        r.scenario.title = s->value("title", "");
-        r.scenario.version = s->value("version", "");
-        r.scenario.requirements = s->value("requirements", std::vector<std::string>{});
-    }
-    if (const auto s = j.find("spec"); s != j.end()) {
-        get_input(*s, r.spec);
-        r.spec.model = s->value("model", "");
-        r.spec.id = s->value("id", "");
-        r.spec.version = s->value("version", "");
-    }
-    if (const auto s = j.find("fixture"); s != j.end()) {
-        get_input(*s, r.fixture);
-        r.fixture.name = s->value("name", "");
-        r.fixture.backend = s->value("backend", "");
-    }
+    r.scenario = j.value("scenario", ScenarioFile{});
+    r.spec = j.value("spec", SpecFile{});
+    r.fixture = j.value("fixture", FixtureFile{});
     r.calibration = j.value("calibration", std::vector<Calibration>{});
     for (const auto& m : j.value("measurements", json::array())) r.measurements.push_back(Measurement::from_json(m));
     r.kinds = j.value("kinds", std::map<std::string, KindInfo>{});

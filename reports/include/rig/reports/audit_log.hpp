@@ -121,6 +121,9 @@ private:
 
 /// The entry's JSON form as stored (with "hash").
 nlohmann::json to_json(const AuditEntry& e);
+/// An entry from its stored JSON form; throws nlohmann::json::exception when
+/// a key is missing or of the wrong type.
+AuditEntry audit_entry_from_json(const nlohmann::json& j);
 /// The hash an entry must carry: SHA-256 of its canonical JSON without "hash".
 std::string audit_entry_hash(const AuditEntry& e);
 
