@@ -7,14 +7,6 @@
 namespace fs = std::filesystem;
 using rig::BundleProblemKind;
 
-namespace {
-bool has(const rig::VerifyResult& r, BundleProblemKind k, const std::string& file) {
-    for (const auto& p : r.problems)
-        if (p.kind == k && p.file == file) return true;
-    return false;
-}
-}  // namespace
-
 TEST_CASE("a sealed run folder verifies", "[evidence][bundle]") {
     rig::test::TempDir tmp;
     const auto dir = rig::test::make_run_folder(tmp);
@@ -42,7 +34,7 @@ TEST_CASE("verify names a changed byte in each kind of file", "[evidence][bundle
             const auto r = rig::verify_run_dir(dir, key.public_key());
             INFO(r.summary());
             CHECK_FALSE(r.ok());
-            CHECK(has(r, BundleProblemKind::changed, f));
+            CHECK(rig::test::has_problem(r, BundleProblemKind::changed, f));
             CHECK(r.problems.size() == 1);
             CHECK(r.summary().find(std::string("CHANGED ") + f) != std::string::npos);
         }
@@ -52,15 +44,15 @@ TEST_CASE("verify names a changed byte in each kind of file", "[evidence][bundle
         const auto p = m.find("\"size\":");
         m[p + 7] = m[p + 7] == '9' ? '8' : '9';
         rig::write_file_atomic(dir / "manifest.json", m);
-        CHECK(has(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_signature, "manifest.sig"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_signature, "manifest.sig"));
     }
     SECTION("a manifest that is not JSON") {
         rig::test::flip_byte(dir / "manifest.json", 0);
-        CHECK(has(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_manifest, "manifest.json"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_manifest, "manifest.json"));
     }
     SECTION("flip a byte of the signature") {
         rig::test::flip_byte(dir / "manifest.sig", 3);
-        CHECK(has(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_signature, "manifest.sig"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_signature, "manifest.sig"));
     }
 }
 
@@ -73,13 +65,13 @@ TEST_CASE("verify names an added, a missing file and a swapped signature", "[evi
         fs::create_directories(dir / "raw");
         rig::write_file_atomic(dir / "raw" / "extra.csv", "1,2\n");
         const auto r = rig::verify_run_dir(dir, key.public_key());
-        CHECK(has(r, BundleProblemKind::added, "raw/extra.csv"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::added, "raw/extra.csv"));
         CHECK(r.problems.size() == 1);
     }
     SECTION("missing") {
         fs::remove(dir / "junit.xml");
         const auto r = rig::verify_run_dir(dir, key.public_key());
-        CHECK(has(r, BundleProblemKind::missing, "junit.xml"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::missing, "junit.xml"));
         CHECK(r.problems.size() == 1);
     }
     SECTION("the signature of another run swapped in") {
@@ -87,7 +79,7 @@ TEST_CASE("verify names an added, a missing file and a swapped signature", "[evi
         rig::seal_run_dir(other, key);
         fs::copy_file(other / "manifest.sig", dir / "manifest.sig", fs::copy_options::overwrite_existing);
         const auto r = rig::verify_run_dir(dir, key.public_key());
-        CHECK(has(r, BundleProblemKind::bad_signature, "manifest.sig"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::bad_signature, "manifest.sig"));
         CHECK(r.problems.size() == 1);
     }
     SECTION("re-signed by another key") {
@@ -95,16 +87,16 @@ TEST_CASE("verify names an added, a missing file and a swapped signature", "[evi
         rig::test::flip_byte(dir / "samples.bin", 0);
         rig::seal_run_dir(dir, mallory);
         const auto r = rig::verify_run_dir(dir, key.public_key());
-        CHECK(has(r, BundleProblemKind::wrong_key, "manifest.json"));
-        CHECK(has(r, BundleProblemKind::bad_signature, "manifest.sig"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::wrong_key, "manifest.json"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::bad_signature, "manifest.sig"));
     }
     SECTION("signature missing") {
         fs::remove(dir / "manifest.sig");
-        CHECK(has(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_signature, "manifest.sig"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_signature, "manifest.sig"));
     }
     SECTION("never sealed") {
         fs::remove(dir / "manifest.json");
-        CHECK(has(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_manifest, "manifest.json"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::bad_manifest, "manifest.json"));
     }
 }
 

@@ -12,6 +12,25 @@ namespace {
 constexpr year_month_day ymd(int y, unsigned m, unsigned d) { return year_month_day{year(y), month(m), std::chrono::day(d)}; }
 }  // namespace
 
+namespace {
+// What a calibration workflow runs against: a fake fixture whose records are
+// in force, its reference standards, a history and an audit trail in a temp
+// folder, and a named operator's options on a fixed day.
+struct WorkflowBench {
+    rig::test::TempDir tmp;
+    rig::test::FakeFixture fx{rig::test::fixture_with_calibration("2026-03-31", "2026-03-31", "2026-03-31")};
+    rig::test::FakeStandards std_{fx};
+    rig::CalibrationHistory history{tmp / "calibration" / "history.jsonl"};
+    rig::AuditLog audit{tmp / "audit.jsonl"};
+    rig::WorkflowOptions o;
+    explicit WorkflowBench(int samples_per_point) {
+        o.operator_name = "B. Metrologist";
+        o.today = "2025-11-25";
+        o.samples_per_point = samples_per_point;
+    }
+};
+}  // namespace
+
 TEST_CASE("calibration status: valid through the due date, expired the day after", "[evidence][calibration]") {
     const auto cfg = rig::test::fixture_with_calibration("2026-03-31", "2025-10-31", "2026-06-01");
     const auto on_due = rig::calibration_status(cfg, ymd(2025, 10, 31));
@@ -83,17 +102,10 @@ TEST_CASE("encoder scale against a gauge block", "[evidence][calibration]") {
 }
 
 TEST_CASE("load-cell workflow with scripted operator input", "[evidence][calibration][workflow]") {
-    rig::test::TempDir tmp;
-    rig::test::FakeFixture fx(rig::test::fixture_with_calibration("2026-03-31", "2026-03-31", "2026-03-31"));
+    WorkflowBench bench(50);
+    auto& [tmp, fx, std_, history, audit, o] = bench;
     fx.lc_gain = 1.02;
     fx.lc_offset_n = 0.05;
-    rig::test::FakeStandards std_(fx);
-    rig::CalibrationHistory history(tmp / "calibration" / "history.jsonl");
-    rig::AuditLog audit(tmp / "audit.jsonl");
-    rig::WorkflowOptions o;
-    o.operator_name = "B. Metrologist";
-    o.today = "2025-11-25";
-    o.samples_per_point = 50;
 
     SECTION("accepted: adjusted, recorded in history and audit trail") {
         std::istringstream in("W-7 cert 2291\n\n100\n\nabc\n200\n\n500\n\n\ny\n");
@@ -155,16 +167,9 @@ TEST_CASE("load-cell workflow with scripted operator input", "[evidence][calibra
 }
 
 TEST_CASE("encoder workflow with scripted operator input", "[evidence][calibration][workflow]") {
-    rig::test::TempDir tmp;
-    rig::test::FakeFixture fx(rig::test::fixture_with_calibration("2026-03-31", "2026-03-31", "2026-03-31"));
+    WorkflowBench bench(10);
+    auto& [tmp, fx, std_, history, audit, o] = bench;
     fx.enc_zero_mm = 0.003;
-    rig::test::FakeStandards std_(fx);
-    rig::CalibrationHistory history(tmp / "history.jsonl");
-    rig::AuditLog audit(tmp / "audit.jsonl");
-    rig::WorkflowOptions o;
-    o.operator_name = "B. Metrologist";
-    o.today = "2025-11-25";
-    o.samples_per_point = 10;
     SECTION("within tolerance: pass, scale kept") {
         fx.enc_scale_error = 1.001;  // 1 um on 1 mm
         std::istringstream in("GB-1.000 cert 88\n1.000\n\n\ny\n");

@@ -16,11 +16,6 @@ using nlohmann::json;
 using rig::BundleProblemKind;
 
 namespace {
-bool has(const rig::VerifyResult& r, BundleProblemKind k, const std::string& file) {
-    for (const auto& p : r.problems)
-        if (p.kind == k && p.file == file) return true;
-    return false;
-}
 
 std::vector<std::string> lines_of(const fs::path& f) {
     std::vector<std::string> v;
@@ -52,15 +47,8 @@ void recompute_chain(const fs::path& log, std::vector<std::string> lines) {
     std::string text;
     std::uint64_t seq = 0;
     for (auto& l : lines) {
-        auto j = json::parse(l);
-        rig::AuditEntry e;
+        auto e = rig::audit_entry_from_json(json::parse(l));
         e.seq = ++seq;
-        e.utc = j["utc"];
-        e.actor = j["actor"];
-        e.action = j["action"];
-        e.subject = j["subject"];
-        e.old_value = j["old"];
-        e.new_value = j["new"];
         e.prev_hash = prev;
         e.hash = rig::audit_entry_hash(e);
         prev = e.hash;
@@ -74,23 +62,20 @@ void recompute_chain(const fs::path& log, std::vector<std::string> lines) {
 
 TEST_CASE("deleting signatures.json from a signed run fails verify", "[evidence][holes]") {
     rig::test::TempDir tmp;
-    const auto dir = rig::test::make_run_folder(tmp);
-    const auto key = rig::SigningKey::generate();
-    rig::seal_run_dir(dir, key);
-    rig::sign_run(dir, key, "Jane Roe", rig::SignatureMeaning::approval, nullptr, "jroe");
+    const auto [dir, key] = rig::test::signed_run_folder(tmp);
     REQUIRE(rig::verify_run_dir(dir, key.public_key()).ok());
     const auto manifest = json::parse(rig::read_file(dir / "manifest.json"));
     CHECK(manifest["files"].contains("signatures.json"));
     SECTION("deleted") {
         fs::remove(dir / "signatures.json");
         const auto r = rig::verify_run_dir(dir, key.public_key());
-        CHECK(has(r, BundleProblemKind::missing, "signatures.json"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::missing, "signatures.json"));
     }
     SECTION("replaced by an earlier, validly signed version (one signature fewer)") {
         const std::string one = rig::read_file(dir / "signatures.json");
         rig::sign_run(dir, key, "John Doe", rig::SignatureMeaning::review, nullptr, "jdoe");
         rig::write_file_atomic(dir / "signatures.json", one);
-        CHECK(has(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::changed, "signatures.json"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(dir, key.public_key()), BundleProblemKind::changed, "signatures.json"));
     }
 }
 
@@ -107,8 +92,8 @@ TEST_CASE("a sealed bundle copied into another run folder neither verifies nor c
         for (const auto& e : fs::directory_iterator(a)) fs::copy_file(e.path(), b / e.path().filename());
         const auto r = rig::verify_run_dir(b, key.public_key());
         INFO(r.summary());
-        CHECK(has(r, BundleProblemKind::wrong_run, "manifest.json"));
-        CHECK(has(r, BundleProblemKind::wrong_run, "record.json"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::wrong_run, "manifest.json"));
+        CHECK(rig::test::has_problem(r, BundleProblemKind::wrong_run, "record.json"));
         CHECK(r.summary().find("WRONG RUN") != std::string::npos);
         CHECK_THROWS_WITH(rig::seal_run_dir(b, key), Catch::Contains("record.json is run '" + a.filename().string()));
         CHECK_THROWS_AS(rig::sign_run(b, key, "Jane Roe", rig::SignatureMeaning::approval, nullptr, "jroe"), rig::SignRefused);
@@ -116,7 +101,7 @@ TEST_CASE("a sealed bundle copied into another run folder neither verifies nor c
     SECTION("run A's folder renamed") {
         const auto moved = tmp / "runs" / "20991231T000000Z-OTHER-0000";
         fs::rename(a, moved);
-        CHECK(has(rig::verify_run_dir(moved, key.public_key()), BundleProblemKind::wrong_run, "manifest.json"));
+        CHECK(rig::test::has_problem(rig::verify_run_dir(moved, key.public_key()), BundleProblemKind::wrong_run, "manifest.json"));
     }
     SECTION("an e-signature moved with its record into another run's folder") {
         rig::sign_run(a, key, "Jane Roe", rig::SignatureMeaning::approval, nullptr, "jroe");

@@ -59,10 +59,7 @@ TEST_CASE("signing a run whose bundle does not verify is refused and audited", "
 
 TEST_CASE("a forged or moved e-signature is named by verify", "[evidence][sign]") {
     rig::test::TempDir tmp;
-    const auto dir = rig::test::make_run_folder(tmp);
-    const auto key = rig::SigningKey::generate();
-    rig::seal_run_dir(dir, key);
-    rig::sign_run(dir, key, "Jane Roe", rig::SignatureMeaning::approval, nullptr, "jroe");
+    const auto [dir, key] = rig::test::signed_run_folder(tmp);
     auto doc = nlohmann::json::parse(rig::read_file(dir / "signatures.json"));
     SECTION("meaning edited") {
         doc["signatures"][0]["meaning"] = "review";
