@@ -11,7 +11,8 @@ PACKAGES=(
 # Test-only tools: headless Chromium renders the HTML report in a test;
 # rt-tests (cyclictest) is the reference for the loop-latency benchmark;
 # clang 14 with its runtime libraries builds the libFuzzer harnesses;
-# numpy/scipy are the independent reference for the Gage R&R statistics.
+# numpy/scipy are the independent reference for the Gage R&R statistics and
+# the re-analysis peer of bench_longrun (tests/bench/scipy_reanalysis.py).
 # --cross: the arm64 cross build, its emulated tests and the Debian packages
 # (scripts/cross-arm64.sh); --system-test: the VM of scripts/system-test.sh.
 for opt in "$@"; do
