@@ -1,6 +1,7 @@
 #include "rig/scenario/scenario.hpp"
 
 #include "rig/core/atomic_file.hpp"
+#include "rig/drivers/fixture.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -459,9 +460,9 @@ private:
         const YAML::Node& item = a.item;
         [[maybe_unused]] const std::string& lbl = a.label;
         [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (fixture_cfg_.backend != Backend::sim) {
-            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fixture_cfg_.name +
-                                       "' is hardware");
+        if (!capabilities_of(fixture_cfg_).injects_faults) {
+            diags_.error(at(item), "fault: fixture '" + fixture_cfg_.name +
+                                       "' cannot inject faults (fault injection needs the sim backend)");
             return;
         }
         if (!v.IsMap() || v.size() == 0) {
