@@ -190,6 +190,9 @@ void SimFixture::safe_state() noexcept {
 
 bool SimFixture::inject_fault(const FaultInjection& fault) noexcept { return impl_->model.apply_fault(fault); }
 const GroundTruth* SimFixture::ground_truth() const noexcept { return &impl_->model.truth(); }
+void SimFixture::prepare_run(std::chrono::nanoseconds expected_duration) {
+    impl_->model.prepare_truth(expected_duration);
+}
 void SimFixture::apply_static_load_n(double force_n) noexcept {
     impl_->model.static_load_n.store(force_n, std::memory_order_relaxed);
 }

@@ -192,6 +192,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
     const auto rule = analysis::timing_rule(std::chrono::nanoseconds{period}, cfg.timing.lateness);
 
     t0_ = clock.now().count();
+    stats_.t0_ns.store(t0_, std::memory_order_release);
     std::int64_t deadline = t0_;
     std::size_t step = 0;
     bool step_active = false;

@@ -224,7 +224,9 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
-    std::int64_t t0 = 0;
+    // What the model records for the run is sized now, while no loop runs.
+    fx_.prepare_run(sc_.expected_duration);
+
     nlohmann::json rt_report;
     std::thread acq([&] {
         if (opts_.realtime_setup) {
@@ -234,7 +236,7 @@ RunResult Runner::run() {
                 rt_report = {{"error", e.what()}};
             }
         }
-        t0 = loop.run();
+        loop.run();  // t0: published in `stats` before the first sample
     });
     // Whatever unwinds from here (an allocation that fails in the recorder)
     // stops the loop and joins it first: a joinable std::thread destroyed is
@@ -272,7 +274,7 @@ RunResult Runner::run() {
         d.events = events;
         d.spans = spans;
         d.truth = fx_.ground_truth();
-        d.truth_offset_ns = t0;
+        d.truth_offset_ns = stats.t0_ns.load(std::memory_order_acquire);
         return d;
     };
 

@@ -62,6 +62,10 @@ struct LoopEvent {
 /// Counters the loop publishes (read from other threads).
 struct LoopStats {
     std::atomic<std::uint64_t> heartbeat{0};    // +1 per loop iteration: a watchdog sees it advance
+    // The run's t0 on the fixture clock (ns): stored (release) before the
+    // first sample or event is pushed, so a reader that has seen one
+    // (acquire) reads the right t0 (the ground truth's offset).
+    std::atomic<std::int64_t> t0_ns{0};
     std::atomic<std::uint64_t> samples{0};
     std::atomic<std::uint64_t> missed{0};       // sample periods skipped because the loop woke late
     std::atomic<std::uint64_t> late{0};         // samples later than the lateness budget
