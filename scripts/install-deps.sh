@@ -7,12 +7,12 @@ BROWSER_TESTS=0
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache
   libasio-dev libspdlog-dev libyaml-cpp-dev catch2 libgpiod-dev
-  nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev
-  libboost-dev
+  nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev libboost-dev
 )
 # Test-only tools: headless Chromium renders the HTML report in a test;
 # rt-tests (cyclictest) is the reference for the loop-latency benchmark;
 # clang 14 with its runtime libraries builds the libFuzzer harnesses;
+# numpy/scipy are the independent reference for the Gage R&R statistics;
 # node and npm run the dashboard's browser tests (Playwright from the npm
 # registry, tests/browser, driving the same Chromium; a node already on the
 # machine is kept). promtool (package prometheus, which also brings the
@@ -21,7 +21,7 @@ PACKAGES=(
 # (scripts/cross-arm64.sh); --system-test: the VM of scripts/system-test.sh.
 for opt in "$@"; do
   case "$opt" in
-    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev)
+    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev python3-numpy python3-scipy)
             command -v node >/dev/null || PACKAGES+=(nodejs)
             command -v npm >/dev/null || PACKAGES+=(npm)
             BROWSER_TESTS=1 ;;
