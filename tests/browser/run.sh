@@ -15,7 +15,9 @@ done
 [[ -x "$chromium" ]] || { echo "SKIPPED: $chromium is not installed (apt: chromium)"; exit 77; }
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 cd "$here"
-if [[ ! -d node_modules/@playwright/test ]]; then
+want=$(node -p "require('./package.json').devDependencies['@playwright/test']")
+have=$(node -p "try { require('./node_modules/@playwright/test/package.json').version } catch (e) { '' }")
+if [[ "$have" != "$want" ]]; then
   npm ci --no-audit --no-fund --loglevel=error || { echo "SKIPPED: npm ci could not install @playwright/test (no registry?)"; exit 77; }
 fi
 mkdir -p "$artefacts"

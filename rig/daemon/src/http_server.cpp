@@ -280,8 +280,8 @@ void Conn::handle(Request&& req) {
         handle_post(req, path);
         return;
     }
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        err(405, "method_not_allowed", "the dashboard accepts GET, HEAD and POST");
+    if (req.method() != http::verb::get) {
+        err(405, "method_not_allowed", "the dashboard accepts GET and POST");
         return;
     }
     if (const WebAsset* a = find_web_asset(path == "/" ? "/index.html" : path)) {
@@ -431,11 +431,6 @@ void Conn::serve_run_path(const Request& req, std::string_view rest) {
     res.set("Content-Security-Policy", kFileCsp);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
-    if (req.method() == http::verb::head) {
-        http::response<http::empty_body> h{res.base()};
-        write(std::move(h));
-        return;
-    }
     write(std::move(res));
 }
 
