@@ -12,7 +12,8 @@ PACKAGES=(
 # Test-only tools: headless Chromium renders the HTML report in a test;
 # rt-tests (cyclictest) is the reference for the loop-latency benchmark;
 # clang 14 with its runtime libraries builds the libFuzzer harnesses;
-# numpy/scipy are the independent reference for the Gage R&R statistics;
+# numpy/scipy are the independent reference for the Gage R&R statistics and
+# the re-analysis peer of bench_longrun (tests/bench/scipy_reanalysis.py);
 # node and npm run the dashboard's browser tests (Playwright from the npm
 # registry, tests/browser, driving the same Chromium; a node already on the
 # machine is kept). promtool (package prometheus, which also brings the

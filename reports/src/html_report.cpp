@@ -652,7 +652,9 @@ private:
 
 std::string render_html_report(const HtmlReportInputs& in) { return Report(in).render(); }
 
-fs::path write_html_report(const fs::path& run_dir) {
+fs::path write_html_report(const fs::path& run_dir) { return write_html_report(run_dir, run_dir / "report.html"); }
+
+fs::path write_html_report(const fs::path& run_dir, const fs::path& out) {
     HtmlReportInputs in;
     const auto record_path = run_dir / "record.json";
     try {
@@ -664,7 +666,6 @@ fs::path write_html_report(const fs::path& run_dir) {
     in.record_sha256 = sha256_hex(canonical_json(in.record));
     in.signatures = read_signatures(run_dir);
     in.generated_utc = utc_now();
-    const auto out = run_dir / "report.html";
     write_file_atomic(out, render_html_report(in));
     return out;
 }

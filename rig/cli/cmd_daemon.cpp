@@ -205,6 +205,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         std::size_t max_queue = 64, max_queue_per_user = 16;
         std::size_t http_max_connections = 32;
         unsigned http_idle_timeout_s = 15;
+        std::int64_t heartbeat_timeout_ms = daemon::DaemonConfig{}.heartbeat_timeout.count();
     };
     auto so = std::make_shared<ServeOpts>();
     so->state_dir = resolve_state_dir("", "/var/lib/penrig").string();
@@ -248,6 +249,11 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
                       "Seconds an HTTP connection may stay without a complete request")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
+    serve->add_option("--heartbeat-timeout-ms", so->heartbeat_timeout_ms,
+                      "A run's acquisition loop is stuck (fixture made safe, run ERROR) after this many ms without a "
+                      "heartbeat, or without its first iteration from the run's start")
+        ->check(CLI::Range(std::int64_t{200}, std::int64_t{600000}))
+        ->capture_default_str();
     serve->callback([&cmds, so] {
         cmds.run = [so]() -> int {
             journal_friendly_logging();
@@ -280,6 +286,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
                     return exit_error;
                 }
             }
+            cfg.heartbeat_timeout = std::chrono::milliseconds{so->heartbeat_timeout_ms};
             const bool wall_clock = so->realtime || so->sim_clock == "realtime";
             cfg.make_fixture = [wall_clock](const FixtureConfig& fc, std::uint64_t seed) {
                 return make_fixture(fc, seed, wall_clock);
