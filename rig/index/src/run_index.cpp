@@ -114,6 +114,7 @@ Where where_of(const RunFilter& f) {
     add(f.rig, "r.rig_id = ?");
     add(f.since_utc, "r.started_utc >= ?");
     add(f.until_utc, "r.started_utc < ?");
+    if (f.complete_only) w.sql += w.sql.empty() ? " WHERE r.complete = 1" : " AND r.complete = 1";
     return w;
 }
 void bind_where(sqlite::Stmt& s, const Where& w) {
@@ -279,6 +280,23 @@ std::vector<MeasurementRow> RunIndex::measurements(const std::string& run_id) co
         m.high = s.opt_real(8);
         m.outcome = s.text(9);
         out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<RunRow> RunIndex::latest_runs(const RunFilter& f) const {
+    const auto w = where_of(f);
+    // Newest first per (scenario, rig); the first row of each group is its latest.
+    const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs r" + w.sql +
+                            " ORDER BY r.scenario_id, r.rig_id, r.started_utc DESC, r.complete ASC, r.run_id";
+    auto s = db_.prepare(sql);
+    bind_where(s, w);
+    std::vector<RunRow> out;
+    while (s.step()) {
+        const auto scenario = s.text(4);
+        const auto rig = s.text(11);
+        if (!out.empty() && out.back().scenario_id == scenario && out.back().rig_id == rig) continue;
+        out.push_back(read_run(s));
     }
     return out;
 }

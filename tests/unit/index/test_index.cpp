@@ -162,3 +162,43 @@ TEST_CASE("index: reindex rebuilds from the folders, refuses a record changed af
     CHECK(e->code == 1);
     CHECK_THAT(p.err(), Catch::Contains(a.run_id));
 }
+
+TEST_CASE("trend on the index: series per rig, and a latest run that did not close exits 1", "[index][trend]") {
+    TempDir tmp;
+    const auto file = tmp / "i.sqlite";
+    {
+        index::RunIndex idx(file);
+        for (int i = 0; i < 4; ++i) {
+            const std::string day = "2026-11-0" + std::to_string(i + 1) + "T00:00:00.000Z";
+            idx.put(index_row("a" + std::to_string(i), day, "SN-1", "L1", "rig-a"), {index_measurement("rate", 110.0 + i % 2)});
+            idx.put(index_row("b" + std::to_string(i), day, "SN-1", "L1", "rig-b"), {index_measurement("rate", 111.0)});
+        }
+    }
+    auto trend = [&](const std::string& name, std::vector<std::string> extra = {}) {
+        std::vector<std::string> args{PENRIG_RIG_EXE, "trend", "--index", file.string(), "--json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto p = std::make_unique<Proc>(args, tmp / name);
+        const auto e = p->wait(std::chrono::seconds(30));
+        REQUIRE(e.has_value());
+        return std::make_pair(e->code, std::move(p));
+    };
+    auto [code, p] = trend("t1");
+    CHECK(code == 0);
+    auto js = nlohmann::json::parse(p->out());
+    REQUIRE(js.size() == 2);
+    CHECK(js[0].at("rig_id") == "rig-a");
+    CHECK(js[0].at("runs") == 4);
+    CHECK(js[0].at("baseline") == 110.0);  // median of 110, 111, 110 (the latest, 111, is not in it)
+    auto [code_w, pw] = trend("t2", {"--across-rigs"});
+    CHECK(code_w == 0);
+    CHECK(nlohmann::json::parse(pw->out()).size() == 1);
+    {
+        index::RunIndex idx(file);
+        idx.put(index_row("b9", "2026-11-09T00:00:00.000Z", "SN-1", "L1", "rig-b", "INCOMPLETE"), {});
+    }
+    auto [code_i, pi] = trend("t3");
+    CHECK(code_i == 1);
+    CHECK_THAT(pi->err(), Catch::Contains("b9") && Catch::Contains("INCOMPLETE"));
+    auto [code_a, pa] = trend("t4", {"--rig", "rig-a"});
+    CHECK(code_a == 0);  // rig-a's latest run is fine
+}

@@ -71,6 +71,7 @@ std::vector<MeasurementRow> measurement_rows_of(const run_record::RunRecord& r);
 
 struct RunFilter {
     std::string dut, lot, scenario, verdict, rig, since_utc, until_utc, run_id;
+    bool complete_only = false;  // only runs whose record was closed
     std::size_t limit = 0;  // 0: no limit
     bool newest_first = true;
 };
@@ -100,6 +101,9 @@ public:
     /// measurement id, then start time (oldest first): one row at a time to
     /// `fn`, so a caller that keeps bounded state is bounded in the run count.
     void for_each_point(const RunFilter& f, const std::function<void(const PointRow&)>& fn) const;
+    /// The latest run (by start time; an unclosed run wins a tie) of each
+    /// (scenario, rig) among the runs `f` selects, sorted by scenario and rig.
+    [[nodiscard]] std::vector<RunRow> latest_runs(const RunFilter& f) const;
     [[nodiscard]] int schema_version() const;
     [[nodiscard]] std::int64_t run_count() const;
 
