@@ -5,6 +5,7 @@
 #include "index_rows.hpp"
 #include "real_run.hpp"
 #include "rig/core/atomic_file.hpp"
+#include "rig/index/lot.hpp"
 #include "rig/index/run_index.hpp"
 #include "rig/reports/bundle.hpp"
 
@@ -201,4 +202,38 @@ TEST_CASE("trend on the index: series per rig, and a latest run that did not clo
     CHECK_THAT(pi->err(), Catch::Contains("b9") && Catch::Contains("INCOMPLETE"));
     auto [code_a, pa] = trend("t4", {"--rig", "rig-a"});
     CHECK(code_a == 0);  // rig-a's latest run is fine
+}
+
+TEST_CASE("lot: each unit counted once (its latest valid run), ERROR and INCOMPLETE runs never", "[index][lot]") {
+    TempDir tmp;
+    index::RunIndex idx(tmp / "i.sqlite");
+    idx.put(index_row("u1-old", "2026-11-01T00:00:00.000Z", "SN-1", "24-117"), {index_measurement("rate", 130.0, "FAIL")});
+    idx.put(index_row("u1-new", "2026-11-02T00:00:00.000Z", "SN-1", "24-117"), {index_measurement("rate", 110.0)});  // retest
+    idx.put(index_row("u2", "2026-11-01T01:00:00.000Z", "SN-2", "24-117"), {index_measurement("rate", 112.0)});
+    idx.put(index_row("u2-err", "2026-11-03T00:00:00.000Z", "SN-2", "24-117", "rig-a", "ERROR"), {index_measurement("rate", std::nullopt, "ERROR")});
+    idx.put(index_row("u3-inc", "2026-11-03T00:00:00.000Z", "SN-3", "24-117", "rig-a", "INCOMPLETE"), {});
+    idx.put(index_row("other", "2026-11-03T00:00:00.000Z", "SN-9", "OTHER"), {index_measurement("rate", 1.0)});
+    const auto sel = index::select_lot_units(idx, "24-117");
+    REQUIRE(sel.counted.size() == 2);
+    CHECK(sel.counted[0].run_id == "u2");      // certification order
+    CHECK(sel.counted[1].run_id == "u1-new");
+    CHECK(sel.excluded.size() == 3);
+    const auto st = index::lot_statistics(idx, sel);
+    REQUIRE(st.size() == 1);
+    CHECK(st[0].units == 2);
+    CHECK(*st[0].mean == Approx(111.0));
+    CHECK(st[0].pass_rate == 1.0);
+
+    Proc p({PENRIG_RIG_EXE, "lot", "24-117", "--index", (tmp / "i.sqlite").string(), "--json", "--html",
+            (tmp / "lot.html").string()}, tmp / "lot");
+    const auto e = p.wait(std::chrono::seconds(30));
+    REQUIRE((e && e->code == 0));
+    const auto js = nlohmann::json::parse(p.out());
+    CHECK(js.at("units").size() == 2);
+    CHECK(js.at("measurements")[0].at("valued") == 2);
+    CHECK(fs::file_size(tmp / "lot.html") > 1000);
+    Proc none({PENRIG_RIG_EXE, "lot", "NOPE", "--index", (tmp / "i.sqlite").string()}, tmp / "none");
+    const auto e2 = none.wait(std::chrono::seconds(30));
+    REQUIRE(e2.has_value());
+    CHECK(e2->code == 1);
 }
