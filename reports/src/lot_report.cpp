@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "svg_plot.hpp"
+#include "rig/reports/svg_plot.hpp"
 
 namespace rig {
 
@@ -11,28 +11,8 @@ namespace {
 
 using svg::escape;
 
-constexpr const char* css = R"CSS(
-:root{--ink:#1b1f24;--mute:#5b6470;--line:#c9d1d9;--pass:#116329;--fail:#b3261e}
-*{box-sizing:border-box}
-body{font:10.5pt/1.4 "DejaVu Sans","Liberation Sans",Arial,sans-serif;color:var(--ink);margin:0 auto;max-width:1100px;padding:16px 24px}
-h1{font-size:17pt;margin:0} h2{font-size:12.5pt;border-bottom:2px solid var(--ink);margin:22px 0 8px}
-table{border-collapse:collapse;width:100%;margin:4px 0 10px;font-size:9pt}
-th,td{border:1px solid var(--line);padding:3px 4px;text-align:left;vertical-align:top}
-th{background:#f1f3f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
-.mono{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt;word-break:break-all}
-.note{border-left:4px solid var(--ink);padding:6px 12px;background:#f8f9fa}
-.low{color:var(--fail);font-weight:700}
-figure{margin:8px 0 14px;break-inside:avoid} figcaption{font-size:9pt;color:var(--mute)}
-svg.plot{width:100%;height:auto;display:block;background:#fff}
-svg .grid{stroke:#eceff2;stroke-width:1} svg .frame{fill:none;stroke:#8c959f;stroke-width:1}
-svg .tick,svg .legend,svg .vlabel,svg .note{font-size:10px;fill:#3d444d}
-svg .ptitle{font-size:12px;font-weight:600;fill:#1b1f24} svg .alabel{font-size:11px;fill:#1b1f24}
-svg .barfill{fill:#54aeff} svg .limit{stroke:#b3261e;stroke-width:1;stroke-dasharray:6 3}
-svg .mark2{stroke:#116329;stroke-width:1.4} svg .swatch{stroke:#1b1f24;stroke-width:.5}
-svg .tol{fill:#d8ecff;stroke:none;opacity:.8}
-@page{size:A4;margin:14mm 12mm}
-@media print{body{max-width:none;padding:0;font-size:9.5pt} h2{break-after:avoid}}
-)CSS";
+// The reports' shared style sheet, plus the lot report's two additions.
+constexpr const char* lot_css = ".note{border-left:4px solid #1b1f24;padding:6px 12px;background:#f8f9fa}.low{color:#b3261e;font-weight:700}";
 
 std::string opt(const std::optional<double>& v, int sig = 4) { return v ? svg::num(v.value(), sig) : "—"; }
 
@@ -70,7 +50,7 @@ std::string histogram(const LotStatistics& s) {
 
 std::string lot_report_html(const LotReportInput& in) {
     std::string o = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lot report " +
-                    escape(in.lot) + "</title><style>" + css + "</style></head><body>";
+                    escape(in.lot) + "</title><style>" + std::string(svg::report_css()) + lot_css + "</style></head><body>";
     o += "<h1>Lot release statistics — lot " + escape(in.lot) + "</h1>";
     o += "<p>Generated " + escape(in.generated_utc) + " from <span class=\"mono\">" + escape(in.source) + "</span>. " +
          std::to_string(in.units.size()) + " unit run(s) counted.</p>";
