@@ -7,7 +7,7 @@ BROWSER_TESTS=0
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache
   libasio-dev libspdlog-dev libyaml-cpp-dev catch2 libgpiod-dev
-  nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev libboost-dev
+  nlohmann-json3-dev libcli11-dev libsodium-dev libsystemd-dev libboost-dev libsqlite3-dev libpq-dev
 )
 # Test-only tools: headless Chromium renders the HTML report in a test;
 # rt-tests (cyclictest) is the reference for the loop-latency benchmark;
