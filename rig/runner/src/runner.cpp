@@ -17,6 +17,7 @@
 #include "rig/core/utc_time.hpp"
 #include "rig/core/version.hpp"
 #include "rig/record/record.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
@@ -266,6 +267,7 @@ RunResult Runner::run() {
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc_.plan.size());
     std::vector<Measurement> measurements;
+    std::vector<FaceReference> references;
     std::string reason;
     Verdict terminal = Verdict::pass;  // pass = no terminal condition
     bool finished = false;
@@ -281,6 +283,7 @@ RunResult Runner::run() {
         d.spans = spans;
         d.truth = fx_.ground_truth();
         d.truth_offset_ns = t0;
+        d.references = references;
         return d;
     };
 
@@ -318,6 +321,17 @@ RunResult Runner::run() {
                     case LoopEventKind::step_finished:
                         spans[ev.step].end_ns = ev.t_ns;
                         unfinished_step = std::max<std::size_t>(unfinished_step, ev.step + 1);
+                        if (sc_.plan[ev.step].kind == StepKind::reference) {
+                            references.push_back(take_reference(sc_, ev.step, data_view()));
+                            const auto& fr = references.back();
+                            if (fr.valid) {
+                                spdlog::info("{}: cartridge face at {:.4f} mm of the encoder (U {:.4f} mm)", fr.id,
+                                             *fr.value_mm, fr.uncertainty_mm.value_or(0.0));
+                            } else {
+                                spdlog::warn("{}: no cartridge-face reference: {}", fr.id, fr.reason);
+                            }
+                            close_reference(references, measurements, sc_.fixture);
+                        }
                         if (sc_.plan[ev.step].kind == StepKind::measure) {
                             for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
                                 spdlog::debug("{} {} = {} {} [{}]", m.id, m.name,
@@ -479,6 +493,7 @@ RunResult Runner::run() {
     };
     try {
         rec.measurements = measurements;
+        rec.references = references;
         rec.timing = recording.timing(stats.missed.load());
         add_loop_work(rec.timing, stats, recording.duration_s());
         rec.realtime = rt_report;
@@ -554,7 +569,20 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
     data.trace = trace.view();
     data.events = events;
     data.spans = spans;
+    // References as the run found them, step by step: a measurement sees
+    // the ones before it, a later one closes the measurements on the last.
+    std::vector<FaceReference> references;
     std::vector<Measurement> out;
+    std::size_t next_ref = 0;
+    auto references_up_to = [&](std::size_t step) {
+        for (; next_ref < sc->plan.size() && next_ref < step; ++next_ref) {
+            if (sc->plan[next_ref].kind != StepKind::reference || spans[next_ref].end_ns < 0) continue;
+            data.references = references;
+            references.push_back(take_reference(*sc, next_ref, data));
+            close_reference(references, out, sc->fixture);
+        }
+        data.references = references;
+    };
     for (const auto& m : rec.measurements) {
         const std::size_t step = m.step;
         if (m.name == "wait_until") {
@@ -563,8 +591,10 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
         }
         if (!out.empty() && out.back().step == step) continue;  // one measure step gives several
         if (step >= spans.size() || spans[step].end_ns < 0) continue;
+        references_up_to(step);
         for (auto& x : take_measurement(*sc, step, spans[step].end_ns, data, out)) out.push_back(std::move(x));
     }
+    references_up_to(sc->plan.size());
     return out;
 }
 

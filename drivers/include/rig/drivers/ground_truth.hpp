@@ -30,12 +30,23 @@ struct TrueChannels {
     double current_a = 0.0;    // true motor current
 };
 
+/// The needle tip reaching the cartridge face during a touch-off (a
+/// `reference:` step), from the model's state: what the encoder would read
+/// with the tip exactly at the face at that instant. A reference step's
+/// result is compared with the last of these in its span.
+struct TrueFace {
+    std::int64_t t_ns = 0;      // model clock
+    double encoder_mm = 0.0;    // the encoder's reading at protrusion 0
+};
+
 struct GroundTruth {
     std::vector<TrueStroke> strokes;
     std::vector<TrueStall> stalls;
     /// Recorded from each brake engagement for a few seconds (bounded memory,
     /// reserved up front: the acquisition loop does not allocate for it).
     std::vector<TrueChannels> channels;
+    /// Face crossings of touch-offs (reserved up front, bounded).
+    std::vector<TrueFace> faces;
 };
 
 }  // namespace rig

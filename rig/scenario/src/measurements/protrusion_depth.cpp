@@ -1,6 +1,7 @@
 // protrusion_depth: needle tip position at BDC relative to the cartridge-face
 // reference, mm, over the window; judged on the mean.
 #include "rig/scenario/measure_kind.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/scenario/scenario.hpp"
 
 #include <cmath>
@@ -28,16 +29,32 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     Measurement r = c.base("protrusion_depth", "mm");
     const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
     r.strokes = wm.strokes.size();
-    r.stats = {{"mean", wm.depth.mean_mm}, {"sd", wm.depth.sd_mm},        {"min", wm.depth.min_mm},
-               {"max", wm.depth.max_mm},   {"strokes", wm.depth.count}, {"dial", c.m.dial_mm}};
+    // Depth is the BDC reading relative to the cartridge face found by the
+    // reference in force when the window began (face_reference.hpp); the
+    // encoder's zero is wherever its counter started.
+    const FaceReference* ref = reference_for(c.data.references, c.window.begin_ns);
+    const double face = ref != nullptr && ref->valid && ref->value_mm ? *ref->value_mm : 0.0;
+    r.stats = {{"mean", wm.depth.mean_mm - face}, {"sd", wm.depth.sd_mm},   {"min", wm.depth.min_mm - face},
+               {"max", wm.depth.max_mm - face},   {"strokes", wm.depth.count}, {"dial", c.m.dial_mm}};
+    if (ref != nullptr) {
+        r.stats["reference"] = {{"id", ref->id}, {"valid", ref->valid}, {"t_s", ref->t_s},
+                                {"face_mm", ref->value_mm ? nlohmann::json(*ref->value_mm) : nlohmann::json(nullptr)},
+                                {"uncertainty_mm", ref->uncertainty_mm ? nlohmann::json(*ref->uncertainty_mm)
+                                                                       : nlohmann::json(nullptr)}};
+    }
     // The encoder's own consistency over the window's strokes (instrument_checks.hpp).
-    const auto* enc = c.sc.fixture.calibration_for("encoder");
-    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes,
-                                                std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3);
+    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes, encoder_count_mm(c.sc.fixture));
     r.stats["checks"] = ec.record;
     std::optional<std::string> invalid = wm.depth.invalid ? wm.depth.invalid : c.timing_problem();
+    if (!invalid && ref == nullptr) {
+        invalid = "encoder: no cartridge-face reference before this window (add a 'reference:' step with the pen "
+                  "off before measuring depth): the counter's zero is not the face";
+    } else if (!invalid && !ref->valid) {
+        invalid = "encoder: no cartridge-face reference: the reference in force (" + ref->id +
+                  ") is not valid: " + ref->reason;
+    }
     if (!invalid) invalid = ec.failure;
-    judge(r, wm.depth.mean_mm, invalid);
+    judge(r, wm.depth.mean_mm - face, invalid);
     if (c.data.truth != nullptr) {
         const auto truth = c.truth_strokes();
         const auto t = analysis::depth_stats(analysis::strokes_in(truth, c.window), window_stats_options());
@@ -61,6 +78,7 @@ extern const MeasureKind kProtrusionDepth{
     .measure = measure,
     .plot = "per_stroke_depth",
     .instruments = kInstruments,
+    .face_referenced = true,
 };
 
 }  // namespace rig
