@@ -92,7 +92,7 @@ TEST_CASE("an encoder zero that moves after the reference: the closing check mak
     CHECK(d.message.find("counts lost or gained since the reference") != std::string::npos);
     REQUIRE(res.run_record.references.size() == 2);
     REQUIRE(res.run_record.references[0].drift_to_next_mm);
-    CHECK(*res.run_record.references[0].drift_to_next_mm == Catch::Approx(0.08).margin(0.003));
+    CHECK(*res.run_record.references[0].drift_to_next_mm == Approx(0.08).margin(0.003));
     // `rig analyze` gives the same from the samples.
     const auto again = reanalyze(res.dir);
     bool found = false;

@@ -77,13 +77,13 @@ TEST_CASE("the sim's encoder reads zero where the needle rests at start, not at 
     SimLoop loop(cfg);
     loop.run_for(0.01);
     // At start the needle rests at TDC with the dial at 0: 3 mm behind the face.
-    CHECK(loop.fx.snapshot().protrusion_m == Catch::Approx(-3e-3).margin(1e-9));
-    CHECK(loop.last.position_mm == Catch::Approx(0.0).margin(1e-9));
+    CHECK(loop.fx.snapshot().protrusion_m == Approx(-3e-3).margin(1e-9));
+    CHECK(loop.last.position_mm == Approx(0.0).margin(1e-9));
 
     cfg.sim.encoder_zero_at_face = true;  // `zero: face`: an absolute scale at the face
     SimLoop abs_loop(cfg);
     abs_loop.run_for(0.01);
-    CHECK(abs_loop.last.position_mm == Catch::Approx(-3.0).margin(1e-3));
+    CHECK(abs_loop.last.position_mm == Approx(-3.0).margin(1e-3));
 }
 
 TEST_CASE("touch-off: the fitted face is the model's true face within its stated uncertainty",
@@ -102,7 +102,7 @@ TEST_CASE("touch-off: the fitted face is the model's true face within its stated
             REQUIRE(!faces.empty());
             const double truth = faces.back().encoder_mm;
             // The true face: 3 mm beyond the rest reading, plus the zero error.
-            CHECK(truth == Catch::Approx(3.0 + zero_error_mm).margin(1.5e-3));
+            CHECK(truth == Approx(3.0 + zero_error_mm).margin(1.5e-3));
             const auto a = analysis::analyse_touch_off(run.view(), {run.begin, run.end}, params(cfg));
             INFO("zero error " << zero_error_mm << " mm, seed " << seed << ": "
                                << (a.invalid ? *a.invalid : std::string("valid")));
@@ -110,7 +110,7 @@ TEST_CASE("touch-off: the fitted face is the model's true face within its stated
             INFO("face " << *a.face_mm << " truth " << truth << " U " << a.uncertainty_mm);
             CHECK(std::abs(*a.face_mm - truth) <= a.uncertainty_mm);
             CHECK(a.uncertainty_mm < 2e-3);                          // within the depth accuracy budget
-            CHECK(a.stiffness_n_per_mm == Catch::Approx(1.5).epsilon(0.05));  // the phantom's 1500 N/m
+            CHECK(a.stiffness_n_per_mm == Approx(1.5).epsilon(0.05));  // the phantom's 1500 N/m
             REQUIRE(a.rest_return_mm);
             CHECK(std::abs(*a.rest_return_mm) <= 2e-3);
         }
@@ -180,7 +180,7 @@ TEST_CASE("touch-off sequencer: phases, turning on force above the rest baseline
     }
     CHECK_FALSE(seq.running());
     CHECK(seq.contact_found());
-    CHECK(deepest - 1e-3 == Catch::Approx(p.stop_force_n / 1500.0).margin(0.02e-3));  // stopped at the stop force
+    CHECK(deepest - 1e-3 == Approx(p.stop_force_n / 1500.0).margin(0.02e-3));  // stopped at the stop force
     CHECK(x <= 0.0);  // back at rest
     CHECK(std::chrono::nanoseconds(t) <= p.time_bound());
 }
