@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 #include <future>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -415,8 +416,12 @@ RunResult Runner::run() {
                 if (now - last_progress > std::chrono::milliseconds(100)) {
                     last_progress = now;
                     const double t = static_cast<double>(recording.last_t_ns()) * 1e-9;
+                    // The loop tracks raw BDC readings; depth is relative to the face in force (NaN: none yet).
+                    const FaceReference* fr = references.empty() ? nullptr : &references.back();
+                    const double face = fr != nullptr && fr->valid && fr->value_mm ? *fr->value_mm
+                                                                                  : std::numeric_limits<double>::quiet_NaN();
                     obs_->on_progress(t, static_cast<double>(sc_.expected_duration.count()) * 1e-9,
-                                      stats.live_rate_hz.load(), stats.live_depth_mm.load());
+                                      stats.live_rate_hz.load(), stats.live_depth_mm.load() - face);
                 }
             }
             recording.trim(unfinished_step);
