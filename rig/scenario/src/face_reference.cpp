@@ -16,11 +16,6 @@ std::string um(double mm) {
 }
 }  // namespace
 
-double encoder_count_mm(const FixtureConfig& fx) {
-    const auto* enc = fx.calibration_for("encoder");
-    return std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
-}
-
 FaceReference take_reference(const Scenario& sc, std::size_t index, const RunData& data) {
     const PlanStep& p = sc.plan[index];
     FaceReference r;

@@ -4,9 +4,7 @@
 #include "rig/scenario/face_reference.hpp"
 #include "rig/scenario/scenario.hpp"
 
-#include <cmath>
-
-#include "instrument_checks.hpp"
+#include "stroke_statistic.hpp"
 
 namespace rig {
 namespace {
@@ -26,41 +24,42 @@ void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, cons
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("protrusion_depth", "mm");
-    const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
-    r.strokes = wm.strokes.size();
+    const auto wm = c.window_strokes();
+    const auto& d = wm.depth;
     // Depth is the BDC reading relative to the cartridge face found by the
-    // reference in force when the window began (face_reference.hpp); the
+    // reference in force when the window began (face_reference.hpp): the
     // encoder's zero is wherever its counter started.
     const FaceReference* ref = reference_for(c.data.references, c.window.begin_ns);
-    const double face = ref != nullptr && ref->valid && ref->value_mm ? *ref->value_mm : 0.0;
-    r.stats = {{"mean", wm.depth.mean_mm - face}, {"sd", wm.depth.sd_mm},   {"min", wm.depth.min_mm - face},
-               {"max", wm.depth.max_mm - face},   {"strokes", wm.depth.count}, {"dial", c.m.dial_mm}};
-    if (ref != nullptr) {
-        r.stats["reference"] = {{"id", ref->id}, {"valid", ref->valid}, {"t_s", ref->t_s},
-                                {"face_mm", ref->value_mm ? nlohmann::json(*ref->value_mm) : nlohmann::json(nullptr)},
-                                {"uncertainty_mm", ref->uncertainty_mm ? nlohmann::json(*ref->uncertainty_mm)
-                                                                       : nlohmann::json(nullptr)}};
-    }
-    // The encoder's own consistency over the window's strokes (instrument_checks.hpp).
-    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes, encoder_count_mm(c.sc.fixture));
-    r.stats["checks"] = ec.record;
-    std::optional<std::string> invalid = wm.depth.invalid ? wm.depth.invalid : c.timing_problem();
+    const bool referenced = ref != nullptr && ref->valid && ref->value_mm;
+    const double face = referenced ? *ref->value_mm : 0.0;
+    std::optional<std::string> invalid = d.invalid;
     if (!invalid && ref == nullptr) {
         invalid = "encoder: no cartridge-face reference before this window (add a 'reference:' step with the pen "
                   "off before measuring depth): the counter's zero is not the face";
-    } else if (!invalid && !ref->valid) {
+    } else if (!invalid && !referenced) {
         invalid = "encoder: no cartridge-face reference: the reference in force (" + ref->id +
                   ") is not valid: " + ref->reason;
     }
-    if (!invalid) invalid = ec.failure;
-    judge(r, wm.depth.mean_mm - face, invalid);
-    if (c.data.truth != nullptr) {
-        const auto truth = c.truth_strokes();
-        const auto t = analysis::depth_stats(analysis::strokes_in(truth, c.window), window_stats_options());
-        if (t.ok()) r.truth = t.mean_mm;
+    nlohmann::json stats = {{"mean", d.mean_mm - face}, {"sd", d.sd_mm},        {"min", d.min_mm - face},
+                            {"max", d.max_mm - face},   {"strokes", d.count}, {"dial", c.m.dial_mm}};
+    if (ref != nullptr) {
+        stats["reference"] = {{"id", ref->id}, {"valid", ref->valid}, {"t_s", ref->t_s},
+                              {"face_mm", ref->value_mm ? nlohmann::json(*ref->value_mm) : nlohmann::json(nullptr)},
+                              {"uncertainty_mm", ref->uncertainty_mm ? nlohmann::json(*ref->uncertainty_mm)
+                                                                     : nlohmann::json(nullptr)}};
     }
-    return {r};
+    return {judge_stroke_statistic(
+        c, wm,
+        {.quantity = "protrusion_depth",
+         .value = d.mean_mm - face,
+         .invalid = invalid,
+         // The encoder's own consistency over the window's strokes.
+         .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
+         .stats = std::move(stats),
+         .of_truth = [](std::span<const analysis::Stroke> truth) {
+             const auto t = analysis::depth_stats(truth, window_stats_options());
+             return t.ok() ? std::optional<double>(t.mean_mm) : std::nullopt;
+         }})};
 }
 
 }  // namespace

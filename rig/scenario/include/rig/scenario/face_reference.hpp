@@ -32,9 +32,6 @@ namespace rig {
 /// the depth accuracy the README states.
 inline constexpr double kClosingLimitCounts = 2.0;
 
-/// One encoder count in mm, from the encoder's calibration record.
-double encoder_count_mm(const FixtureConfig& fx);
-
 /// The reference found by plan step `index` (a reference step) from the
 /// samples of its span, with the truth on the sim.
 FaceReference take_reference(const Scenario& sc, std::size_t index, const RunData& data);
