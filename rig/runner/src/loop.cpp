@@ -96,6 +96,10 @@ bool AcquisitionLoop::start_step(std::size_t i) noexcept {
             emit(LoopEventKind::fault_injected, si, p.fault.value);
             break;
         case StepKind::mark: emit(LoopEventKind::mark, si); break;
+        case StepKind::reference:
+            // Validation allows it only with the pen off and a fixture that has the method.
+            if (!fx_.reference().start_touch_off(now_)) return false;
+            break;
         case StepKind::hold:
         case StepKind::wait_until:
         case StepKind::measure: break;
@@ -161,6 +165,16 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
             }
             return false;
         case StepKind::prompt: return prompt_ack_.load(std::memory_order_acquire);
+        case StepKind::reference:
+            if (!fx_.reference().busy(now_, last_force_)) return true;
+            if (elapsed > p.duration.count()) {
+                // Longer than the sequence can take: the drive is stuck (rig fault).
+                fx_.reference().stop();
+                emit(LoopEventKind::actuator_error, si);
+                fatal_ = true;
+                return true;
+            }
+            return false;
         case StepKind::power:
         case StepKind::set_rate:
         case StepKind::release:
@@ -229,6 +243,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
         const auto cur = fx_.current().read_a();
         if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
         if (force) s.force_n = *force; else flags |= sample_force_fault;
+        last_force_ = force;
         if (cur) s.current_a = *cur; else flags |= sample_current_fault;
         // ADC values are the latest conversion, not a measurement at t_ns:
         // a held value is flagged, and the ages go into the record.
@@ -321,6 +336,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
         if (step >= sc_.plan.size() || fatal_) ending = true;
         record_work(woke);
     }
+    fx_.reference().stop();
     fx_.safe_state();
     emit(LoopEventKind::finished, static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1)));
     return t0_;

@@ -16,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rig/analysis/timing.hpp"
@@ -133,6 +134,7 @@ private:
     double last_pos_ = 0.0;
     std::int64_t last_move_t_ = 0;
     std::int64_t sensor_fail_since_ = -1;
+    std::optional<double> last_force_;  // the latest load-cell reading (a touch-off decides contact on it)
 };
 
 }  // namespace rig
