@@ -20,6 +20,7 @@
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "recording.hpp"
 
 namespace rig {
@@ -273,6 +274,10 @@ RunResult Runner::run() {
     auto last_progress = std::chrono::steady_clock::now();
     std::future<bool> prompt_answer;
     std::string prompt_text;
+    // Taken at the first power-on, from the samples the loop recorded with the
+    // pen unpowered just before it (run_checks.hpp): later measurements need
+    // them after those samples may have left the bounded trace.
+    std::optional<checks::RunStartChecks> run_start;
 
     auto data_view = [&] {
         RunData d;
@@ -281,6 +286,7 @@ RunResult Runner::run() {
         d.spans = spans;
         d.truth = fx_.ground_truth();
         d.truth_offset_ns = t0;
+        d.run_start = run_start ? &*run_start : nullptr;
         return d;
     };
 
@@ -310,6 +316,9 @@ RunResult Runner::run() {
                     events.push_back(std::move(pe));
                 }
                 switch (ev.kind) {
+                    case LoopEventKind::power_on:
+                        if (!run_start) run_start = checks::run_start_checks(recording.view(), events, spans);
+                        break;
                     case LoopEventKind::step_started:
                         spans[ev.step].start_ns = ev.t_ns;
                         spdlog::debug("step {} ({}): {}", ev.step, sc_.plan[ev.step].where.line, sc_.plan[ev.step].label);

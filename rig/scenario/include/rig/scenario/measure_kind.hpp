@@ -32,6 +32,9 @@
 namespace rig {
 
 struct Scenario;
+namespace checks {
+struct RunStartChecks;
+}
 struct PlanStep;
 struct MeasureSpec;
 struct Limits;
@@ -72,6 +75,10 @@ struct RunData {
     std::span<const StepSpan> spans;
     const GroundTruth* truth = nullptr;  // model clock; subtract truth_offset_ns
     std::int64_t truth_offset_ns = 0;    // run t0 on the model clock
+    /// The run-start instrument checks (run_checks.hpp), once the run's first
+    /// power-on has happened; null before (or when the caller leaves them to
+    /// take_measurement, which then takes them from `trace`).
+    const checks::RunStartChecks* run_start = nullptr;
 };
 
 /// What a kind's analysis gets: the scenario, its measure step, the resolved
