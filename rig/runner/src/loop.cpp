@@ -116,8 +116,10 @@ bool AcquisitionLoop::condition_met(const PlanStep& p) const noexcept {
         case WaitCondition::running:
             return tracker_.count() >= 3 && static_cast<double>(now_) - tracker_.last_t_ns() < 100e6;
         case WaitCondition::rate_stable:
-            // The same interpolated BDC instants the analysis uses (BdcTracker).
-            return tracker_.rate_within(rate_sp_, sc_.spec.startup_band, kStableIntervals, now_);
+            // The rate has stopped changing, on the same interpolated BDC
+            // instants the analysis uses (BdcTracker::rate_settled); how far
+            // it is from the setpoint is puncture_rate's to judge.
+            return rate_sp_ > 0.0 && tracker_.rate_settled(sc_.spec.startup_band, kStableIntervals, now_);
     }
     return false;
 }
