@@ -11,7 +11,7 @@
 #include "rig/core/hash.hpp"
 #include "rig/reports/json_schema.hpp"
 #include "rig/reports/utc_time.hpp"
-#include "svg_plot.hpp"
+#include "rig/reports/svg_plot.hpp"
 
 namespace rig {
 namespace fs = std::filesystem;
@@ -79,68 +79,6 @@ struct Series {
     std::vector<double> t, depth, force, rate;
 };
 
-constexpr const char* css = R"CSS(
-:root{--ink:#1b1f24;--mute:#5b6470;--line:#c9d1d9;--pass:#116329;--fail:#b3261e;--error:#8a4b00;--band:#d8ecff}
-*{box-sizing:border-box}
-body{font:10.5pt/1.4 "DejaVu Sans","Liberation Sans",Arial,sans-serif;color:var(--ink);margin:0 auto;max-width:1100px;padding:16px 24px}
-h1{font-size:17pt;margin:0}
-h2{font-size:12.5pt;border-bottom:2px solid var(--ink);margin:22px 0 8px;padding-bottom:2px}
-h3{font-size:11pt;margin:14px 0 6px}
-table{border-collapse:collapse;width:100%;margin:4px 0 10px}
-th,td{border:1px solid var(--line);padding:3px 4px;text-align:left;vertical-align:top}
-th{background:#f1f3f5;font-weight:600}
-thead{display:table-header-group}
-tr{break-inside:avoid}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.outcome{font-weight:700;text-align:center}
-.pass{color:var(--pass)} .fail{color:var(--fail)} .error{color:var(--error)}
-.nr{color:var(--mute);font-style:italic}
-.mono{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt;word-break:break-all}
-table.measurements{font-size:9pt}
-table.measurements td{overflow-wrap:break-word}
-td.mid{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt}
-.header{display:grid;grid-template-columns:1fr auto;gap:12px;align-items:start;border:2px solid var(--ink);padding:10px 12px}
-.verdict{font-size:20pt;font-weight:800;padding:6px 18px;border:3px solid currentColor;text-align:center}
-.verdict small{display:block;font-size:8pt;font-weight:400}
-.id td:first-child{width:26%;color:var(--mute)}
-.banner{border:3px dashed var(--fail);color:var(--fail);font-weight:800;font-size:13pt;text-align:center;padding:6px;margin:10px 0}
-.signed{border:2px solid var(--pass);color:var(--pass);padding:6px;margin:10px 0;font-weight:600}
-.scope{border-left:4px solid var(--ink);padding:6px 12px;background:#f8f9fa}
-figure{margin:8px 0 14px;break-inside:avoid}
-figcaption{font-size:9pt;color:var(--mute)}
-svg.plot{width:100%;height:auto;display:block;background:#fff}
-svg .grid{stroke:#eceff2;stroke-width:1}
-svg .frame{fill:none;stroke:#8c959f;stroke-width:1}
-svg .tick,svg .legend,svg .vlabel,svg .note{font-size:10px;fill:#3d444d}
-svg .ptitle{font-size:12px;font-weight:600;fill:#1b1f24}
-svg .alabel{font-size:11px;fill:#1b1f24}
-svg .data{fill:none;stroke:#0969da;stroke-width:1.4}
-svg .dots{fill:none;stroke:#0969da;stroke-width:3;stroke-linecap:round}
-svg .dots2{fill:none;stroke:#8250df;stroke-width:3;stroke-linecap:round}
-svg .setpoint{fill:none;stroke:#1b1f24;stroke-width:1.2;stroke-dasharray:5 3}
-svg .tol{fill:#d8ecff;stroke:none;opacity:.8}
-svg .tolfail{fill:#ffd8d3;stroke:none;opacity:.8}
-svg .stallzone{fill:#fff1c2;stroke:none;opacity:.7}
-svg .ev{stroke:#57606a;stroke-width:1;stroke-dasharray:2 2}
-svg .mark{stroke:#b3261e;stroke-width:1.4}
-svg .mark2{stroke:#116329;stroke-width:1.4}
-svg .limit{stroke:#b3261e;stroke-width:1;stroke-dasharray:6 3}
-svg .current{fill:none;stroke:#bc4c00;stroke-width:1.4}
-svg .barfill{fill:#54aeff}
-svg .barlate{fill:#ff8182}
-svg .swatch{stroke:#1b1f24;stroke-width:.5}
-svg .outside{fill:#b3261e;stroke:none}
-pre.input{font-size:8pt;background:#f6f8fa;border:1px solid var(--line);padding:6px;white-space:pre-wrap;word-break:break-all}
-footer{margin-top:24px;border-top:1px solid var(--line);font-size:8.5pt;color:var(--mute)}
-@page{size:A4;margin:14mm 12mm}
-@media print{
-  body{max-width:none;padding:0;font-size:9.5pt}
-  h2{break-after:avoid}
-  .input-files{break-before:page}
-  a{color:inherit;text-decoration:none}
-}
-)CSS";
-
 class Report {
 public:
     explicit Report(const HtmlReportInputs& in) : in_(in), r_(in.record) {
@@ -164,7 +102,7 @@ public:
         o_ += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
               "img-src data:\">";
         o_ += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
-        o_ += "<title>Test report " + escape(run_id) + "</title><style>" + std::string(css) + "</style></head><body>";
+        o_ += "<title>Test report " + escape(run_id) + "</title><style>" + std::string(svg::report_css()) + "</style></head><body>";
         header();
         review_status();
         calibration();
@@ -714,7 +652,9 @@ private:
 
 std::string render_html_report(const HtmlReportInputs& in) { return Report(in).render(); }
 
-fs::path write_html_report(const fs::path& run_dir) {
+fs::path write_html_report(const fs::path& run_dir) { return write_html_report(run_dir, run_dir / "report.html"); }
+
+fs::path write_html_report(const fs::path& run_dir, const fs::path& out) {
     HtmlReportInputs in;
     const auto record_path = run_dir / "record.json";
     try {
@@ -726,7 +666,6 @@ fs::path write_html_report(const fs::path& run_dir) {
     in.record_sha256 = sha256_hex(canonical_json(in.record));
     in.signatures = read_signatures(run_dir);
     in.generated_utc = utc_now();
-    const auto out = run_dir / "report.html";
     write_file_atomic(out, render_html_report(in));
     return out;
 }

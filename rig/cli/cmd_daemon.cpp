@@ -202,6 +202,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock", sim_clock = "lockstep";
         bool realtime = false, no_sign = false;
         std::size_t max_queue = 64, max_queue_per_user = 16;
+        std::int64_t heartbeat_timeout_ms = daemon::DaemonConfig{}.heartbeat_timeout.count();
     };
     auto so = std::make_shared<ServeOpts>();
     so->state_dir = resolve_state_dir("", "/var/lib/penrig").string();
@@ -229,6 +230,11 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     serve->add_option("--max-queue-per-user", so->max_queue_per_user, "Most runs one user may have queued")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
+    serve->add_option("--heartbeat-timeout-ms", so->heartbeat_timeout_ms,
+                      "A run's acquisition loop is stuck (fixture made safe, run ERROR) after this many ms without a "
+                      "heartbeat, or without its first iteration from the run's start")
+        ->check(CLI::Range(std::int64_t{200}, std::int64_t{600000}))
+        ->capture_default_str();
     serve->callback([&cmds, so] {
         cmds.run = [so]() -> int {
             journal_friendly_logging();
@@ -242,6 +248,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             cfg.library_dir = library_dir();
             cfg.max_queue = so->max_queue;
             cfg.max_queue_per_user = so->max_queue_per_user;
+            cfg.heartbeat_timeout = std::chrono::milliseconds{so->heartbeat_timeout_ms};
             const bool wall_clock = so->realtime || so->sim_clock == "realtime";
             cfg.make_fixture = [wall_clock](const FixtureConfig& fc, std::uint64_t seed) {
                 return make_fixture(fc, seed, wall_clock);

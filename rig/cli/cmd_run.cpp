@@ -2,14 +2,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <signal.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "run_common.hpp"
 #include "commands.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/reports/summary.hpp"
@@ -19,52 +18,6 @@
 
 namespace rig::cli {
 namespace {
-
-// The one process-wide flag a signal handler may touch (a lock-free atomic
-// store is async-signal-safe). The runner's loop sees it within one sample.
-std::atomic<bool> g_abort{false};
-extern "C" void on_signal(int) { g_abort.store(true); }
-
-/// For the length of a run: SIGINT, SIGTERM, SIGHUP (the terminal went away)
-/// and SIGQUIT abort it cleanly (fixture safe, record closed ABORTED); SIGPIPE
-/// is ignored, so that a closed stdout (`rig run --json | head -1`) is a
-/// write error that stops the progress output, never the run.
-class SignalGuard {
-public:
-    SignalGuard() {
-        struct sigaction sa {};
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        for (int s : kAbort) ::sigaction(s, &sa, nullptr);
-        std::signal(SIGPIPE, SIG_IGN);
-    }
-    ~SignalGuard() {
-        for (int s : kAbort) std::signal(s, SIG_DFL);
-    }
-    SignalGuard(const SignalGuard&) = delete;
-    SignalGuard& operator=(const SignalGuard&) = delete;
-
-private:
-    static constexpr int kAbort[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-};
-
-/// Operator or CI identity: --operator, else the CI's user variables, else
-/// the login name (the environment's, else the password database's).
-Identity resolve_identity(const std::string& op) {
-    if (!op.empty()) return {op, "--operator"};
-    for (const char* var : {"PENRIG_OPERATOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_USER_ID"}) {
-        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return {v, std::string("env:") + var};
-    }
-    if (const char* ci = std::getenv("CI"); ci != nullptr && *ci != '\0') {
-        const char* job = std::getenv("CI_JOB_ID");
-        return {std::string("ci") + (job ? ":" + std::string(job) : ""), "env:CI"};
-    }
-    for (const char* var : {"USER", "LOGNAME"}) {
-        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return {v, std::string("env:") + var};
-    }
-    if (auto login = login_name()) return {*login, "getpwuid"};
-    return {"unknown", "none"};
-}
 
 /// Progress for a person on a terminal: one line, rewritten in place, with
 /// the last measurement; the summary lists every measurement once at the end.
@@ -172,7 +125,7 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
                                        : (::isatty(STDERR_FILENO) != 0 ? static_cast<RunObserver*>(&tty) : nullptr);
             std::optional<RunSession> session;
             try {
-                session.emplace(*sc, std::move(ro), std::move(so), g_abort, obs);
+                session.emplace(*sc, std::move(ro), std::move(so), abort_flag(), obs);
                 session->preflight();
             } catch (const FixtureBusy& e) {
                 std::cerr << "rig run: " << e.what() << "\n";

@@ -4,6 +4,7 @@ namespace rig::cli {
 void register_commands(CLI::App& app, Commands& cmds) {
     add_validate_command(app, cmds);
     add_run_commands(app, cmds);
+    add_msa_command(app, cmds);
     add_doctor_command(app, cmds);
     add_safe_command(app, cmds);
     add_trend_command(app, cmds);

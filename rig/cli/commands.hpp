@@ -16,6 +16,7 @@ void register_commands(CLI::App& app, Commands& cmds);
 
 void add_validate_command(CLI::App& app, Commands& cmds);
 void add_run_commands(CLI::App& app, Commands& cmds);     // run, analyze, export-csv
+void add_msa_command(CLI::App& app, Commands& cmds);      // msa (Gage R&R study)
 void add_daemon_commands(CLI::App& app, Commands& cmds);  // serve, submit, status, watch, abort, queue
 void add_doctor_command(CLI::App& app, Commands& cmds);
 void add_trend_command(CLI::App& app, Commands& cmds);   // trend

@@ -163,7 +163,7 @@ fs::path evidence_state_dir(const EvidenceOptions& opts) {
 void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     // Heap-held argument storage lives as long as the callbacks that use it.
     struct Args {
-        std::string run_dir, pub, name, meaning, operator_name;
+        std::string run_dir, pub, name, meaning, operator_name, report_out;
         std::vector<std::string> runs_dirs;
         bool force = false, json = false;
         std::size_t last = 0;
@@ -174,16 +174,36 @@ void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     auto* report = app.add_subcommand("report", "Write RUN_DIR/report.html from the run record: a self-contained HTML "
                                                 "report (header, results by requirement, plots, scope) that prints to PDF");
     report->add_option("RUN_DIR", a->run_dir, "Run folder holding record.json")->required();
+    report->add_option("-o,--output", a->report_out,
+                       "Write the report to this file instead of RUN_DIR/report.html (needed for a sealed run folder, "
+                       "whose signed manifest covers report.html; outside that folder)");
     add_state_option(report, o);
     report->callback([&o, a] {
         guarded(o, [&] {
             require_run_dir(a->run_dir);
-            const auto out = write_html_report(a->run_dir);
+            // A sealed folder is never changed behind its manifest: a rewritten
+            // report.html (or a new file beside it) would make `rig verify`
+            // fail on an intact run. Its report goes elsewhere; `rig sign`
+            // re-renders and re-seals with the rig key.
+            const fs::path dir(a->run_dir);
+            const bool sealed = fs::exists(dir / "manifest.json");
+            fs::path out;
+            if (a->report_out.empty()) {
+                if (sealed)
+                    throw BadInput(dir.string() + " is sealed (manifest.json): rewriting its report.html would break the "
+                                   "signed manifest and `rig verify`; write the report elsewhere with --output FILE "
+                                   "(`rig sign` re-renders the report and re-seals the folder)");
+                out = write_html_report(dir);
+            } else {
+                out = a->report_out;
+                const auto parent = fs::weakly_canonical(fs::absolute(out)).parent_path();
+                if (sealed && parent == fs::weakly_canonical(fs::absolute(dir)))
+                    throw BadInput(dir.string() + " is sealed (manifest.json): a file written into it fails `rig "
+                                   "verify`; choose --output outside the run folder");
+                out = write_html_report(dir, out);
+            }
             audit_of(o).append(os_user(), "report.generated", out.string(), nullptr, {{"sha256", file_sha256(out)}});
             *o.out << out.string() << "\n";
-            if (fs::exists(fs::path(a->run_dir) / "manifest.json"))
-                *o.out << "note: report.html changed after the bundle was sealed; `rig verify` will name it until the "
-                          "run is re-sealed (signing re-seals)\n";
             return 0;
         });
     });

@@ -234,6 +234,8 @@ void Daemon::Impl::dispatch() {
         }
         job->progress.expected_s = std::chrono::duration<double>(sc->expected_duration).count();
 
+        // Watched from here: a loop that never makes its first iteration is stuck too.
+        job->watchdog.start(SteadyClock::now());
         e.state = RunState::running;
         e.started_utc = utc_now();
         e.dir = (cfg.state_dir / "runs" / e.run_id).string();

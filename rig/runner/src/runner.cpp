@@ -225,14 +225,6 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
-    // The recording, column by column (the analysis reads it as it grows);
-    // samples.bin is written from it at the end. Reserved before the loop's
-    // thread exists: a failure here must not unwind past a joinable thread
-    // (std::terminate); the reservation is a hint, capped at 10 min of samples.
-    analysis::Trace trace;
-    trace.reserve(static_cast<std::size_t>(
-        sc_.fixture.sample_rate_hz * std::min(600.0, std::chrono::duration<double>(sc_.expected_duration).count() + 2.0)));
-
     std::int64_t t0 = 0;
     nlohmann::json rt_report;
     std::thread acq([&] {
@@ -532,49 +524,6 @@ RunResult Runner::run() {
     spdlog::info("run {} ended: {}{}", res.run_id, to_string(res.verdict), reason.empty() ? "" : " (" + reason + ")");
     if (obs_) obs_->on_finished(res.verdict, reason);
     return res;
-}
-
-std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
-    const auto rec = run_record::read_record((run_dir / "record.json").string());
-    Diagnostics d;
-    // Rebuild the scenario from the texts in the record, not from disk: the
-    // files may have changed since the run.
-    LoadOptions lo;
-    lo.spec_text = LoadOptions::Text{rec.spec.path, rec.spec.text};
-    lo.fixture_text = LoadOptions::Text{rec.fixture.path, rec.fixture.text};
-    const auto base = std::filesystem::path(rec.scenario.path).parent_path();
-    auto sc = load_scenario_text(rec.scenario.path, rec.scenario.text, base, d, lo);
-    if (!sc) throw InputError(d);
-    const auto samples = read_samples(run_dir / rec.samples.file);
-    const auto trace = analysis::Trace::from_samples(samples);
-    std::vector<Event> events;
-    std::vector<StepSpan> spans(sc->plan.size());
-    for (const auto& s : rec.steps) {
-        if (s.index >= spans.size()) throw std::runtime_error("record step index out of range");
-        spans[s.index].start_ns = std::llround(s.start_s * 1e9);
-        spans[s.index].end_ns = std::llround(s.end_s * 1e9);
-    }
-    for (const auto& e : rec.events) {
-        auto ev = e.to_event();
-        if (!ev) throw std::runtime_error("record event kind '" + e.kind + "' is unknown to this version of rig");
-        events.push_back(std::move(*ev));
-    }
-    RunData data;
-    data.trace = trace.view();
-    data.events = events;
-    data.spans = spans;
-    std::vector<Measurement> out;
-    for (const auto& m : rec.measurements) {
-        const std::size_t step = m.step;
-        if (m.name == "wait_until") {
-            out.push_back(wait_timeout_measurement(*sc, step, std::llround(m.window_end_s * 1e9)));
-            continue;
-        }
-        if (!out.empty() && out.back().step == step) continue;  // one measure step gives several
-        if (step >= spans.size() || spans[step].end_ns < 0) continue;
-        for (auto& x : take_measurement(*sc, step, spans[step].end_ns, data, out)) out.push_back(std::move(x));
-    }
-    return out;
 }
 
 }  // namespace rig

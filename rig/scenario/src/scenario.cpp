@@ -755,7 +755,7 @@ private:
         }
         if (lim.IsDefined() && !names.empty()) {
             MapReader lr(lim, file_.path, diags_, "measure.limits");
-            if (k.grouped_limits) {
+            if (k.grouped_limits()) {
                 for (const auto& n : names) {
                     if (auto sub = lr.map(n, Need::optional)) m.limits[n] = inline_limits(*sub, n);
                 }

@@ -12,7 +12,7 @@
 #include "rig/core/hash.hpp"
 #include "rig/reports/html_report.hpp"
 #include "rig/reports/json_schema.hpp"
-#include "svg_plot.hpp"
+#include "rig/reports/svg_plot.hpp"
 
 using nlohmann::json;
 

@@ -27,6 +27,11 @@ analysis::TimingBudgetParams timing_budget(const FixtureConfig& fx) {
     return b;
 }
 
+Measurement MeasureContext::base(std::string_view name) const {
+    const Quantity* q = m.what->quantity(name);
+    return base(name, q != nullptr ? q->unit : std::string_view{});
+}
+
 Measurement MeasureContext::base(std::string_view name, std::string_view unit) const {
     Measurement r;
     r.id = m.id;
@@ -97,6 +102,39 @@ std::vector<analysis::Stroke> MeasureContext::truth_strokes() const {
         out.push_back(s);
     }
     return out;
+}
+
+std::optional<double> MeasureContext::window_truth(
+    const std::function<std::optional<double>(std::span<const analysis::Stroke>)>& stat) const {
+    if (data.truth == nullptr) return std::nullopt;
+    const auto truth = truth_strokes();
+    return stat(analysis::strokes_in(truth, window));
+}
+
+analysis::WindowMeasurement MeasureContext::window_strokes() const {
+    return analysis::measure_window(data.trace, window, stroke_options(), window_stats_options());
+}
+
+double MeasureContext::encoder_count_mm() const {
+    const auto* enc = sc.fixture.calibration_for("encoder");
+    return std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
+}
+
+void fail_without_value(Measurement& r, std::string why) {
+    r.value.reset();
+    r.outcome = Outcome::fail;
+    r.message = std::move(why);
+}
+
+std::optional<std::string> first_problem(std::initializer_list<std::optional<std::string>> problems) {
+    for (const auto& p : problems) {
+        if (p) return p;
+    }
+    return std::nullopt;
+}
+
+std::optional<double> scaled(std::optional<double> v, double factor) {
+    return v ? std::optional<double>(*v * factor) : std::nullopt;
 }
 
 void judge(Measurement& r, std::optional<double> value, const std::optional<std::string>& invalid) {

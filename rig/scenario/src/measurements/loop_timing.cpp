@@ -17,7 +17,7 @@ void spec_limits(MeasureSpec& m, const PenSpec&, const FixtureConfig& fx, const 
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("loop_timing", "us");
+    Measurement r = c.base("loop_timing");
     const auto range = analysis::index_range(c.data.trace, c.window);
     const auto h = analysis::timing_health(c.data.trace, range.begin, range.end, c.timing_budget());
     r.stats = {{"p50_us", static_cast<double>(h.p50_lateness_ns) / 1e3},

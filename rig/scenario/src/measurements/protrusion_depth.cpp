@@ -3,9 +3,7 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
-#include <cmath>
-
-#include "instrument_checks.hpp"
+#include "stroke_statistic.hpp"
 
 namespace rig {
 namespace {
@@ -25,25 +23,21 @@ void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, cons
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("protrusion_depth", "mm");
-    const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
-    r.strokes = wm.strokes.size();
-    r.stats = {{"mean", wm.depth.mean_mm}, {"sd", wm.depth.sd_mm},        {"min", wm.depth.min_mm},
-               {"max", wm.depth.max_mm},   {"strokes", wm.depth.count}, {"dial", c.m.dial_mm}};
-    // The encoder's own consistency over the window's strokes (instrument_checks.hpp).
-    const auto* enc = c.sc.fixture.calibration_for("encoder");
-    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes,
-                                                std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3);
-    r.stats["checks"] = ec.record;
-    std::optional<std::string> invalid = wm.depth.invalid ? wm.depth.invalid : c.timing_problem();
-    if (!invalid) invalid = ec.failure;
-    judge(r, wm.depth.mean_mm, invalid);
-    if (c.data.truth != nullptr) {
-        const auto truth = c.truth_strokes();
-        const auto t = analysis::depth_stats(analysis::strokes_in(truth, c.window), window_stats_options());
-        if (t.ok()) r.truth = t.mean_mm;
-    }
-    return {r};
+    const auto wm = c.window_strokes();
+    const auto& d = wm.depth;
+    return {judge_stroke_statistic(
+        c, wm,
+        {.quantity = "protrusion_depth",
+         .value = d.mean_mm,
+         .invalid = d.invalid,
+         // The encoder's own consistency over the window's strokes.
+         .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
+         .stats = {{"mean", d.mean_mm}, {"sd", d.sd_mm}, {"min", d.min_mm}, {"max", d.max_mm},
+                   {"strokes", d.count}, {"dial", c.m.dial_mm}},
+         .of_truth = [](std::span<const analysis::Stroke> truth) {
+             const auto t = analysis::depth_stats(truth, window_stats_options());
+             return t.ok() ? std::optional<double>(t.mean_mm) : std::nullopt;
+         }})};
 }
 
 }  // namespace

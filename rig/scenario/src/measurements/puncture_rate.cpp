@@ -3,9 +3,7 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
-#include <cmath>
-
-#include "instrument_checks.hpp"
+#include "stroke_statistic.hpp"
 
 namespace rig {
 namespace {
@@ -27,25 +25,21 @@ void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, cons
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("puncture_rate", "Hz");
-    const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
-    r.strokes = wm.strokes.size();
-    r.stats = {{"mean", wm.rate.mean_hz}, {"sd", wm.rate.sd_hz},          {"min", wm.rate.min_hz},
-               {"max", wm.rate.max_hz},   {"intervals", wm.rate.count}, {"setpoint", c.m.setpoint_hz}};
-    // The encoder's own consistency over the window's strokes (instrument_checks.hpp).
-    const auto* enc = c.sc.fixture.calibration_for("encoder");
-    const auto ec = checks::encoder_consistency(c.data.trace, wm.strokes,
-                                                std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3);
-    r.stats["checks"] = ec.record;
-    std::optional<std::string> invalid = wm.rate.invalid ? wm.rate.invalid : c.timing_problem();
-    if (!invalid) invalid = ec.failure;
-    judge(r, wm.rate.mean_hz, invalid);
-    if (c.data.truth != nullptr) {
-        const auto truth = c.truth_strokes();
-        const auto t = analysis::puncture_rate(analysis::strokes_in(truth, c.window), window_stats_options());
-        if (t.ok()) r.truth = t.mean_hz;
-    }
-    return {r};
+    const auto wm = c.window_strokes();
+    const auto& rate = wm.rate;
+    return {judge_stroke_statistic(
+        c, wm,
+        {.quantity = "puncture_rate",
+         .value = rate.mean_hz,
+         .invalid = rate.invalid,
+         // The encoder's own consistency over the window's strokes.
+         .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
+         .stats = {{"mean", rate.mean_hz}, {"sd", rate.sd_hz}, {"min", rate.min_hz}, {"max", rate.max_hz},
+                   {"intervals", rate.count}, {"setpoint", c.m.setpoint_hz}},
+         .of_truth = [](std::span<const analysis::Stroke> truth) {
+             const auto t = analysis::puncture_rate(truth, window_stats_options());
+             return t.ok() ? std::optional<double>(t.mean_hz) : std::nullopt;
+         }})};
 }
 
 }  // namespace

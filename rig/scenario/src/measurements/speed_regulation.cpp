@@ -14,13 +14,11 @@ constexpr Quantity kQuantities[] = {
 constexpr std::string_view kRefs[] = {"no_load", "loaded"};
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
-    limits_from_spec(m, "speed_regulation", std::nullopt,
-                     spec.regulation_max ? std::optional<double>(*spec.regulation_max * 1e2) : std::nullopt,
-                     "speed_regulation.max");
+    limits_from_spec(m, "speed_regulation", std::nullopt, scaled(spec.regulation_max, 1e2), "speed_regulation.max");
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("speed_regulation", "%");
+    Measurement r = c.base("speed_regulation");
     const Measurement* nl = nullptr;
     const Measurement* ld = nullptr;
     const auto ref = [&](const char* key) {

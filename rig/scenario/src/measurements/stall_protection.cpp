@@ -25,9 +25,7 @@ void preconditions(const MeasureSpec& m, const PlanState& st, std::vector<std::s
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
-    limits_from_spec(m, "stall_latency", std::nullopt,
-                     spec.stall_latency_max_s ? std::optional<double>(*spec.stall_latency_max_s * 1e3) : std::nullopt,
-                     "stall.max_latency");
+    limits_from_spec(m, "stall_latency", std::nullopt, scaled(spec.stall_latency_max_s, 1e3), "stall.max_latency");
     if (spec.after_stall == AfterStall::retry) {
         m.limits["stall_retry_delay"] = Limits{(spec.retry_delay_s - spec.retry_tolerance_s) * 1e3,
                                                (spec.retry_delay_s + spec.retry_tolerance_s) * 1e3,
@@ -42,10 +40,10 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     o.current_threshold_a = c.sc.spec.stall_cutoff_current_a;
     o.max_sample_interval = c.max_sample_interval();
     // Two encoder counts: motion smaller than that is not motion.
-    const auto* enc = c.sc.fixture.calibration_for("encoder");
-    o.stillness_band_mm = 2.0 * std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
+    o.stillness_band_mm = 2.0 * c.encoder_count_mm();
     const auto s = analysis::analyze_stall(c.data.trace, c.window.begin_ns, c.window.end_ns, o);
     const auto tp = c.timing_problem();
+    const auto invalid = first_problem({s.invalid, tp});
     // Truth from the model's own state (GroundTruth::stalls): the rotor came
     // to rest (needle motion ceased), the firmware cut the drive, the firmware
     // re-applied it. The motor's electrical time constant (~17 us) puts the
@@ -72,7 +70,7 @@ std::vector<Measurement> measure(const MeasureContext& c) {
                                   {"threshold_a", o.current_threshold_a},
                                   {"cutoff_a", o.current_threshold_a}};
     std::vector<Measurement> out;
-    Measurement lat = c.base("stall_latency", "ms");
+    Measurement lat = c.base("stall_latency");
     lat.stats = stats;
     {
         // Needle position and motor current over the window, for the report's
@@ -99,47 +97,38 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     // its bound), not the rig's: the rig's data are valid.
     const bool pen_never_cut = s.stall_seen && !s.cut_off && !tp;
     if (pen_never_cut) {
-        lat.value.reset();
-        lat.outcome = Outcome::fail;
         std::ostringstream m;
         m << "no cut-off: the motor current never fell below " << o.current_threshold_a * 1e3
           << " mA and stayed there after the stall (latency > " << s.latency_lower_bound_s * 1e3
           << " ms, window end)";
-        lat.message = m.str();
+        fail_without_value(lat, m.str());
         lat.stats["latency_lower_bound_ms"] = s.latency_lower_bound_s * 1e3;
     } else {
-        judge(lat, s.latency_s * 1e3, s.invalid ? s.invalid : tp);
+        judge(lat, s.latency_s * 1e3, invalid);
     }
     out.push_back(std::move(lat));
     if (c.m.limits.count("stall_retry_delay")) {
-        Measurement r = c.base("stall_retry_delay", "ms");
+        Measurement r = c.base("stall_retry_delay");
         r.stats = stats;
-        std::optional<std::string> inv = s.invalid ? s.invalid : tp;
         if (pen_never_cut) {
-            r.limits_source = c.m.limits.at("stall_retry_delay").source;
-            r.value.reset();
-            r.outcome = Outcome::fail;
-            r.message = "no retry: the pen never cut the drive after the stall (the spec expects a cut-off, then a retry)";
-        } else if (!inv && !s.retried) {
+            fail_without_value(r, "no retry: the pen never cut the drive after the stall (the spec expects a "
+                                  "cut-off, then a retry)");
+        } else if (!invalid && !s.retried) {
             // Expected a retry and saw none: the pen latched when it should not.
-            r.limits_source = c.m.limits.at("stall_retry_delay").source;
-            r.value.reset();
-            r.outcome = Outcome::fail;
-            r.message = "no retry seen before the window's end (the pen stayed off; the spec expects a retry)";
+            fail_without_value(r, "no retry seen before the window's end (the pen stayed off; the spec expects a retry)");
         } else {
-            judge(r, s.retry_delay_s * 1e3, inv);
+            judge(r, s.retry_delay_s * 1e3, invalid);
         }
         if (true_retry) r.truth = (in_run(truth->retry_ns) - in_run(truth->cutoff_ns)) * 1e-6;
         out.push_back(std::move(r));
     } else if (c.m.limits.count("stall_retries")) {
-        Measurement r = c.base("stall_retries", "count");
+        Measurement r = c.base("stall_retries");
         r.stats = stats;
         if (pen_never_cut) {
-            r.value.reset();
-            r.outcome = Outcome::fail;
-            r.message = "no cut-off: the pen never cut the drive after the stall (the spec expects a cut-off and a latch)";
+            fail_without_value(r, "no cut-off: the pen never cut the drive after the stall (the spec expects a "
+                                  "cut-off and a latch)");
         } else {
-            judge(r, s.retried ? 1.0 : 0.0, s.invalid ? s.invalid : tp);
+            judge(r, s.retried ? 1.0 : 0.0, invalid);
             if (r.outcome == Outcome::fail) r.message = "the pen retried after the stall; the spec expects it to latch";
         }
         if (true_cut) r.truth = true_retry ? 1.0 : 0.0;
@@ -159,7 +148,6 @@ extern const MeasureKind kStallProtection{
                    "two encoder counts), motor current falls below the spec's cut-off; latency onset to cut-off, "
                    "then the retry delay or the latch the spec expects",
     .quantities = kQuantities,
-    .grouped_limits = true,
     .anchor = anchor,
     .preconditions = preconditions,
     .spec_limits = spec_limits,

@@ -17,13 +17,11 @@ void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::str
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
-    limits_from_spec(m, "startup_time", std::nullopt,
-                     spec.startup_max_s ? std::optional<double>(*spec.startup_max_s * 1e3) : std::nullopt,
-                     "startup.max_time");
+    limits_from_spec(m, "startup_time", std::nullopt, scaled(spec.startup_max_s, 1e3), "startup.max_time");
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("startup_time", "ms");
+    Measurement r = c.base("startup_time");
     const auto range = analysis::index_range(c.data.trace, c.window);
     const auto strokes = analysis::detect_strokes(c.data.trace, range.begin, range.end, c.stroke_options());
     r.strokes = strokes.size();
@@ -35,16 +33,13 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     if (s.never_settled && !tp) {
         // Valid data, and the pen never reached its band: the pen's failure,
         // with the bound the window gives.
-        r.value.reset();
-        r.outcome = Outcome::fail;
-        r.message = *s.invalid;
+        fail_without_value(r, *s.invalid);
         r.stats["lower_bound_ms"] = s.lower_bound_s * 1e3;
     } else {
-        judge(r, s.startup_time_s * 1e3, s.invalid ? s.invalid : tp);
+        judge(r, s.startup_time_s * 1e3, first_problem({s.invalid, tp}));
     }
     if (c.data.truth != nullptr) {
-        const auto truth = c.truth_strokes();
-        const auto t = analysis::startup_time(truth, c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
+        const auto t = analysis::startup_time(c.truth_strokes(), c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
         if (t.ok()) r.truth = t.startup_time_s * 1e3;
     }
     return {r};

@@ -27,11 +27,10 @@ void preconditions(const MeasureSpec& m, const PlanState& st, std::vector<std::s
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
-    const auto ms = [](std::optional<double> s) { return s ? std::optional<double>(*s * 1e3) : std::nullopt; };
-    const auto pct = [](std::optional<double> r) { return r ? std::optional<double>(*r * 1e2) : std::nullopt; };
-    limits_from_spec(m, "rise_time", std::nullopt, ms(spec.rise_max_s), "step_response.max_rise_time");
-    limits_from_spec(m, "overshoot", std::nullopt, pct(spec.overshoot_max), "step_response.max_overshoot");
-    limits_from_spec(m, "settling_time", std::nullopt, ms(spec.settling_max_s), "step_response.max_settling_time");
+    limits_from_spec(m, "rise_time", std::nullopt, scaled(spec.rise_max_s, 1e3), "step_response.max_rise_time");
+    limits_from_spec(m, "overshoot", std::nullopt, scaled(spec.overshoot_max, 1e2), "step_response.max_overshoot");
+    limits_from_spec(m, "settling_time", std::nullopt, scaled(spec.settling_max_s, 1e3),
+                     "step_response.max_settling_time");
 }
 
 /// Mean per-interval rate of strokes whose interval midpoints lie in [a, b).
@@ -127,25 +126,22 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     stats.update(marks);
     struct Q {
         const char* name;
-        const char* unit;
         double v;
         double tv;
     };
-    const Q qs[] = {{"rise_time", "ms", info.rise_time_s * 1e3, tinfo ? tinfo->rise_time_s * 1e3 : 0.0},
-                    {"overshoot", "%", info.overshoot_pct, tinfo ? tinfo->overshoot_pct : 0.0},
-                    {"settling_time", "ms", info.settling_time_s * 1e3, tinfo ? tinfo->settling_time_s * 1e3 : 0.0}};
+    const Q qs[] = {{"rise_time", info.rise_time_s * 1e3, tinfo ? tinfo->rise_time_s * 1e3 : 0.0},
+                    {"overshoot", info.overshoot_pct, tinfo ? tinfo->overshoot_pct : 0.0},
+                    {"settling_time", info.settling_time_s * 1e3, tinfo ? tinfo->settling_time_s * 1e3 : 0.0}};
     for (const auto& q : qs) {
         if (!c.m.limits.count(q.name)) continue;
-        Measurement r = c.base(q.name, q.unit);
+        Measurement r = c.base(q.name);
         r.strokes = analysis::strokes_in(strokes, c.window).size();
         r.stats = stats;
         if (info.never_settled && !tp) {
             // Valid data and a response that never settled: the pen's failure.
-            r.value.reset();
-            r.outcome = Outcome::fail;
-            r.message = *info.invalid;
+            fail_without_value(r, *info.invalid);
         } else {
-            judge(r, q.v, info.invalid ? info.invalid : tp);
+            judge(r, q.v, first_problem({info.invalid, tp}));
         }
         if (tinfo) r.truth = q.tv;
         if (truth_absent) r.truth_detail["absent"] = *truth_absent;
@@ -165,7 +161,6 @@ extern const MeasureKind kStepResponse{
                    "rise time 10-90 %, overshoot, settling time (2 % band); yinit and yfinal are the measured "
                    "rate levels before the step and over the last quarter of the window",
     .quantities = kQuantities,
-    .grouped_limits = true,
     .anchor = anchor,
     .preconditions = preconditions,
     .spec_limits = spec_limits,

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "instrument_checks.hpp"
+#include "stroke_statistic.hpp"
 
 namespace rig {
 namespace {
@@ -24,11 +24,8 @@ void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, cons
 }
 
 std::vector<Measurement> measure(const MeasureContext& c) {
-    Measurement r = c.base("strike_force", "N");
-    const auto wm = analysis::measure_window(c.data.trace, c.window, c.stroke_options(), window_stats_options());
-    r.strokes = wm.strokes.size();
-    r.stats = {{"mean", wm.force.mean_n}, {"sd", wm.force.sd_n},         {"min", wm.force.min_n},
-               {"max", wm.force.max_n},   {"strokes", wm.force.count}};
+    const auto wm = c.window_strokes();
+    const auto& f = wm.force;
     // Baseline-corrected force (instrument_checks.hpp): each stroke's peak
     // minus its own no-contact baseline, so a load-cell zero away from its
     // calibration is removed; a baseline that drifts over the window is ERROR.
@@ -38,7 +35,6 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     if (lim != c.m.limits.end() && lim->second.low && lim->second.high) {
         drift_limit = checks::kBaselineDriftFraction * (*lim->second.high - *lim->second.low);
     }
-    const auto lc = checks::load_cell_baseline(baselines, drift_limit);
     double sum = 0.0;
     std::size_t n = 0;
     for (std::size_t i = 0; i < wm.strokes.size(); ++i) {
@@ -47,19 +43,18 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     const double corrected = n > 0 ? sum / static_cast<double>(n) : std::nan("");
     double bsum = 0.0;
     for (double b : baselines) bsum += std::isfinite(b) ? b : 0.0;
-    r.stats["baseline_n"] = n > 0 ? bsum / static_cast<double>(n) : 0.0;
-    r.stats["raw_mean"] = wm.force.mean_n;
-    r.stats["mean"] = corrected;
-    r.stats["checks"] = lc.record;
-    std::optional<std::string> invalid = wm.force.invalid ? wm.force.invalid : c.timing_problem();
-    if (!invalid) invalid = lc.failure;
-    judge(r, corrected, invalid);
-    if (c.data.truth != nullptr) {
-        const auto truth = c.truth_strokes();
-        const auto t = analysis::strike_force_stats(analysis::strokes_in(truth, c.window), window_stats_options());
-        if (t.ok()) r.truth = t.mean_n;
-    }
-    return {r};
+    return {judge_stroke_statistic(
+        c, wm,
+        {.quantity = "strike_force",
+         .value = corrected,
+         .invalid = f.invalid,
+         .check = checks::load_cell_baseline(baselines, drift_limit),
+         .stats = {{"mean", corrected}, {"raw_mean", f.mean_n}, {"sd", f.sd_n}, {"min", f.min_n}, {"max", f.max_n},
+                   {"strokes", f.count}, {"baseline_n", n > 0 ? bsum / static_cast<double>(n) : 0.0}},
+         .of_truth = [](std::span<const analysis::Stroke> truth) {
+             const auto t = analysis::strike_force_stats(truth, window_stats_options());
+             return t.ok() ? std::optional<double>(t.mean_n) : std::nullopt;
+         }})};
 }
 
 }  // namespace

@@ -14,7 +14,8 @@
 // Safety: SIGTERM/SIGINT/SIGQUIT abort the current run and wait for run() to return
 // (fixture safe, record closed ABORTED), persist the state, exit 0. A client
 // that disconnects never stops a run. A loop whose heartbeat stalls for
-// `heartbeat_timeout` is treated as stuck: the I/O thread calls
+// `heartbeat_timeout`, or that makes no first iteration within it of the
+// run's start, is treated as stuck: the I/O thread calls
 // Fixture::safe_state() itself, aborts the run and marks it ERROR. systemd
 // (Type=notify): READY=1 once the socket listens, STATUS= on every change,
 // WATCHDOG=1 only while the loop's heartbeat advances or no run is active.
@@ -68,7 +69,9 @@ struct DaemonConfig {
     /// Limits (each refusal names its limit).
     std::size_t max_queue = 64;           // queued runs in all
     std::size_t max_queue_per_user = 16;  // queued runs of one uid
-    std::chrono::milliseconds heartbeat_timeout{1000};
+    /// A loop is stuck after this long without a heartbeat (or without its
+    /// first iteration from the run's start): watchdog.hpp says why 5 s.
+    std::chrono::milliseconds heartbeat_timeout{5000};
     std::chrono::milliseconds heartbeat_period{250};
     std::size_t keep_finished = 200;  // finished runs remembered in the state file
 };

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -95,7 +96,10 @@ struct MeasureContext {
     double setpoint_before_hz = 0.0;
 
     /// A measurement of quantity `name` of this step, with its limits, window
-    /// and sample count filled in; outcome ERROR until judged.
+    /// and sample count filled in; outcome ERROR until judged. The unit is the
+    /// quantity's (Quantity::unit of this kind).
+    [[nodiscard]] Measurement base(std::string_view name) const;
+    /// The same with an explicit unit (a measurement of no quantity of the kind).
     [[nodiscard]] Measurement base(std::string_view name, std::string_view unit) const;
     /// The fixture's timing rule broken inside the window (an ERROR reason), if so.
     [[nodiscard]] std::optional<std::string> timing_problem() const;
@@ -107,13 +111,31 @@ struct MeasureContext {
     [[nodiscard]] analysis::TimingBudgetParams timing_budget() const;
     /// Ground-truth strokes in the run's time base from 1 s before the window to its end (empty off the sim).
     [[nodiscard]] std::vector<analysis::Stroke> truth_strokes() const;
+    /// The true value of a per-stroke statistic: `stat` over the ground-truth
+    /// strokes inside the window; nullopt off the sim or when `stat` has none.
+    [[nodiscard]] std::optional<double> window_truth(
+        const std::function<std::optional<double>(std::span<const analysis::Stroke>)>& stat) const;
+    /// Strokes and their statistics over the window, with the fixture's gap
+    /// rule and the kinds' statistics options (window_stats_options()).
+    [[nodiscard]] analysis::WindowMeasurement window_strokes() const;
+    /// One encoder count, mm (the fixture's encoder calibration; 1 um without one).
+    [[nodiscard]] double encoder_count_mm() const;
 };
 
 /// Judges a value against the measurement's limits; an invalid reason (or no
 /// finite value) makes it ERROR with no value (never a guess).
 void judge(Measurement& r, std::optional<double> value, const std::optional<std::string>& invalid);
+/// FAIL with no value: the data are valid and the pen never did what is
+/// measured (never settled, never cut off); `why` says what it did not do and
+/// the bound the window gives.
+void fail_without_value(Measurement& r, std::string why);
+/// The first of `problems` that is set (the reasons a value is invalid, in the
+/// order they are reported), or nullopt.
+std::optional<std::string> first_problem(std::initializer_list<std::optional<std::string>> problems);
 /// Window statistics options shared by the kinds (at least 5 strokes).
 analysis::StatsOptions window_stats_options();
+/// `v` times `factor` (a spec value in the record's unit: s -> ms, ratio -> %), if set.
+std::optional<double> scaled(std::optional<double> v, double factor);
 
 /// Adds the limits of `quantity` taken from the spec, unless the scenario gave
 /// them inline or the spec has none. `clause` names the spec key.
@@ -124,9 +146,6 @@ struct MeasureKind {
     std::string_view name{};        // `what:` in a scenario, `kind` in the record
     std::string_view description{}; // one sentence: the definition (schema text, report)
     std::span<const Quantity> quantities{};
-    /// Inline limits per quantity (`limits: {rise_time: {high: 80 ms}}`)
-    /// rather than one `limits: {low, high}`.
-    bool grouped_limits = false;
     /// Default window: from the last event this predicate accepts up to the
     /// measure step (event-based kinds); null: the previous step's span.
     bool (*anchor)(const Scenario& sc, const Event& e) = nullptr;
@@ -148,6 +167,10 @@ struct MeasureKind {
     std::span<const std::string_view> instruments{};
 
     [[nodiscard]] const Quantity* quantity(std::string_view q) const;
+    /// A kind of several quantities takes its inline limits per quantity
+    /// (`limits: {rise_time: {high: 80 ms}}`); one of one quantity, as one
+    /// `limits: {low, high}`.
+    [[nodiscard]] bool grouped_limits() const { return quantities.size() > 1; }
 };
 
 /// Every registered kind, in registration order.

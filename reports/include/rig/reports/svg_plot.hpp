@@ -1,5 +1,6 @@
 #pragma once
-// Small inline-SVG chart builder for the HTML report (internal to rig::reports).
+// Small inline-SVG chart builder for the self-contained HTML reports (run,
+// study, lot): no script, no external file.
 // Data coordinates in, SVG text out; values that are not finite are skipped.
 #include <string>
 #include <string_view>
@@ -7,6 +8,9 @@
 
 namespace rig::svg {
 
+/// The style sheet of the reports (inline in each report: nothing is fetched),
+/// with the classes the plots use (data, limit, tol, barfill, ...).
+std::string_view report_css();
 std::string escape(std::string_view s);  // HTML/XML text and attribute escaping
 /// escape() plus a line-break opportunity (<wbr>) after '.', '_', '@', ':' and
 /// '/', so that identifiers wrap between their parts, never letter by letter.
