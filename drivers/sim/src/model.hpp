@@ -100,6 +100,8 @@ public:
     std::optional<double> read_encoder_mm() noexcept;
     std::optional<double> read_force_n() noexcept;
     std::optional<double> read_current_a() noexcept;
+    [[nodiscard]] bool force_clipped() const noexcept { return load_cell_.clipped(); }
+    [[nodiscard]] bool current_clipped() const noexcept { return current_.clipped(); }
 
     // --- depth actuator ---
     bool move_dial_to(double depth_mm) noexcept;

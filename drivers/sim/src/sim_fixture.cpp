@@ -115,6 +115,7 @@ class SimLoadCell final : public LoadCell {
 public:
     explicit SimLoadCell(sim::SimModel& m) : m_(m) {}
     std::optional<double> read_n() noexcept override { return m_.read_force_n(); }
+    [[nodiscard]] ReadingTiming last_timing() const noexcept override { return {0, true, m_.force_clipped()}; }
 
 private:
     sim::SimModel& m_;
@@ -124,6 +125,7 @@ class SimCurrent final : public CurrentSense {
 public:
     explicit SimCurrent(sim::SimModel& m) : m_(m) {}
     std::optional<double> read_a() noexcept override { return m_.read_current_a(); }
+    [[nodiscard]] ReadingTiming last_timing() const noexcept override { return {0, true, m_.current_clipped()}; }
 
 private:
     sim::SimModel& m_;

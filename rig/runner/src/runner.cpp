@@ -22,6 +22,7 @@
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "recording.hpp"
 
 namespace rig {
@@ -270,6 +271,10 @@ RunResult Runner::run() {
     auto last_progress = std::chrono::steady_clock::now();
     std::future<bool> prompt_answer;
     std::string prompt_text;
+    // Taken at the first power-on, from the samples the loop recorded with the
+    // pen unpowered just before it (run_checks.hpp): later measurements need
+    // them after those samples may have left the bounded trace.
+    std::optional<checks::RunStartChecks> run_start;
 
     auto data_view = [&] {
         RunData d;
@@ -279,6 +284,7 @@ RunResult Runner::run() {
         d.truth = fx_.ground_truth();
         d.truth_offset_ns = stats.t0_ns.load(std::memory_order_acquire);
         d.references = references;
+        d.run_start = run_start ? &*run_start : nullptr;
         return d;
     };
 
@@ -308,6 +314,9 @@ RunResult Runner::run() {
                     events.push_back(std::move(pe));
                 }
                 switch (ev.kind) {
+                    case LoopEventKind::power_on:
+                        if (!run_start) run_start = checks::run_start_checks(recording.view(), events, spans);
+                        break;
                     case LoopEventKind::step_started:
                         spans[ev.step].start_ns = ev.t_ns;
                         spdlog::debug("step {} ({}): {}", ev.step, sc_.plan[ev.step].where.line, sc_.plan[ev.step].label);

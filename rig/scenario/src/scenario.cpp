@@ -1,4 +1,5 @@
 #include "rig/scenario/scenario.hpp"
+#include "rig/scenario/run_checks.hpp"
 
 #include "rig/core/atomic_file.hpp"
 #include "rig/drivers/fixture.hpp"
@@ -258,6 +259,8 @@ private:
         }
         auto& p = push(StepKind::power, a.item, a.label);
         p.on = v.Scalar() == "on";
+        // The first power-on waits for the run-start instrument checks.
+        if (p.on && !st_.powered_ever) duration += checks::kRunStartWindow;
         if (p.on) st_.powered_ever = true;
         st_.power = p.on;
     }
