@@ -117,6 +117,7 @@ public:
         header();
         review_status();
         calibration();
+        references();
         measurements();
         plots();
         timing();
@@ -222,6 +223,47 @@ private:
                   "</td><td>" + esc_or(str(c, "reference")) + "</td><td>" + esc_or(str(c, "result")) + "</td><td>" +
                   esc_or(str(c, "performed_by")) + "</td>" + "<td class=\"outcome " + (status == "valid" ? "pass" : "fail") +
                   "\">" + escape(status) + "</td></tr>";
+        }
+        o_ += "</tbody></table>";
+    }
+
+    /// Where the run found the cartridge face in encoder counts: the zero
+    /// every protrusion depth of the run is measured from.
+    void references() {
+        const json& refs = sub(r_, "references");
+        o_ += "<h2>Cartridge-face reference (depth zero)</h2>";
+        if (!refs.is_array() || refs.empty()) {
+            o_ += "<p class=\"nr\">No reference step in this run: protrusion depth has no cartridge-face reference "
+                  "(ERROR).</p>";
+            return;
+        }
+        o_ += "<table><thead><tr><th>Reference</th><th>Method</th><th>Instrument</th><th>At (s)</th>"
+              "<th>Face (mm)</th><th>Face (counts)</th><th>U, k = 2 (µm)</th><th>Evidence</th><th>Next reference "
+              "(µm)</th><th>Truth / error (µm)</th><th>Status</th></tr></thead><tbody>";
+        for (const auto& f : refs) {
+            const bool valid = f.value("valid", false);
+            auto um = [&](const char* key) {
+                const double v = dbl(f, key);
+                return std::isfinite(v) ? num(v * 1e3, 3) : std::string();
+            };
+            std::string evidence;
+            if (std::isfinite(dbl(f, "contact_stiffness_n_per_mm"))) {
+                evidence += "contact " + num(dbl(f, "contact_stiffness_n_per_mm"), 4) + " N/mm over " +
+                            num(dbl(f, "points"), 6) + " samples; ";
+            }
+            if (std::isfinite(dbl(f, "rest_return_mm"))) evidence += "rest return " + um("rest_return_mm") + " µm";
+            std::string truth;
+            if (std::isfinite(dbl(f, "truth_mm"))) truth = num(dbl(f, "truth_mm"), 6) + " mm / " + um("error_mm");
+            o_ += "<tr><td>" + escape(str(f, "id")) + "</td><td>" + escape(str(f, "method")) + "</td><td>" +
+                  escape(str(f, "instrument")) + " " + escape(str(f, "calibration_id")) + "</td><td class=\"num\">" +
+                  num(dbl(f, "t_s"), 5) + "</td><td class=\"num\">" +
+                  (std::isfinite(dbl(f, "value_mm")) ? num(dbl(f, "value_mm"), 6) : std::string()) +
+                  "</td><td class=\"num\">" +
+                  (std::isfinite(dbl(f, "value_counts")) ? num(dbl(f, "value_counts"), 7) : std::string()) +
+                  "</td><td class=\"num\">" + um("uncertainty_mm") + "</td><td>" + escape(evidence) +
+                  "</td><td class=\"num\">" + um("drift_to_next_mm") + "</td><td class=\"num\">" + escape(truth) +
+                  "</td><td class=\"outcome " + (valid ? "pass" : "error") + "\">" +
+                  (valid ? std::string("valid") : "not valid: " + escape(str(f, "reason"))) + "</td></tr>";
         }
         o_ += "</tbody></table>";
     }

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "catch.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "rig/scenario/scenario.hpp"
 #include "test_files.hpp"
 
@@ -82,7 +83,8 @@ steps:
     CHECK(sc.plan[13].measure.dial_mm == Approx(0.5));
     CHECK(sc.plan[13].measure.limits.at("protrusion_depth").low == Approx(0.35));
     CHECK(sc.plan[16].measure.dial_mm == Approx(1.5));
-    CHECK(sc.expected_duration == std::chrono::milliseconds(1000 + 2000 + 1000 + 200));
+    // ... plus the run-start checks' hold before the first power-on.
+    CHECK(sc.expected_duration == std::chrono::milliseconds(1000 + 2000 + 1000 + 200) + checks::kRunStartWindow);
 }
 
 TEST_CASE("every problem in a scenario is reported at once with line and column", "[scenario]") {
