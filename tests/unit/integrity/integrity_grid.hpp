@@ -29,6 +29,8 @@ inline double stated_accuracy(const std::string& name, double truth) {
     if (name == "puncture_rate") return 0.0005 * std::abs(truth);  // 0.05 %
     if (name == "protrusion_depth") return 0.002;                   // 2 um
     if (name == "strike_force") return 0.05;                        // 50 mN
+    if (name == "stall_latency") return 1.0;                        // 1 ms (ten loop periods)
+    if (name == "stall_retry_delay") return 5.0;                    // 5 ms
     return 0.0;
 }
 
@@ -41,6 +43,11 @@ inline std::vector<GridFault> grid_faults() {
     for (const char* v : {"0.3 N/s", "-2 N/s"}) g.push_back({std::string("{load_cell_drift: ") + v + "}", std::string("load_cell_drift ") + v, true});
     for (const char* v : {"0.4 N", "-0.25 N"}) g.push_back({std::string("{load_cell_offset: ") + v + "}", std::string("load_cell_offset ") + v, true});
     g.push_back({"{encoder_zero_error: 0.3 mm}", "encoder_zero_error 0.3 mm", true});
+    g.push_back({"{load_cell_offset: 0.1 N}", "load_cell_offset 0.1 N", true});
+    for (const char* v : {"10 mA", "30 mA"}) g.push_back({std::string("{current_noise: ") + v + "}", std::string("current_noise ") + v, true});
+    for (const char* v : {"5 mA", "-30 mA"}) g.push_back({std::string("{current_offset: ") + v + "}", std::string("current_offset ") + v, true});
+    g.push_back({"{loop_lateness: 90 us}", "loop_lateness 90 us", true});
+    g.push_back({"{winding_resistance: 9 ohm}", "winding_resistance 9 ohm", false});
     return g;
 }
 
@@ -65,7 +72,9 @@ inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::ui
         "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
         "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n"
         "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
-        "  - measure: {what: strike_force, id: force, window: previous}\n  - power: off\n";
+        "  - measure: {what: strike_force, id: force, window: previous}\n"
+        "  - stall: {for: 400 ms}\n  - hold: 1.2 s\n  - measure: {what: stall_protection, id: stall}\n"
+        "  - power: off\n";
     const auto file = dir / ("grid-" + std::to_string(seed) + ".yaml");
     std::ofstream(file) << text;
     Diagnostics d;
