@@ -9,7 +9,9 @@ namespace rig::sim {
 
 // --- encoder ---------------------------------------------------------------
 
-void EncoderSensor::configure(double true_scale_m, double true_offset_m, const CalibrationRecord* cal) {
+void EncoderSensor::configure(double true_scale_m, double true_offset_m, bool zero_at_face,
+                              const CalibrationRecord* cal) {
+    zero_at_face_ = zero_at_face;
     tr_.true_scale = true_scale_m;
     tr_.true_offset = true_offset_m;
     tr_.calibrate(cal);
@@ -21,7 +23,12 @@ std::int64_t EncoderSensor::true_count(double y) const noexcept {
 
 void EncoderSensor::start_at(double y_m) noexcept {
     last_true_ = true_count(y_m);
-    count_ = last_true_;
+    count_ = zero_at_face_ ? last_true_ : 0;
+}
+
+double EncoderSensor::reading_at_mm(double y_m) const noexcept {
+    const std::int64_t c = count_ + (true_count(y_m) - last_true_);
+    return (static_cast<double>(c) * tr_.cal_scale + tr_.cal_offset) * 1e3;
 }
 
 void EncoderSensor::shift_zero(double m) noexcept { count_ += std::llround(m / tr_.true_scale); }

@@ -41,9 +41,14 @@ struct Instrument {
 class EncoderSensor {
 public:
     explicit EncoderSensor(std::uint64_t seed) : rng_(seed) {}
-    void configure(double true_scale_m, double true_offset_m, const CalibrationRecord* cal);
-    /// The counter starts at the true count of protrusion y (zero at the face).
+    void configure(double true_scale_m, double true_offset_m, bool zero_at_face, const CalibrationRecord* cal);
+    /// The counter starts with the needle at protrusion y: at 0 (zero where
+    /// the needle rests at start, as a quadrature counter after power-up), or
+    /// with zero_at_face at the true count of y (zero at protrusion offset).
     void start_at(double y_m) noexcept;
+    /// What a read would return with the needle at protrusion y now (no edge
+    /// lost on the way there): the ground truth of a face reference.
+    [[nodiscard]] double reading_at_mm(double y_m) const noexcept;
     /// Reading at true protrusion y, mm. Counts the edges since the last read.
     double read_mm(double y_m) noexcept;
 
@@ -60,6 +65,7 @@ private:
     Instrument tr_;
     double count_loss_ = 0.0;
     double count_gain_ = 0.0;
+    bool zero_at_face_ = false;
     std::int64_t count_ = 0;
     std::int64_t last_true_ = 0;
 };

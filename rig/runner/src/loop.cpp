@@ -102,6 +102,10 @@ bool AcquisitionLoop::start_step(std::size_t i) noexcept {
             emit(LoopEventKind::fault_injected, si, p.fault.value);
             break;
         case StepKind::mark: emit(LoopEventKind::mark, si); break;
+        case StepKind::reference:
+            // Validation allows it only with the pen off and a fixture that has the method.
+            if (!fx_.reference().start_touch_off(now_)) return false;
+            break;
         case StepKind::hold:
         case StepKind::wait_until:
         case StepKind::measure: break;
@@ -169,6 +173,16 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
             }
             return false;
         case StepKind::prompt: return prompt_ack_.load(std::memory_order_acquire);
+        case StepKind::reference:
+            if (!fx_.reference().busy(now_, last_force_)) return true;
+            if (elapsed > p.duration.count()) {
+                // Longer than the sequence can take: the drive is stuck (rig fault).
+                fx_.reference().stop();
+                emit(LoopEventKind::actuator_error, si);
+                fatal_ = true;
+                return true;
+            }
+            return false;
         case StepKind::power:
             if (p.on && !run_start_checked_) {
                 if (elapsed < std::chrono::nanoseconds(checks::kRunStartWindow).count()) return false;
@@ -211,6 +225,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
     const auto rule = analysis::timing_rule(std::chrono::nanoseconds{period}, cfg.timing.lateness);
 
     t0_ = clock.now().count();
+    stats_.t0_ns.store(t0_, std::memory_order_release);
     std::int64_t deadline = t0_;
     std::size_t step = 0;
     bool step_active = false;
@@ -247,6 +262,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
         const auto cur = fx_.current().read_a();
         if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
         if (force) s.force_n = *force; else flags |= sample_force_fault;
+        last_force_ = force;
         if (cur) s.current_a = *cur; else flags |= sample_current_fault;
         // ADC values are the latest conversion, not a measurement at t_ns:
         // a held value is flagged, and the ages go into the record.
@@ -345,6 +361,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
         if (step >= sc_.plan.size() || fatal_) ending = true;
         record_work(woke);
     }
+    fx_.reference().stop();
     fx_.safe_state();
     emit(LoopEventKind::finished, static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1)));
     return t0_;

@@ -209,6 +209,7 @@ public:
     LoadCell& load_cell() override { return inner_->load_cell(); }
     CurrentSense& current() override { return inner_->current(); }
     EStop& estop() override { return inner_->estop(); }
+    FaceReferenceDrive& reference() override { return inner_->reference(); }
     void safe_state() noexcept override { inner_->safe_state(); }
     bool inject_fault(const FaultInjection& f) noexcept override { return inner_->inject_fault(f); }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 
 #include "catch.hpp"
 #include "rig/scenario/run_checks.hpp"
@@ -232,4 +233,17 @@ TEST_CASE("fault steps are sim-only and checked like fixture faults", "[scenario
     CHECK_THAT(error_at(r, 7).message, Catch::Contains("unknown fault 'weak_sprng'") && Catch::Contains("did you mean 'weak_spring'"));
     CHECK_THAT(error_at(r, 8).message, Catch::Contains("above the maximum"));
     CHECK(r.errors.size() == 2);
+}
+
+TEST_CASE("a fault step on a fixture that cannot inject faults is an error at the step", "[scenario]") {
+    // The shipped hardware fixture: validation asks what it can do
+    // (capabilities_of), and a hardware fixture injects no faults.
+    test::ScenarioDir dir;
+    std::filesystem::copy_file(std::string(PENRIG_SOURCE_DIR) + "/fixtures/pi4-reference.yaml", dir.dir / "fixture.yaml",
+                               std::filesystem::copy_options::overwrite_existing);
+    auto r = load(dir, R"(steps:
+  - fault: {weak_spring: 50 %}
+)");
+    CHECK_FALSE(r.sc);
+    CHECK_THAT(error_at(r, 7).message, Catch::Contains("cannot inject faults"));
 }

@@ -102,6 +102,28 @@ public:
     [[nodiscard]] virtual ReadingTiming last_timing() const noexcept { return {}; }
 };
 
+/// Moves the needle tip onto the cartridge-face gauge (the skin phantom on the
+/// load cell, whose surface is flush with the cartridge face) and back, so
+/// that a `reference:` step can find the face in encoder counts (touch-off;
+/// drivers/include/rig/drivers/touch_off.hpp has the sequence, the analysis
+/// rig/analysis/touch_off.hpp the fit). The pen is unpowered throughout.
+/// The loop starts it, then calls busy() every actuation tick with the latest
+/// load-cell reading (the drive decides contact on it) until it returns false.
+class FaceReferenceDrive {
+public:
+    virtual ~FaceReferenceDrive() = default;
+    /// Starts a touch-off at `now_ns`. Returns false if refused (the fixture
+    /// has no such drive, the pen is powered, a driver error).
+    virtual bool start_touch_off(std::int64_t now_ns) noexcept = 0;
+    /// Advances it; true while the sequence is still running. `force_n`:
+    /// the latest load-cell reading (std::nullopt: no valid reading).
+    virtual bool busy(std::int64_t now_ns, std::optional<double> force_n) noexcept = 0;
+    /// Whether the last sequence saw contact before its travel limit.
+    [[nodiscard]] virtual bool contact_found() const noexcept = 0;
+    /// Leaves the needle to the cam (part of the fixture's safe state).
+    virtual void stop() noexcept = 0;
+};
+
 /// Operator emergency stop. Hardware: GPIO input, active-low, edge events.
 class EStop {
 public:

@@ -21,6 +21,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rig/analysis/timing.hpp"
@@ -67,6 +68,10 @@ struct LoopEvent {
 /// Counters the loop publishes (read from other threads).
 struct LoopStats {
     std::atomic<std::uint64_t> heartbeat{0};    // +1 per loop iteration: a watchdog sees it advance
+    // The run's t0 on the fixture clock (ns): stored (release) before the
+    // first sample or event is pushed, so a reader that has seen one
+    // (acquire) reads the right t0 (the ground truth's offset).
+    std::atomic<std::int64_t> t0_ns{0};
     std::atomic<std::uint64_t> samples{0};
     std::atomic<std::uint64_t> missed{0};       // sample periods skipped because the loop woke late
     std::atomic<std::uint64_t> late{0};         // samples later than the lateness budget
@@ -135,6 +140,7 @@ private:
     double last_pos_ = 0.0;
     std::int64_t last_move_t_ = 0;
     std::int64_t sensor_fail_since_ = -1;
+    std::optional<double> last_force_;  // the latest load-cell reading (a touch-off decides contact on it)
 };
 
 }  // namespace rig
