@@ -90,9 +90,7 @@ inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::ui
         "  - hold: 200 ms\n"
         "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n"
         "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
-        "  - measure: {what: strike_force, id: force, window: previous}\n"
-        "  - stall: {for: 400 ms}\n  - hold: 1.2 s\n  - measure: {what: stall_protection, id: stall}\n"
-        "  - power: off\n"
+        "  - measure: {what: strike_force, id: force, window: previous}\n  - power: off\n"
         "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n  - reference: touch_off\n";
     const auto file = dir / ("grid-" + std::to_string(seed) + ".yaml");
     std::ofstream(file) << text;
