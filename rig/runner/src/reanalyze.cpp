@@ -8,6 +8,7 @@
 #include "rig/runner/runner.hpp"
 #include "rig/scenario/face_reference.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "recording.hpp"
 
 namespace rig {
@@ -78,6 +79,10 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
     std::vector<Measurement> out;
     std::vector<FaceReference> references;
     std::size_t next = 0;
+    // The run-start checks, taken as the runner takes them: once the samples
+    // up to the first power_on are in, before they can be trimmed.
+    std::optional<checks::RunStartChecks> run_start;
+    const Event* first_on = analysis::find_event(events, EventKind::power_on);
     // Takes every measurement due by `upto_ns` from what the recording holds
     // (as the runner does when it drains a step's end: the samples up to it
     // are in, the window is [begin, end)).
@@ -92,6 +97,7 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
             data.trace = recording.view();
             data.events = events;
             data.spans = spans;
+            data.run_start = run_start && run_start->end_ns <= t.at_ns ? &*run_start : nullptr;
             data.references = references;
             if (t.reference) {
                 references.push_back(take_reference(*sc, t.step, data));
@@ -103,6 +109,9 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
     };
     for_each_samples_chunk(run_dir / rec.samples.file, kChunkSamples, [&](std::span<const Sample> chunk) {
         recording.add(chunk);
+        if (!run_start && first_on != nullptr && first_on->t_ns <= recording.last_t_ns()) {
+            run_start = checks::run_start_checks(recording.view(), events, spans);
+        }
         take_due(recording.last_t_ns());
         // Keep what the measurements still to take can need (the runner's
         // retention plan, from the next one's step).

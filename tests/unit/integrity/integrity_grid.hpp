@@ -30,6 +30,8 @@ inline double stated_accuracy(const std::string& name, double truth) {
     if (name == "puncture_rate") return 0.0005 * std::abs(truth);  // 0.05 %
     if (name == "protrusion_depth") return 0.002;                   // 2 um
     if (name == "strike_force") return 0.05;                        // 50 mN
+    if (name == "stall_latency") return 1.0;                        // 1 ms (ten loop periods)
+    if (name == "stall_retry_delay") return 5.0;                    // 5 ms
     return 0.0;
 }
 
@@ -53,6 +55,11 @@ inline std::vector<GridFault> grid_faults() {
         g.push_back({std::string("{encoder_count_loss: ") + v + "}", std::string("encoder_count_loss mid-run ") + v,
                      true, true});
     }
+    g.push_back({"{load_cell_offset: 0.1 N}", "load_cell_offset 0.1 N", true});
+    for (const char* v : {"10 mA", "30 mA"}) g.push_back({std::string("{current_noise: ") + v + "}", std::string("current_noise ") + v, true});
+    for (const char* v : {"5 mA", "-30 mA"}) g.push_back({std::string("{current_offset: ") + v + "}", std::string("current_offset ") + v, true});
+    g.push_back({"{loop_lateness: 90 us}", "loop_lateness 90 us", true});
+    g.push_back({"{winding_resistance: 9 ohm}", "winding_resistance 9 ohm", false});
     return g;
 }
 
