@@ -23,6 +23,8 @@ enum SampleFlag : std::uint32_t {
     sample_estop = 1u << 5,         // E-stop input active
     sample_force_held = 1u << 6,    // force is a value already recorded (no new ADC conversion): not fresh
     sample_current_held = 1u << 7,  // current likewise
+    // Bits 8-31 are free for further per-sample conditions (samples.bin
+    // stores all 32 bits).
 };
 
 struct Sample {
@@ -35,6 +37,17 @@ struct Sample {
     double setpoint_hz = 0.0;       // commanded puncture rate at this sample, Hz (0 = off)
     std::uint32_t flags = sample_ok;
     std::uint32_t step_index = 0;   // index of the scenario step being executed
+    // ADC values are conversions, not readings at t_ns: each was completed
+    // (DRDY) this long before t_ns, so it belongs at t_ns - age on the time
+    // base (analysis uses that instant for force and current). 0 when the
+    // input delivers a value at the read itself (or a file that did not
+    // record it, samples format 1 and 2). Saturates at INT32_MAX (2.1 s:
+    // far beyond the loop's 100 ms sensor timeout).
+    std::int32_t force_age_ns = 0;
+    std::int32_t current_age_ns = 0;
+
+    [[nodiscard]] std::int64_t force_t_ns() const { return t_ns - force_age_ns; }
+    [[nodiscard]] std::int64_t current_t_ns() const { return t_ns - current_age_ns; }
 };
 static_assert(std::is_trivially_copyable_v<Sample>);
 
