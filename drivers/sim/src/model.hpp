@@ -72,6 +72,12 @@ public:
     std::atomic<double> static_load_n{0.0};   // reference weight on the load cell
     std::atomic<bool> needle_held{false};     // gauge block under the needle
     std::atomic<double> needle_hold_m{0.0};
+    // Touch-off plunger (the fixture's FaceReferenceDrive on the sim): while
+    // engaged it moves at touch_velocity and the needle tip sits at
+    // max(cam, plunger): it pushes the needle off the cam against the return
+    // spring and onto the phantom, it cannot pull it below the cam.
+    std::atomic<bool> touch_engaged{false};
+    std::atomic<double> touch_velocity_m_s{0.0};
 
     [[nodiscard]] std::int64_t now_ns() const noexcept { return now_ns_; }
     [[nodiscard]] std::int64_t period_ns() const noexcept { return period_ns_; }
@@ -80,6 +86,10 @@ public:
     /// Sizes the stroke log for a run of `expected` (bounded: kMaxTrueStrokes).
     /// Before the loop starts only (no reader or writer yet).
     void prepare_truth(std::chrono::nanoseconds expected);
+    /// The plunger's position (m, protrusion axis): the needle's while not engaged.
+    [[nodiscard]] double touch_position_m() const noexcept { return touch_ ? touch_y_ : y_; }
+    /// Whether the rotor is still (a touch-off needs the pen at rest).
+    [[nodiscard]] bool rotor_still() const noexcept { return w_ == 0.0; }
 
     /// Advances the model so that t_prev <= t < t_state, t = model ns.
     void advance_to(std::int64_t t) noexcept;
@@ -90,6 +100,8 @@ public:
     std::optional<double> read_encoder_mm() noexcept;
     std::optional<double> read_force_n() noexcept;
     std::optional<double> read_current_a() noexcept;
+    [[nodiscard]] bool force_clipped() const noexcept { return load_cell_.clipped(); }
+    [[nodiscard]] bool current_clipped() const noexcept { return current_.clipped(); }
 
     // --- depth actuator ---
     bool move_dial_to(double depth_mm) noexcept;
@@ -181,6 +193,8 @@ private:
     bool power_ = false;
     bool brake_ = false;
     double rate_hz_ = 0.0;
+    bool touch_cmd_ = false;
+    double touch_v_ = 0.0;
 
     // faults of the pen and the mechanism
     double brake_torque_n_m_ = 0.0;
@@ -201,6 +215,7 @@ private:
     static constexpr std::size_t kMaxTrueStrokes = 1u << 23;
     static constexpr double kTrueStrokeRateBoundHz = 400.0;
     static constexpr std::int64_t kTruthChannelSpanNs = 3'000'000'000;
+    static constexpr std::size_t kTruthFaceCapacity = 1024;  // face crossings (two per touch-off)
     std::int64_t truth_channels_until_ = -1;
     bool truth_prev_brake_ = false;
 
@@ -218,6 +233,8 @@ private:
     double y_ = 0.0;
     double v_ = 0.0;
     bool on_cam_ = true;
+    bool touch_ = false;       // the plunger holds the needle
+    double touch_y_ = 0.0;     // plunger position, m
     double f_ph_ = 0.0;
     double dial_m_ = 0.0;
     double dial_target_m_ = 0.0;

@@ -40,6 +40,7 @@ public:
     LoadCell& load_cell() override { return inner_->load_cell(); }
     CurrentSense& current() override { return inner_->current(); }
     EStop& estop() override { return inner_->estop(); }
+    FaceReferenceDrive& reference() override { return inner_->reference(); }
     void safe_state() noexcept override {
         ctl_->safe_calls.fetch_add(1);
         inner_->safe_state();

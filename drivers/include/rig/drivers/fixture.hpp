@@ -38,6 +38,10 @@ public:
     virtual LoadCell& load_cell() = 0;
     virtual CurrentSense& current() = 0;
     virtual EStop& estop() = 0;
+    /// The touch-off drive for `reference:` steps. Fixtures without one keep
+    /// this default, which refuses every start (the fixture file lists no
+    /// reference method, so validation refuses such steps before anything moves).
+    virtual FaceReferenceDrive& reference();
 
     /// Pen off, speed 0, brake released. Safe from any thread; never throws.
     virtual void safe_state() noexcept = 0;

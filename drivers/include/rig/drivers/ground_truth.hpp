@@ -172,11 +172,22 @@ private:
     std::atomic<bool> overflowed_{false};
 };
 
+/// The needle tip reaching the cartridge face during a touch-off (a
+/// `reference:` step), from the model's state: what the encoder would read
+/// with the tip exactly at the face at that instant. A reference step's
+/// result is compared with the last of these in its span.
+struct TrueFace {
+    std::int64_t t_ns = 0;      // model clock
+    double encoder_mm = 0.0;    // the encoder's reading at protrusion 0
+};
+
 struct GroundTruth {
     TruthLog<TrueStroke> strokes;
     TrueStallLog stalls;
     /// Recorded from each brake engagement for a few seconds.
     TruthLog<TrueChannels> channels;
+    /// Face crossings of touch-offs (bounded).
+    TruthLog<TrueFace> faces;
 };
 
 }  // namespace rig

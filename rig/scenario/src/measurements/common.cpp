@@ -120,10 +120,12 @@ analysis::WindowMeasurement MeasureContext::window_strokes() const {
     return analysis::measure_window(data.trace, window, stroke_options(), window_stats_options());
 }
 
-double MeasureContext::encoder_count_mm() const {
-    const auto* enc = sc.fixture.calibration_for("encoder");
+double encoder_count_mm(const FixtureConfig& fx) {
+    const auto* enc = fx.calibration_for("encoder");
     return std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
 }
+
+double MeasureContext::encoder_count_mm() const { return rig::encoder_count_mm(sc.fixture); }
 
 void fail_without_value(Measurement& r, std::string why) {
     r.value.reset();

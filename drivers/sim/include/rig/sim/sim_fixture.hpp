@@ -95,6 +95,7 @@ public:
     LoadCell& load_cell() override;
     CurrentSense& current() override;
     EStop& estop() override;
+    FaceReferenceDrive& reference() override;
     void safe_state() noexcept override;
     bool inject_fault(const FaultInjection& fault) noexcept override;
     [[nodiscard]] const GroundTruth* ground_truth() const noexcept override;

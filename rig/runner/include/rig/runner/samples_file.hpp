@@ -11,7 +11,7 @@
 //   records 64 bytes each, the fields of rig::Sample in order:
 //           int64 t_ns, int64 lateness_ns, float64 position_mm, float64 force_n,
 //           float64 current_a, float64 setpoint_hz, uint32 flags (SampleFlag
-//           bits; bits 8-31 free for new conditions), uint32 step_index,
+//           bits; bits 10-31 free for new conditions), uint32 step_index,
 //           int32 force_age_ns, int32 current_age_ns (each ADC value's
 //           conversion completed (DRDY) that long before t_ns)
 //   trailer 16 bytes: uint64 sample count, "PENRIGE3"
