@@ -24,7 +24,8 @@ TOP_BAND_MM = 0.3      # no-contact baseline band of the strike force
 LATENESS_EDGES_US = [0, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
 
 SAMPLE = np.dtype([("t_ns", "<i8"), ("lateness_ns", "<i8"), ("position_mm", "<f8"), ("force_n", "<f8"),
-                   ("current_a", "<f8"), ("setpoint_hz", "<f8"), ("flags", "<u4"), ("step", "<u4")])
+                   ("current_a", "<f8"), ("setpoint_hz", "<f8"), ("flags", "<u4"), ("step", "<u4"),
+                   ("force_age_ns", "<i4"), ("current_age_ns", "<i4")])
 
 
 def main(run_dir):
@@ -35,8 +36,8 @@ def main(run_dir):
     cpu_start = time.process_time()
     with open(path, "rb") as f:
         head = f.read(16)
-    if head[:8] != b"PENRIGS2" or int.from_bytes(head[8:12], "little") != SAMPLE.itemsize:
-        print("SKIPPED: samples format %r is not the one this script reads (penrig-samples/2)" % head[:8])
+    if head[:8] != b"PENRIGS3" or int.from_bytes(head[8:12], "little") != SAMPLE.itemsize:
+        print("SKIPPED: samples format %r is not the one this script reads (penrig-samples/3)" % head[:8])
         return 0
     count = (os.path.getsize(path) - 32) // SAMPLE.itemsize
     s = np.fromfile(path, dtype=SAMPLE, count=count, offset=16)

@@ -170,14 +170,20 @@ StallResult analyze_stall(TraceView v, std::int64_t t_brake_ns, std::int64_t t_e
     r.cut_off = true;
     const std::size_t k = cut->raw_index;
     r.cutoff_index = k;
-    r.cutoff_ns = interp_time(t[k - 1], cur[k - 1], t[k], cur[k], thr);
+    // The current's crossing on its own time base: between the conversions
+    // the two samples carry (a held value shares its conversion's instant).
+    auto crossing = [&](std::size_t j) {
+        const std::int64_t c0 = v.current_t_ns(j - 1), c1 = v.current_t_ns(j);
+        return c1 > c0 ? interp_time(c0, cur[j - 1], c1, cur[j], thr) : static_cast<double>(c1);
+    };
+    r.cutoff_ns = crossing(k);
     r.latency_s = (r.cutoff_ns - static_cast<double>(r.onset_ns)) * 1e-9;
 
     for (const auto& ch : changes) {
         if (!ch.on || ch.confirmed_at <= cut->confirmed_at) continue;
         const std::size_t j = ch.raw_index;
         r.retried = true;
-        r.retry_ns = interp_time(t[j - 1], cur[j - 1], t[j], cur[j], thr);
+        r.retry_ns = crossing(j);
         r.retry_delay_s = (r.retry_ns - r.cutoff_ns) * 1e-9;
         break;
     }

@@ -97,8 +97,6 @@ std::vector<Stroke> detect_strokes(TraceView v, std::size_t begin, std::size_t e
 
     const double* x = v.position_mm.data();
     const std::int64_t* t = v.t_ns.data();
-    const double* force = v.force_n.data();
-    const double* current = v.current_a.data();
     const std::uint32_t* flags = v.flags.data();
     const double h = opt.hysteresis_mm;
 
@@ -107,15 +105,36 @@ std::vector<Stroke> detect_strokes(TraceView v, std::size_t begin, std::size_t e
         s.begin_index = b;
         s.end_index = e;
         s.bdc_index = p;
-        double fmax = force[b], imax = current[b];
         std::uint32_t f_or = flags[b] & ~static_cast<std::uint32_t>(sample_after_gap);
         std::int64_t max_dt = 0;
         bool gap = false;
-        for (std::size_t k = b + 1; k < e; ++k) {
-            fmax = std::max(fmax, force[k]);
-            imax = std::max(imax, current[k]);
-            f_or |= flags[k];
-        }
+        for (std::size_t k = b + 1; k < e; ++k) f_or |= flags[k];
+        // Force and current on their own time base: the values converted
+        // during the stroke [t(b), t(e)) are those of the samples from b on
+        // whose conversion instant (t - age) lies in it, up to the analysed
+        // range's end (a value read after the stroke may have been converted
+        // in it; one read in it may be older). Ages are non-negative and
+        // conversion instants do not decrease, so it is one run of samples.
+        auto peak_in_stroke = [&](std::span<const double> y, auto conv_t, double& peak, double& t_peak) {
+            bool any = false;
+            for (std::size_t k = b; k < end; ++k) {
+                const std::int64_t tc = conv_t(k);
+                if (tc >= t[e]) break;
+                if (tc < t[b]) continue;
+                if (!any || y[k] > peak) {
+                    peak = y[k];
+                    t_peak = static_cast<double>(tc);
+                    any = true;
+                }
+            }
+            if (!any) {  // no conversion inside the stroke: the value it read
+                peak = y[b];
+                t_peak = static_cast<double>(conv_t(b));
+            }
+        };
+        double fmax = 0.0, imax = 0.0, t_fmax = 0.0, t_imax = 0.0;
+        peak_in_stroke(v.force_n, [&](std::size_t k) { return v.force_t_ns(k); }, fmax, t_fmax);
+        peak_in_stroke(v.current_a, [&](std::size_t k) { return v.current_t_ns(k); }, imax, t_imax);
         // Intervals (b, b+1] .. (e-1, e]: the stroke spans t[b]..t[e].
         for (std::size_t k = b + 1; k <= e; ++k) {
             const std::int64_t dt = t[k] - t[k - 1];
@@ -124,6 +143,7 @@ std::vector<Stroke> detect_strokes(TraceView v, std::size_t begin, std::size_t e
         }
         f_or = (f_or & ~static_cast<std::uint32_t>(sample_after_gap)) | (gap ? sample_after_gap : 0u);
         s.peak_force_n = fmax;
+        s.t_peak_force_ns = t_fmax;
         s.peak_current_a = imax;
         s.flags = f_or;
         s.max_interval_ns = max_dt;

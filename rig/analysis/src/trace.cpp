@@ -18,7 +18,7 @@ std::vector<Sample> Trace::to_samples() const {
     std::vector<Sample> out(size());
     for (std::size_t i = 0; i < out.size(); ++i) {
         out[i] = Sample{t_ns[i], lateness_ns[i], position_mm[i], force_n[i], current_a[i], setpoint_hz[i], flags[i],
-                        step_index[i]};
+                        step_index[i], force_age_ns[i], current_age_ns[i]};
     }
     return out;
 }
@@ -32,6 +32,8 @@ void Trace::push_back(const Sample& s) {
     flags.push_back(s.flags);
     lateness_ns.push_back(s.lateness_ns);
     step_index.push_back(s.step_index);
+    force_age_ns.push_back(s.force_age_ns);
+    current_age_ns.push_back(s.current_age_ns);
 }
 
 void Trace::reserve(std::size_t n) {
@@ -43,10 +45,27 @@ void Trace::reserve(std::size_t n) {
     flags.reserve(n);
     lateness_ns.reserve(n);
     step_index.reserve(n);
+    force_age_ns.reserve(n);
+    current_age_ns.reserve(n);
+}
+
+void Trace::drop_front(std::size_t n) {
+    auto drop = [n](auto& v) { v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(std::min(n, v.size()))); };
+    drop(t_ns);
+    drop(position_mm);
+    drop(force_n);
+    drop(current_a);
+    drop(setpoint_hz);
+    drop(flags);
+    drop(lateness_ns);
+    drop(step_index);
+    drop(force_age_ns);
+    drop(current_age_ns);
 }
 
 TraceView Trace::view() const {
-    return TraceView{t_ns, position_mm, force_n, current_a, setpoint_hz, flags, lateness_ns, step_index};
+    return TraceView{t_ns, position_mm, force_n, current_a, setpoint_hz, flags, lateness_ns, step_index, force_age_ns,
+                     current_age_ns};
 }
 
 IndexRange index_range(TraceView v, TimeWindow w) {

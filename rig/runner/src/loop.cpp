@@ -3,7 +3,9 @@
 #include "rig/analysis/timing.hpp"
 #include "rig/scenario/run_checks.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <thread>
 
 namespace rig {
@@ -278,6 +280,12 @@ std::int64_t AcquisitionLoop::run() noexcept {
             stats_.adc_age_max_ns[i] = std::max(stats_.adc_age_max_ns[i], adc_t[i].age_ns);
             stats_.adc_age_sum_ns[i] += static_cast<long double>(adc_t[i].age_ns);
         }
+        // Each value's own instant (its conversion's DRDY) goes with it.
+        auto age32 = [](std::int64_t a) {
+            return static_cast<std::int32_t>(std::clamp<std::int64_t>(a, 0, std::numeric_limits<std::int32_t>::max()));
+        };
+        s.force_age_ns = age32(adc_t[0].age_ns);
+        s.current_age_ns = age32(adc_t[1].age_ns);
         const bool estop = fx_.estop().pressed();
         if (estop) flags |= sample_estop;
         s.setpoint_hz = rate_sp_;

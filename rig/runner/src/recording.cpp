@@ -106,15 +106,7 @@ void Recording::trim(std::size_t unfinished_step) {
     // Cut where the last (perhaps unfinished) stroke of the piece begins, so
     // the next piece starts at a trough.
     const auto drop = static_cast<std::ptrdiff_t>(std::min(add_strokes(cut, false), trace_.size()));
-    auto erase = [drop](auto& v) { v.erase(v.begin(), v.begin() + std::min<std::ptrdiff_t>(drop, static_cast<std::ptrdiff_t>(v.size()))); };
-    erase(trace_.t_ns);
-    erase(trace_.position_mm);
-    erase(trace_.force_n);
-    erase(trace_.current_a);
-    erase(trace_.setpoint_hz);
-    erase(trace_.flags);
-    erase(trace_.lateness_ns);
-    erase(trace_.step_index);
+    trace_.drop_front(static_cast<std::size_t>(drop));
 }
 
 std::size_t Recording::add_strokes(std::size_t end_index, bool last) {

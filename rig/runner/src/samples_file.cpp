@@ -7,6 +7,7 @@
 
 #include <bit>
 #include <cerrno>
+#include <cstddef>
 #include <charconv>
 #include <cstring>
 #include <fstream>
@@ -18,11 +19,15 @@
 namespace rig {
 namespace {
 static_assert(std::endian::native == std::endian::little, "samples.bin is little-endian; add byte swapping");
-static_assert(sizeof(Sample) == 56);
+static_assert(sizeof(Sample) == 64, "a new Sample field needs a new samples.bin version");
+static_assert(offsetof(Sample, force_age_ns) == 56 && offsetof(Sample, current_age_ns) == 60);
 constexpr char kMagic1[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'S', '1'};
 constexpr char kMagic2[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'S', '2'};
 constexpr char kEnd2[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'E', '2'};
+constexpr char kMagic3[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'S', '3'};
+constexpr char kEnd3[8] = {'P', 'E', 'N', 'R', 'I', 'G', 'E', '3'};
 constexpr std::size_t kHeader = 16, kTrailer = 16;
+constexpr std::size_t kRecord12 = 56;  // versions 1 and 2: Sample without the ADC ages
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& p, int err = errno) {
     throw std::system_error(err, std::generic_category(), what + " " + p.string());
@@ -50,7 +55,7 @@ SamplesWriter::SamplesWriter(std::filesystem::path final_path, std::size_t sync_
     fd_ = ::open(part_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) fail("cannot create", part_);
     char h[kHeader] = {};
-    std::memcpy(h, kMagic2, 8);
+    std::memcpy(h, kMagic3, 8);
     const std::uint32_t rec = sizeof(Sample);
     std::memcpy(h + 8, &rec, 4);
     put(h, sizeof h);
@@ -121,7 +126,7 @@ void SamplesWriter::append(std::span<const Sample> s) {
 std::string SamplesWriter::finish() {
     char t[kTrailer];
     std::memcpy(t, &count_, 8);
-    std::memcpy(t + 8, kEnd2, 8);
+    std::memcpy(t + 8, kEnd3, 8);
     put(t, sizeof t);
     flush(true);
     if (::close(fd_) != 0) {
@@ -153,20 +158,32 @@ SamplesFileInfo inspect_samples(const std::filesystem::path& path) {
     const auto size = static_cast<std::uint64_t>(st.st_size);
     SamplesFileInfo info;
     char t[kTrailer] = {};
-    const bool has_trailer = ok && size >= kHeader + kTrailer &&
-                             ::pread(fd, t, kTrailer, static_cast<off_t>(size - kTrailer)) == static_cast<ssize_t>(kTrailer) &&
-                             std::memcmp(t + 8, kEnd2, 8) == 0;
+    const bool has_end = ok && size >= kHeader + kTrailer &&
+                         ::pread(fd, t, kTrailer, static_cast<off_t>(size - kTrailer)) == static_cast<ssize_t>(kTrailer);
     ::close(fd);
     if (!ok) throw std::runtime_error(path.string() + ": not a penrig samples file (no header)");
     std::uint32_t rec = 0;
     std::memcpy(&rec, h + 8, 4);
-    if (rec != sizeof(Sample)) {
-        throw std::runtime_error(path.string() + ": record size " + std::to_string(rec) + ", expected 56");
-    }
+    const char* end_magic = kEnd3;
     if (std::memcmp(h, kMagic1, 8) == 0) {
+        info.version = 1;
+    } else if (std::memcmp(h, kMagic2, 8) == 0) {
+        info.version = 2;
+        end_magic = kEnd2;
+    } else if (std::memcmp(h, kMagic3, 8) == 0) {
+        info.version = 3;
+        end_magic = kEnd3;
+    } else {
+        throw std::runtime_error(path.string() + ": not a penrig-samples/1, /2 or /3 file (bad header)");
+    }
+    info.record_size = info.version == 3 ? sizeof(Sample) : kRecord12;
+    if (rec != info.record_size) {
+        throw std::runtime_error(path.string() + ": record size " + std::to_string(rec) + ", expected " +
+                                 std::to_string(info.record_size) + " for version " + std::to_string(info.version));
+    }
+    if (info.version == 1) {
         std::uint32_t count = 0;
         std::memcpy(&count, h + 12, 4);
-        info.version = 1;
         info.count = count;
         if (size != kHeader + static_cast<std::uint64_t>(count) * rec) {
             throw std::runtime_error(path.string() + ": truncated or padded: header says " + std::to_string(count) +
@@ -174,11 +191,7 @@ SamplesFileInfo inspect_samples(const std::filesystem::path& path) {
         }
         return info;
     }
-    if (std::memcmp(h, kMagic2, 8) != 0) {
-        throw std::runtime_error(path.string() + ": not a penrig-samples/1 or /2 file (bad header)");
-    }
-    info.version = 2;
-    if (has_trailer) {
+    if (has_end && std::memcmp(t + 8, end_magic, 8) == 0) {
         std::memcpy(&info.count, t, 8);
         // Compared by division: count * rec can wrap a forged count around
         // 2^64 onto the real size (found by fuzz_samples).
@@ -200,6 +213,10 @@ void for_each_samples_chunk(const std::filesystem::path& path, std::size_t chunk
     const auto info = inspect_samples(path);
     chunk = std::max<std::size_t>(chunk, 1);
     std::vector<Sample> buf(static_cast<std::size_t>(std::min<std::uint64_t>(chunk, std::max<std::uint64_t>(info.count, 1))));
+    // Older versions' records are shorter: read into the end of the buffer
+    // and widen in place, front to back (record k lands at or before where
+    // its bytes were read, so nothing unread is overwritten).
+    const std::size_t rec = info.record_size;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail("cannot open", path);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -207,14 +224,23 @@ void for_each_samples_chunk(const std::filesystem::path& path, std::size_t chunk
     try {
         while (done < info.count) {
             const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), info.count - done));
-            const auto bytes = n * sizeof(Sample);
+            const auto bytes = n * rec;
+            char* const base = reinterpret_cast<char*>(buf.data());
+            char* const dst = base + n * sizeof(Sample) - bytes;
             std::size_t got = 0;
             while (got < bytes) {
-                const ssize_t r = ::pread(fd, reinterpret_cast<char*>(buf.data()) + got, bytes - got,
-                                          static_cast<off_t>(info.data_offset + done * sizeof(Sample) + got));
+                const ssize_t r = ::pread(fd, dst + got, bytes - got,
+                                          static_cast<off_t>(info.data_offset + done * rec + got));
                 if (r < 0 && errno == EINTR) continue;
                 if (r <= 0) fail("cannot read", path, r < 0 ? errno : EIO);
                 got += static_cast<std::size_t>(r);
+            }
+            if (rec != sizeof(Sample)) {
+                for (std::size_t k = 0; k < n; ++k) {
+                    Sample s;  // ages 0: not recorded
+                    std::memcpy(static_cast<void*>(&s), dst + k * rec, rec);
+                    buf[k] = s;
+                }
             }
             fn(std::span<const Sample>(buf.data(), n));
             done += n;
@@ -251,10 +277,13 @@ void csv_rows(std::string& out, std::span<const Sample> samples) {
         put(s.current_a, ',');
         put(s.setpoint_hz, ',');
         put(s.flags, ',');
-        put(s.step_index, '\n');
+        put(s.step_index, ',');
+        put(s.force_age_ns, ',');
+        put(s.current_age_ns, '\n');
     }
 }
-constexpr std::string_view kCsvHeader = "t_ns,lateness_ns,position_mm,force_n,current_a,setpoint_hz,flags,step\n";
+constexpr std::string_view kCsvHeader =
+    "t_ns,lateness_ns,position_mm,force_n,current_a,setpoint_hz,flags,step,force_age_ns,current_age_ns\n";
 }  // namespace
 
 void write_samples_csv(const std::filesystem::path& path, std::span<const Sample> samples) {

@@ -75,7 +75,7 @@ struct StallOptions {
 struct StallResult {
     std::int64_t onset_ns = 0;        // stall onset (sample time)
     std::size_t onset_index = 0;
-    double cutoff_ns = 0.0;           // interpolated threshold crossing
+    double cutoff_ns = 0.0;           // interpolated threshold crossing, on the current's conversion instants (TraceView::current_t_ns)
     std::size_t cutoff_index = 0;     // first sample below the threshold
     double latency_s = 0.0;           // cut-off - onset
     bool retried = false;

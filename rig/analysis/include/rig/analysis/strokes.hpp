@@ -63,8 +63,13 @@ struct Stroke {
     std::size_t bdc_index = 0;     // sample with the largest position (first of a plateau)
     double t_bdc_ns = 0.0;         // sub-sample BDC time, ns since t0
     double depth_mm = 0.0;         // protrusion at the parabola vertex, mm
-    double peak_force_n = 0.0;     // max force_n over [begin, end)
-    double peak_current_a = 0.0;   // max current_a over [begin, end)
+    double peak_force_n = 0.0;     // max force_n converted during the stroke (see below)
+    double t_peak_force_ns = 0.0;  // its conversion instant (t_ns - force_age_ns), ns since t0
+    double peak_current_a = 0.0;   // max current_a converted during the stroke
+    // Force and current are ADC conversions on their own time base: the values
+    // of a stroke are those whose conversion instant lies in [t(begin),
+    // t(end)), read at samples begin.. (up to the analysed range's end), not
+    // the loop ticks [begin, end). With ages 0 it is the same thing.
     std::int64_t max_interval_ns = 0;  // longest sample interval in [t(begin), t(end)]
     std::uint32_t flags = 0;       // OR of sample flags over [begin, end); sample_after_gap
                                    // is taken from (begin, end] (a gap inside the stroke)

@@ -3,7 +3,7 @@
 // data-quality check every measurement runs first.
 //
 // Layout: struct-of-arrays. The acquisition loop records rig::Sample (AoS,
-// 56 bytes); analysis reads one or two columns at a time, so a Trace copies
+// 64 bytes); analysis reads one or two columns at a time, so a Trace copies
 // the samples once into contiguous columns and every function takes a
 // non-owning TraceView of them.
 //
@@ -42,6 +42,11 @@ struct TraceView {
     std::span<const std::uint32_t> flags;        // rig::SampleFlag bits
     std::span<const std::int64_t> lateness_ns;   // loop wake-up lateness, ns
     std::span<const std::uint32_t> step_index;   // scenario step
+    // Each ADC value's age at t_ns (its conversion completed at t_ns - age):
+    // force and current are placed at their own instants (force_t_ns(),
+    // current_t_ns()). May be empty: every value then belongs at t_ns.
+    std::span<const std::int32_t> force_age_ns;
+    std::span<const std::int32_t> current_age_ns;
 
     [[nodiscard]] std::size_t size() const { return t_ns.size(); }
     [[nodiscard]] bool empty() const { return t_ns.empty(); }
@@ -51,6 +56,13 @@ struct TraceView {
     [[nodiscard]] bool has_measurement_columns() const {
         const std::size_t n = t_ns.size();
         return position_mm.size() == n && force_n.size() == n && current_a.size() == n && flags.size() == n;
+    }
+    /// The instant sample i's force / current value was converted (ns since t0).
+    [[nodiscard]] std::int64_t force_t_ns(std::size_t i) const {
+        return t_ns[i] - (force_age_ns.empty() ? 0 : force_age_ns[i]);
+    }
+    [[nodiscard]] std::int64_t current_t_ns(std::size_t i) const {
+        return t_ns[i] - (current_age_ns.empty() ? 0 : current_age_ns[i]);
     }
 };
 
@@ -64,6 +76,8 @@ struct Trace {
     std::vector<std::uint32_t> flags;
     std::vector<std::int64_t> lateness_ns;
     std::vector<std::uint32_t> step_index;
+    std::vector<std::int32_t> force_age_ns;
+    std::vector<std::int32_t> current_age_ns;
 
     /// Copies the samples column by column (one pass, one allocation per column).
     static Trace from_samples(std::span<const Sample> samples);
@@ -72,6 +86,8 @@ struct Trace {
     /// Appends one sample to every column.
     void push_back(const Sample& s);
     void reserve(std::size_t n);
+    /// Removes the first n samples from every column.
+    void drop_front(std::size_t n);
     [[nodiscard]] std::size_t size() const { return t_ns.size(); }
     [[nodiscard]] TraceView view() const;
 };

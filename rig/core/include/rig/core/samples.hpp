@@ -28,6 +28,8 @@ enum SampleFlag : std::uint32_t {
     // (the force / current fault flag is set too).
     sample_force_clipped = 1u << 8,
     sample_current_clipped = 1u << 9,
+    // Bits 10-31 are free for further per-sample conditions (samples.bin
+    // stores all 32 bits).
 };
 
 struct Sample {
@@ -40,6 +42,17 @@ struct Sample {
     double setpoint_hz = 0.0;       // commanded puncture rate at this sample, Hz (0 = off)
     std::uint32_t flags = sample_ok;
     std::uint32_t step_index = 0;   // index of the scenario step being executed
+    // ADC values are conversions, not readings at t_ns: each was completed
+    // (DRDY) this long before t_ns, so it belongs at t_ns - age on the time
+    // base (analysis uses that instant for force and current). 0 when the
+    // input delivers a value at the read itself (or a file that did not
+    // record it, samples format 1 and 2). Saturates at INT32_MAX (2.1 s:
+    // far beyond the loop's 100 ms sensor timeout).
+    std::int32_t force_age_ns = 0;
+    std::int32_t current_age_ns = 0;
+
+    [[nodiscard]] std::int64_t force_t_ns() const { return t_ns - force_age_ns; }
+    [[nodiscard]] std::int64_t current_t_ns() const { return t_ns - current_age_ns; }
 };
 static_assert(std::is_trivially_copyable_v<Sample>);
 

@@ -143,7 +143,7 @@ struct GroundTruthCounts {
 
 struct SamplesInfo {
     std::string file = "samples.bin";  // samples.bin.part while the run goes on (or after it was killed)
-    std::string format = "penrig-samples/2";
+    std::string format = "penrig-samples/3";
     std::uint64_t count = 0;
     std::string sha256;
     bool complete = true;              // false: the file is (or was left) a prefix

@@ -16,7 +16,7 @@
 //
 // Files in the run folder (all written atomically: temp + rename):
 //   record.json   the run record (reports/schema/run-record.schema.json)
-//   samples.bin   every sample, binary "penrig-samples/1" (see samples_file.hpp)
+//   samples.bin   every sample, binary "penrig-samples/3" (see samples_file.hpp)
 //   junit.xml     one testcase per measurement
 // plus whatever the finish hook adds (HTML report, signed manifest).
 

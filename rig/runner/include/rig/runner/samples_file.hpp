@@ -1,26 +1,30 @@
 #pragma once
-// Raw samples on disk: "penrig-samples/2" (written), "penrig-samples/1" (read).
+// Raw samples on disk: "penrig-samples/3" (written), versions 2 and 1 (read).
 //
 // Binary, little-endian (the Raspberry Pi and x86 alike), chosen over CSV
 // because the run record's measurements must be reproducible bit for bit from
-// it (`rig analyze`) and a 60 s run at 10 kHz is 34 MB instead of ~60 MB of
+// it (`rig analyze`) and a 60 s run at 10 kHz is 38 MB instead of ~60 MB of
 // text. `rig export-csv RUN_DIR` writes the CSV form.
 //
-// Records: one 56-byte record per sample, the fields of rig::Sample in order:
-// int64 t_ns, int64 lateness_ns, float64 position_mm, float64 force_n,
-// float64 current_a, float64 setpoint_hz, uint32 flags, uint32 step_index.
-//
-// Version 2 (written while the run goes on, for runs of any length):
-//   header  16 bytes: "PENRIGS2", uint32 record size (56), uint32 0 (reserved)
-//   records
-//   trailer 16 bytes: uint64 sample count, "PENRIGE2"
+// Version 3 (written while the run goes on, for runs of any length):
+//   header  16 bytes: "PENRIGS3", uint32 record size (64), uint32 0 (reserved)
+//   records 64 bytes each, the fields of rig::Sample in order:
+//           int64 t_ns, int64 lateness_ns, float64 position_mm, float64 force_n,
+//           float64 current_a, float64 setpoint_hz, uint32 flags (SampleFlag
+//           bits; bits 10-31 free for new conditions), uint32 step_index,
+//           int32 force_age_ns, int32 current_age_ns (each ADC value's
+//           conversion completed (DRDY) that long before t_ns)
+//   trailer 16 bytes: uint64 sample count, "PENRIGE3"
 // The count is in a trailer, not the header, so the file is written strictly
 // front to back (its SHA-256 computed as it is written, never by re-reading)
 // and a run killed outright leaves a readable prefix: header and whole
-// records, no trailer. The count is 64-bit (version 1's 32-bit count wraps
-// after 119 h at 10 kHz).
-// Version 1: a 16-byte header "PENRIGS1", uint32 record size, uint32 count,
-// then the records (read still; no longer written).
+// records, no trailer. The count is 64-bit.
+// Version 2: the same with "PENRIGS2"/"PENRIGE2" and 56-byte records (no
+// ages: read as age 0, the ADC value taken at t_ns, as it was analysed then).
+// Version 1: a 16-byte header "PENRIGS1", uint32 record size (56), uint32
+// count (wraps after 119 h at 10 kHz), then 56-byte records.
+// A new field goes at the end of the record with a new version; the reader
+// keeps every older one.
 
 #include <cstdint>
 #include <filesystem>
@@ -34,7 +38,7 @@
 
 namespace rig {
 
-inline constexpr std::string_view kSamplesFormat = "penrig-samples/2";
+inline constexpr std::string_view kSamplesFormat = "penrig-samples/3";
 inline constexpr std::string_view kSamplesPartialSuffix = ".part";
 
 /// Streams samples to `final_path + ".part"` as they come, with the SHA-256
@@ -71,15 +75,16 @@ private:
     std::unique_ptr<Hash> hash_;
 };
 
-/// Writes a whole recording (format 2) through SamplesWriter; returns its SHA-256.
+/// Writes a whole recording (format 3) through SamplesWriter; returns its SHA-256.
 std::string write_samples(const std::filesystem::path& path, std::span<const Sample> samples);
 
 /// What a samples file holds.
 struct SamplesFileInfo {
-    int version = 0;              // 1 or 2
+    int version = 0;              // 1, 2 or 3
     std::uint64_t count = 0;      // samples readable
-    bool complete = true;         // false: a version 2 prefix without its trailer (run killed)
+    bool complete = true;         // false: a version 2/3 prefix without its trailer (run killed)
     std::size_t data_offset = 16; // byte offset of the first record
+    std::size_t record_size = 64; // bytes per record on disk (56 for versions 1 and 2)
 };
 /// Checks header and size; throws std::runtime_error naming the problem (bad
 /// magic, truncated file, count mismatch).
