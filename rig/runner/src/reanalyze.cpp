@@ -1,10 +1,12 @@
 // `rig analyze`: the run's measurements again, from samples.bin, through the
 // runner's own recording path (recording.hpp), in bounded memory.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "rig/record/record.hpp"
 #include "rig/runner/runner.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/runner/samples_file.hpp"
 #include "recording.hpp"
 
@@ -21,6 +23,7 @@ struct Take {
     std::size_t step = 0;
     std::int64_t at_ns = 0;
     bool wait_timeout = false;
+    bool reference = false;  // a reference step's end: the face it found
 };
 
 }  // namespace
@@ -60,9 +63,20 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
         if (m.step >= spans.size() || spans[m.step].end_ns < 0) continue;
         takes.push_back({m.step, spans[m.step].end_ns, false});
     }
+    // The reference steps that ended, where the runner took them: before the
+    // measurements that ended after them (or with them, later in the plan).
+    for (std::size_t i = 0; i < sc->plan.size(); ++i) {
+        if (sc->plan[i].kind != StepKind::reference || spans[i].end_ns < 0) continue;
+        const Take r{i, spans[i].end_ns, false, true};
+        const auto at = std::find_if(takes.begin(), takes.end(), [&](const Take& t) {
+            return t.at_ns > r.at_ns || (t.at_ns == r.at_ns && t.step > r.step);
+        });
+        takes.insert(at, r);
+    }
 
     Recording recording(*sc);
     std::vector<Measurement> out;
+    std::vector<FaceReference> references;
     std::size_t next = 0;
     // Takes every measurement due by `upto_ns` from what the recording holds
     // (as the runner does when it drains a step's end: the samples up to it
@@ -78,6 +92,12 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
             data.trace = recording.view();
             data.events = events;
             data.spans = spans;
+            data.references = references;
+            if (t.reference) {
+                references.push_back(take_reference(*sc, t.step, data));
+                close_reference(references, out, sc->fixture);
+                continue;
+            }
             for (auto& m : take_measurement(*sc, t.step, t.at_ns, data, out)) out.push_back(std::move(m));
         }
     };

@@ -67,6 +67,8 @@ Recording::Recording(const Scenario& sc)
     for (std::size_t s = sc.plan.size(); s-- > 0;) {
         retain_from_[s] = retain_from_[s + 1];
         if (sc.plan[s].kind == StepKind::measure) retain_from_[s] = std::min(retain_from_[s], window_first_step(sc, s));
+        // A reference step reads its own span when it ends.
+        if (sc.plan[s].kind == StepKind::reference) retain_from_[s] = std::min(retain_from_[s], s);
     }
     // A few seconds of samples up front; the trace grows to the longest window.
     trace_.reserve(static_cast<std::size_t>(sc.fixture.sample_rate_hz * 2.0));

@@ -40,12 +40,14 @@ public:
     LoadCell& load_cell() override { return inner_->load_cell(); }
     CurrentSense& current() override { return inner_->current(); }
     EStop& estop() override { return inner_->estop(); }
+    FaceReferenceDrive& reference() override { return inner_->reference(); }
     void safe_state() noexcept override {
         ctl_->safe_calls.fetch_add(1);
         inner_->safe_state();
     }
     bool inject_fault(const FaultInjection& f) noexcept override { return inner_->inject_fault(f); }
     const GroundTruth* ground_truth() const noexcept override { return inner_->ground_truth(); }
+    void prepare_run(std::chrono::nanoseconds d) override { inner_->prepare_run(d); }
 
 private:
     class HangClock final : public Clock {
