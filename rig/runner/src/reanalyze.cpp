@@ -8,6 +8,7 @@
 #include "rig/runner/runner.hpp"
 #include "rig/scenario/face_reference.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "recording.hpp"
 
 namespace rig {
@@ -77,6 +78,16 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
     Recording recording(*sc);
     std::vector<Measurement> out;
     std::vector<FaceReference> references;
+    // The run-start checks, taken where the runner takes them: at the first
+    // power-on, from what the recording holds then (later trims drop it).
+    std::optional<checks::RunStartChecks> run_start;
+    const Event* power_on = nullptr;
+    for (const auto& e : events) {
+        if (e.kind == EventKind::power_on) {
+            power_on = &e;
+            break;
+        }
+    }
     std::size_t next = 0;
     // Takes every measurement due by `upto_ns` from what the recording holds
     // (as the runner does when it drains a step's end: the samples up to it
@@ -93,6 +104,7 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
             data.events = events;
             data.spans = spans;
             data.references = references;
+            data.run_start = run_start ? &*run_start : nullptr;
             if (t.reference) {
                 references.push_back(take_reference(*sc, t.step, data));
                 close_reference(references, out, sc->fixture);
@@ -103,6 +115,10 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
     };
     for_each_samples_chunk(run_dir / rec.samples.file, kChunkSamples, [&](std::span<const Sample> chunk) {
         recording.add(chunk);
+        if (!run_start && power_on != nullptr && recording.last_t_ns() >= power_on->t_ns) {
+            const std::vector<Event> so_far(events.begin(), events.begin() + (power_on - events.data()) + 1);
+            run_start = checks::run_start_checks(recording.view(), so_far, spans);
+        }
         take_due(recording.last_t_ns());
         // Keep what the measurements still to take can need (the runner's
         // retention plan, from the next one's step).
