@@ -9,9 +9,34 @@ namespace rig::analysis {
 
 Trace Trace::from_samples(std::span<const Sample> samples) {
     Trace t;
-    t.reserve(samples.size());
-    for (const Sample& s : samples) t.push_back(s);
+    t.append(samples);
     return t;
+}
+
+void Trace::append(std::span<const Sample> samples) {
+    // One resize and one pass, not eight push_backs per sample.
+    const std::size_t n0 = size();
+    const std::size_t n = n0 + samples.size();
+    t_ns.resize(n);
+    position_mm.resize(n);
+    force_n.resize(n);
+    current_a.resize(n);
+    setpoint_hz.resize(n);
+    flags.resize(n);
+    lateness_ns.resize(n);
+    step_index.resize(n);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+        const Sample& s = samples[i];
+        const std::size_t k = n0 + i;
+        t_ns[k] = s.t_ns;
+        position_mm[k] = s.position_mm;
+        force_n[k] = s.force_n;
+        current_a[k] = s.current_a;
+        setpoint_hz[k] = s.setpoint_hz;
+        flags[k] = s.flags;
+        lateness_ns[k] = s.lateness_ns;
+        step_index[k] = s.step_index;
+    }
 }
 
 std::vector<Sample> Trace::to_samples() const {

@@ -97,8 +97,8 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
             data.trace = recording.view();
             data.events = events;
             data.spans = spans;
-            data.run_start = run_start && run_start->end_ns <= t.at_ns ? &*run_start : nullptr;
             data.references = references;
+            data.run_start = run_start ? &*run_start : nullptr;
             if (t.reference) {
                 references.push_back(take_reference(*sc, t.step, data));
                 close_reference(references, out, sc->fixture);

@@ -82,6 +82,16 @@ void Recording::add(const Sample& s) {
     peak_ = std::max(peak_, trace_.size());
 }
 
+void Recording::add(std::span<const Sample> samples) {
+    if (samples.empty()) return;
+    if (writer_) writer_->append(samples);
+    if (count_ == 0) first_t_ns_ = samples.front().t_ns;
+    count_ += samples.size();
+    trace_.append(samples);
+    for (const Sample& s : samples) timing_.add(s.t_ns, s.lateness_ns, s.flags);
+    peak_ = std::max(peak_, trace_.size());
+}
+
 void Recording::trim(std::size_t unfinished_step) {
     // Trimmed only beyond 2^18 samples (26 s at 10 kHz, ~15 MB of columns):
     // shorter runs keep the whole trace, and their stroke series is detected

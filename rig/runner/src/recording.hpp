@@ -15,8 +15,9 @@
 //  - The whole run's timing health accumulates in fixed memory
 //    (analysis::TimingAccumulator); the per-stroke series for the plots is
 //    detected chunk by chunk as samples are dropped, and decimated to at most
-//    kMaxStrokePoints points (every other point dropped when full, keeping the
-//    min and max of what was dropped: an envelope, not a sample of it).
+//    kMaxStrokePoints points (every other point dropped when full, and every
+//    2nd, 4th, ... stroke taken from then on: a sample of the strokes, not a
+//    min/max envelope; the record has no field for one yet).
 //
 // One path for the run and its re-analysis: the runner feeds a Recording as
 // it drains the rings (writing samples.bin), and `rig analyze` feeds one the
@@ -51,9 +52,8 @@ public:
     explicit Recording(const Scenario& sc);
 
     void add(const Sample& s);
-    void add(std::span<const Sample> samples) {
-        for (const auto& s : samples) add(s);
-    }
+    /// The same for consecutive samples, column by column (re-analysis reads chunks).
+    void add(std::span<const Sample> samples);
     [[nodiscard]] analysis::TraceView view() const { return trace_.view(); }
     [[nodiscard]] std::int64_t last_t_ns() const { return trace_.t_ns.empty() ? 0 : trace_.t_ns.back(); }
     [[nodiscard]] std::uint64_t count() const { return count_; }

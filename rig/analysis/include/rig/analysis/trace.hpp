@@ -85,6 +85,8 @@ struct Trace {
     [[nodiscard]] std::vector<Sample> to_samples() const;
     /// Appends one sample to every column.
     void push_back(const Sample& s);
+    /// Appends consecutive samples (one resize per column).
+    void append(std::span<const Sample> samples);
     void reserve(std::size_t n);
     /// Removes the first n samples from every column.
     void drop_front(std::size_t n);
