@@ -50,7 +50,7 @@ grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { echo "binfmt_misc:
 # host) plus the C/C++ runtime and headers; their dependencies are resolved by
 # apt. Rebuilt when the list or a package version changes.
 ARM64_DEV=(libasio-dev libspdlog-dev libyaml-cpp-dev catch2 libgpiod-dev nlohmann-json3-dev
-           libcli11-dev libsodium-dev libsystemd-dev libboost-dev libc6-dev libstdc++-12-dev)
+           libcli11-dev libsodium-dev libsystemd-dev libboost-dev libsqlite3-dev libpq-dev libc6-dev libstdc++-12-dev)
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   dpkg --add-architecture arm64
   apt-get update -qq

@@ -2,10 +2,76 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <sstream>
 
 namespace rig {
+
+namespace {
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+}  // namespace
+
+void TrendBuilder::add(TrendKey key, const std::string& name, const std::string& unit, TrendPoint p) {
+    if (opt_.across_rigs) key.rig_id = "*";
+    if (opt_.across_backends) key.fixture_backend = "*";
+    if (opt_.across_spec_versions) key.spec_version = "*";
+    if (opt_.on_point) opt_.on_point(key, unit, p);
+    auto [it, fresh] = series_.try_emplace(key);
+    auto& st = it->second;
+    auto& s = st.s;
+    if (fresh) {
+        s.key = key;
+        s.scenario_id = key.scenario_id;
+        s.measurement_id = key.measurement_id;
+    }
+    s.name = name;
+    s.unit = unit;
+    s.low = p.low;
+    s.high = p.high;
+    ++s.runs;
+    if (p.value) {
+        const double v = *p.value;
+        s.min = s.valued == 0 ? v : std::min(s.min, v);
+        s.max = s.valued == 0 ? v : std::max(s.max, v);
+        ++s.valued;
+        st.sum += v;
+        s.mean = st.sum / static_cast<double>(s.valued);
+    }
+    // The baseline window: good points only, the newest kept one beyond the
+    // window because it may be the latest point (excluded from its own baseline).
+    if (p.value && p.outcome == "PASS") {
+        st.good.push_back(*p.value);
+        if (st.good.size() > opt_.baseline_runs + 1) st.good.pop_front();
+    }
+    s.points.push_back(std::move(p));
+    if (s.points.size() > std::max<std::size_t>(opt_.keep_points, 1)) s.points.erase(s.points.begin());
+}
+
+std::vector<TrendSeries> TrendBuilder::finish() {
+    std::vector<TrendSeries> out;
+    out.reserve(series_.size());
+    for (auto& [key, st] : series_) {
+        auto& s = st.s;
+        const auto& last = s.points.back();
+        std::vector<double> base(st.good.begin(), st.good.end());
+        // The latest point is not part of its own baseline.
+        if (last.value && last.outcome == "PASS" && !base.empty()) base.pop_back();
+        if (base.size() > opt_.baseline_runs) base.erase(base.begin());
+        s.baseline_n = base.size();
+        if (!base.empty()) s.baseline = median(base);
+        if (last.value && last.low && last.high && *last.high > *last.low && s.baseline &&
+            base.size() >= opt_.min_history) {
+            s.drift_band_fraction = std::abs(*last.value - *s.baseline) / (*last.high - *last.low);
+            s.drift = s.drift_band_fraction > opt_.drift_fraction;
+        }
+        out.push_back(std::move(s));
+    }
+    series_.clear();
+    return out;
+}
 
 std::vector<TrendSeries> build_trends(std::span<const run_record::RunRecord> records, const TrendOptions& opt) {
     std::vector<const run_record::RunRecord*> recs;
@@ -16,52 +82,16 @@ std::vector<TrendSeries> build_trends(std::span<const run_record::RunRecord> rec
     std::stable_sort(recs.begin(), recs.end(), [](const run_record::RunRecord* a, const run_record::RunRecord* b) {
         return a->started_utc < b->started_utc;
     });
-    std::map<std::pair<std::string, std::string>, TrendSeries> by_key;
+    TrendBuilder b(opt);
     for (const auto* r : recs) {
-        const std::string& sid = r->scenario.id;
         for (const auto& m : r->measurements) {
-            auto& s = by_key[{sid, m.id}];
-            s.scenario_id = sid;
-            s.measurement_id = m.id;
-            s.name = m.name;
-            s.unit = m.unit;
-            s.low = m.low;
-            s.high = m.high;
-            TrendPoint p;
-            p.run_id = r->run_id;
-            p.started_utc = r->started_utc;
-            p.commit = r->software.commit;
-            p.dut = r->dut.serial;
-            p.value = m.value;
-            p.outcome = to_string(m.outcome);
-            s.points.push_back(std::move(p));
+            TrendKey k{r->scenario.id, m.id, r->spec.version, r->fixture.backend, r->host};
+            b.add(std::move(k), m.name, m.unit,
+                  TrendPoint{r->run_id, r->started_utc, r->software.commit, r->dut.serial, m.value, m.low, m.high,
+                             to_string(m.outcome)});
         }
     }
-    std::vector<TrendSeries> out;
-    for (auto& [key, s] : by_key) {
-        std::vector<double> v;
-        for (const auto& p : s.points) {
-            if (p.value) v.push_back(*p.value);
-        }
-        s.valued = v.size();
-        if (!v.empty()) {
-            double sum = 0.0;
-            for (double x : v) sum += x;
-            s.mean = sum / static_cast<double>(v.size());
-            s.min = *std::min_element(v.begin(), v.end());
-            s.max = *std::max_element(v.begin(), v.end());
-        }
-        const bool latest_valued = !s.points.empty() && s.points.back().value.has_value();
-        if (s.low && s.high && *s.high > *s.low && latest_valued && v.size() >= opt.min_history + 1) {
-            double sum = 0.0;
-            for (std::size_t i = 0; i + 1 < v.size(); ++i) sum += v[i];
-            const double earlier = sum / static_cast<double>(v.size() - 1);
-            s.drift_band_fraction = std::abs(v.back() - earlier) / (*s.high - *s.low);
-            s.drift = s.drift_band_fraction > opt.drift_fraction;
-        }
-        out.push_back(std::move(s));
-    }
-    return out;
+    return b.finish();
 }
 
 std::vector<TrendSeries> build_trends(const std::vector<nlohmann::json>& records, const TrendOptions& opt) {
@@ -79,31 +109,46 @@ std::vector<LatestRun> latest_runs(std::span<const run_record::RunRecord> record
         const bool later = l.run_id.empty() || r.started_utc > l.started_utc ||
                            (r.started_utc == l.started_utc && !r.complete);
         if (!later) continue;
-        l = LatestRun{r.scenario.id, r.run_id, r.started_utc, r.complete ? r.verdict : std::string("INCOMPLETE")};
+        l = LatestRun{r.scenario.id, r.run_id, r.started_utc, r.complete ? r.verdict : std::string("INCOMPLETE"),
+                      r.host};
     }
     std::vector<LatestRun> out;
     for (auto& [k, v] : by_scenario) out.push_back(std::move(v));
     return out;
 }
 
-std::string trends_csv(const std::vector<TrendSeries>& series) {
+namespace {
+std::string q(const std::string& s) {
+    std::string r = "\"";
+    for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return r + "\"";
+}
+std::string num(const std::optional<double>& v) {
+    if (!v) return {};
     std::ostringstream o;
     o.precision(17);
-    o << "scenario_id,measurement_id,run_id,started_utc,commit,dut,value,unit,outcome\n";
-    auto q = [](const std::string& s) {
-        std::string r = "\"";
-        for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return r + "\"";
-    };
-    for (const auto& s : series) {
-        for (const auto& p : s.points) {
-            o << q(s.scenario_id) << ',' << q(s.measurement_id) << ',' << q(p.run_id) << ',' << q(p.started_utc) << ','
-              << q(p.commit) << ',' << q(p.dut) << ',';
-            if (p.value) o << *p.value;
-            o << ',' << q(s.unit) << ',' << q(p.outcome) << '\n';
-        }
-    }
+    o << *v;
     return o.str();
+}
+}  // namespace
+
+std::string trend_csv_header() {
+    return "scenario_id,measurement_id,spec_version,fixture_backend,rig_id,run_id,started_utc,commit,dut,value,unit,"
+           "low,high,outcome\n";
+}
+
+std::string trend_csv_row(const TrendKey& k, const std::string& unit, const TrendPoint& p) {
+    return q(k.scenario_id) + ',' + q(k.measurement_id) + ',' + q(k.spec_version) + ',' + q(k.fixture_backend) + ',' +
+           q(k.rig_id) + ',' + q(p.run_id) + ',' + q(p.started_utc) + ',' + q(p.commit) + ',' + q(p.dut) + ',' +
+           num(p.value) + ',' + q(unit) + ',' + num(p.low) + ',' + num(p.high) + ',' + q(p.outcome) + '\n';
+}
+
+std::string trends_csv(const std::vector<TrendSeries>& series) {
+    std::string o = trend_csv_header();
+    for (const auto& s : series) {
+        for (const auto& p : s.points) o += trend_csv_row(s.key, s.unit, p);
+    }
+    return o;
 }
 
 }  // namespace rig

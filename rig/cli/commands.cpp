@@ -8,6 +8,8 @@ void register_commands(CLI::App& app, Commands& cmds) {
     add_doctor_command(app, cmds);
     add_safe_command(app, cmds);
     add_trend_command(app, cmds);
+    add_runs_command(app, cmds);
+    add_lot_command(app, cmds);
     add_daemon_commands(app, cmds);
 }
 }  // namespace rig::cli

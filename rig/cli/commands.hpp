@@ -21,5 +21,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds);  // serve, submit, stat
 void add_doctor_command(CLI::App& app, Commands& cmds);
 void add_trend_command(CLI::App& app, Commands& cmds);   // trend
 void add_safe_command(CLI::App& app, Commands& cmds);    // safe (hardware outputs)
+void add_runs_command(CLI::App& app, Commands& cmds);    // runs list|show|reindex|prune (the run index)
+void add_lot_command(CLI::App& app, Commands& cmds);     // lot (lot release statistics)
 
 }  // namespace rig::cli

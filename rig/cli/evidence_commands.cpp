@@ -14,6 +14,7 @@
 #include "rig/reports/bundle.hpp"
 #include "rig/reports/html_report.hpp"
 #include "rig/reports/signatures.hpp"
+#include "rig/session/run_session.hpp"
 
 namespace rig {
 namespace fs = std::filesystem;
@@ -52,11 +53,11 @@ void require_run_dir(const fs::path& d) {
     if (!fs::exists(d / "record.json")) throw BadInput(d.string() + " holds no record.json");
 }
 
-AuditLog audit_of(const EvidenceOptions& o) { return AuditLog(evidence_state_dir(o) / "audit.jsonl"); }
+AuditLog audit_of(const EvidenceOptions& o) { return AuditLog(resolve_state_dir(o.state_dir) / "audit.jsonl"); }
 
 PublicKey public_key_for(const EvidenceOptions& o, const fs::path& run_dir, const std::string& explicit_pub) {
     if (!explicit_pub.empty()) return load_public_key(explicit_pub);
-    const fs::path keys = evidence_state_dir(o) / "keys";
+    const fs::path keys = resolve_state_dir(o.state_dir) / "keys";
     // A bundle sealed with a key replaced since is verified with that key,
     // which keygen --force kept as keys/<id>.pub.
     const std::string id = manifest_key_id(run_dir);
@@ -66,7 +67,7 @@ PublicKey public_key_for(const EvidenceOptions& o, const fs::path& run_dir, cons
 }
 
 SigningKey signing_key(const EvidenceOptions& o) {
-    const fs::path f = evidence_state_dir(o) / "keys" / "rig.key";
+    const fs::path f = resolve_state_dir(o.state_dir) / "keys" / "rig.key";
     if (!fs::exists(f)) throw BadInput("no rig key: " + f.string() + " (run `rig keygen`)");
     return SigningKey::load(f);
 }
@@ -76,7 +77,7 @@ SigningKey signing_key(const EvidenceOptions& o) {
 // manifests validly signed by a key of the state folder count.
 std::vector<AuditAnchor> sealed_run_anchors(const EvidenceOptions& o, const AuditLog& log,
                                             std::vector<std::string> runs_dirs) {
-    const fs::path keys = evidence_state_dir(o) / "keys";
+    const fs::path keys = resolve_state_dir(o.state_dir) / "keys";
     std::vector<AuditAnchor> out;
     if (!fs::exists(keys / "rig.pub")) return out;
     std::set<fs::path> dirs;
@@ -136,7 +137,7 @@ int run_calibration(EvidenceOptions& o, const CalibrateArgs& a, bool load_cell) 
     w.samples_per_point = a.samples;
     w.tolerance_pct = a.tolerance_pct;
     w.tolerance_mm = a.tolerance_um / 1000.0;
-    CalibrationHistory history(evidence_state_dir(o) / "calibration" / "history.jsonl");
+    CalibrationHistory history(resolve_state_dir(o.state_dir) / "calibration" / "history.jsonl");
     AuditLog audit = audit_of(o);
     WorkflowIo io{*o.in, *o.out};
     OperatorPlacedStandard manual;
@@ -153,12 +154,6 @@ int run_calibration(EvidenceOptions& o, const CalibrateArgs& a, bool load_cell) 
 }
 
 }  // namespace
-
-fs::path evidence_state_dir(const EvidenceOptions& opts) {
-    if (!opts.state_dir.empty()) return opts.state_dir;
-    if (const char* e = std::getenv("PENRIG_STATE_DIR"); e != nullptr && *e != '\0') return e;
-    return ".penrig";
-}
 
 void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     // Heap-held argument storage lives as long as the callbacks that use it.
@@ -231,13 +226,13 @@ void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
         guarded(o, [&] {
             const auto key = SigningKey::generate();
             try {
-                key.save(evidence_state_dir(o) / "keys", a->force);
+                key.save(resolve_state_dir(o.state_dir) / "keys", a->force);
             } catch (const std::runtime_error& e) {
                 throw BadInput(e.what());
             }
-            audit_of(o).append(os_user(), "key.generated", (evidence_state_dir(o) / "keys" / "rig.pub").string(), nullptr,
+            audit_of(o).append(os_user(), "key.generated", (resolve_state_dir(o.state_dir) / "keys" / "rig.pub").string(), nullptr,
                                {{"key_id", key.public_key().id()}, {"public_key", key.public_key().hex()}});
-            *o.out << "key " << key.public_key().id() << " written to " << (evidence_state_dir(o) / "keys").string() << "\n";
+            *o.out << "key " << key.public_key().id() << " written to " << (resolve_state_dir(o.state_dir) / "keys").string() << "\n";
             return 0;
         });
     });

@@ -144,10 +144,11 @@ void SimModel::step() noexcept {
     force_lp_ += lc_alpha_ * (f_ph_ + static_load_n.load(std::memory_order_relaxed) - force_lp_);
     current_lp_ += cs_alpha_ * (i_ - current_lp_);
 
-    if (face_crossed && truth_.faces.size() < truth_.faces.capacity()) {
+    if (face_crossed) {
         // The encoder's reading with the tip exactly at the face, now: the
-        // truth a reference step is judged against.
-        truth_.faces.push_back(TrueFace{t + truth_epoch_ns_ + std::llround(face_frac * static_cast<double>(dt_ns_)),
+        // truth a reference step is judged against (bounded: a full log keeps
+        // what it has and says overflowed()).
+        truth_.faces.push(TrueFace{t + truth_epoch_ns_ + std::llround(face_frac * static_cast<double>(dt_ns_)),
                                         encoder_.reading_at_mm(0.0)});
     }
     // A touch-off is not a stroke: the pen is off and the plunger moves the needle.

@@ -90,9 +90,16 @@ public:
     /// an earlier offset fault).
     void set_offset(double offset) noexcept { offset_ = offset; }
     void set_noise(double rms) noexcept { noise_rms_ = rms; }
+    /// The converter's full-scale code is reached at |input| = `value` (a
+    /// front-end gain too high for the load) instead of at the 24-bit range.
+    void set_full_scale(double value) noexcept { full_scale_ = value; }
+    /// The last read() returned no value because the code was full scale.
+    [[nodiscard]] bool clipped() const noexcept { return clipped_; }
 
 private:
     Instrument tr_;
+    double full_scale_ = 0.0;  // 0: the 24-bit range only
+    bool clipped_ = false;
     double noise_rms_ = 0.0;
     double offset_ = 0.0;
     double drift_rate_ = 0.0;

@@ -115,6 +115,7 @@ class SimLoadCell final : public LoadCell {
 public:
     explicit SimLoadCell(sim::SimModel& m) : m_(m) {}
     std::optional<double> read_n() noexcept override { return m_.read_force_n(); }
+    [[nodiscard]] ReadingTiming last_timing() const noexcept override { return {0, true, m_.force_clipped()}; }
 
 private:
     sim::SimModel& m_;
@@ -124,6 +125,7 @@ class SimCurrent final : public CurrentSense {
 public:
     explicit SimCurrent(sim::SimModel& m) : m_(m) {}
     std::optional<double> read_a() noexcept override { return m_.read_current_a(); }
+    [[nodiscard]] ReadingTiming last_timing() const noexcept override { return {0, true, m_.current_clipped()}; }
 
 private:
     sim::SimModel& m_;
@@ -226,6 +228,9 @@ void SimFixture::safe_state() noexcept {
 
 bool SimFixture::inject_fault(const FaultInjection& fault) noexcept { return impl_->model.apply_fault(fault); }
 const GroundTruth* SimFixture::ground_truth() const noexcept { return &impl_->model.truth(); }
+void SimFixture::prepare_run(std::chrono::nanoseconds expected_duration) {
+    impl_->model.prepare_truth(expected_duration);
+}
 void SimFixture::apply_static_load_n(double force_n) noexcept {
     impl_->model.static_load_n.store(force_n, std::memory_order_relaxed);
 }

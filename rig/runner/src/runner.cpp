@@ -22,6 +22,7 @@
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "recording.hpp"
 
 namespace rig {
@@ -226,7 +227,9 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
-    std::int64_t t0 = 0;
+    // What the model records for the run is sized now, while no loop runs.
+    fx_.prepare_run(sc_.expected_duration);
+
     nlohmann::json rt_report;
     std::thread acq([&] {
         if (opts_.realtime_setup) {
@@ -236,7 +239,7 @@ RunResult Runner::run() {
                 rt_report = {{"error", e.what()}};
             }
         }
-        t0 = loop.run();
+        loop.run();  // t0: published in `stats` before the first sample
     });
     // Whatever unwinds from here (an allocation that fails in the recorder)
     // stops the loop and joins it first: a joinable std::thread destroyed is
@@ -268,6 +271,10 @@ RunResult Runner::run() {
     auto last_progress = std::chrono::steady_clock::now();
     std::future<bool> prompt_answer;
     std::string prompt_text;
+    // Taken at the first power-on, from the samples the loop recorded with the
+    // pen unpowered just before it (run_checks.hpp): later measurements need
+    // them after those samples may have left the bounded trace.
+    std::optional<checks::RunStartChecks> run_start;
 
     auto data_view = [&] {
         RunData d;
@@ -275,8 +282,9 @@ RunResult Runner::run() {
         d.events = events;
         d.spans = spans;
         d.truth = fx_.ground_truth();
-        d.truth_offset_ns = t0;
+        d.truth_offset_ns = stats.t0_ns.load(std::memory_order_acquire);
         d.references = references;
+        d.run_start = run_start ? &*run_start : nullptr;
         return d;
     };
 
@@ -306,6 +314,9 @@ RunResult Runner::run() {
                     events.push_back(std::move(pe));
                 }
                 switch (ev.kind) {
+                    case LoopEventKind::power_on:
+                        if (!run_start) run_start = checks::run_start_checks(recording.view(), events, spans);
+                        break;
                     case LoopEventKind::step_started:
                         spans[ev.step].start_ns = ev.t_ns;
                         spdlog::debug("step {} ({}): {}", ev.step, sc_.plan[ev.step].where.line, sc_.plan[ev.step].label);

@@ -1,6 +1,8 @@
 #include "rig/scenario/scenario.hpp"
+#include "rig/scenario/run_checks.hpp"
 
 #include "rig/core/atomic_file.hpp"
+#include "rig/drivers/fixture.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -257,6 +259,8 @@ private:
         }
         auto& p = push(StepKind::power, a.item, a.label);
         p.on = v.Scalar() == "on";
+        // The first power-on waits for the run-start instrument checks.
+        if (p.on && !st_.powered_ever) duration += checks::kRunStartWindow;
         if (p.on) st_.powered_ever = true;
         st_.power = p.on;
     }
@@ -460,9 +464,9 @@ private:
         const YAML::Node& item = a.item;
         [[maybe_unused]] const std::string& lbl = a.label;
         [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (fixture_cfg_.backend != Backend::sim) {
-            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fixture_cfg_.name +
-                                       "' is hardware");
+        if (!capabilities_of(fixture_cfg_).injects_faults) {
+            diags_.error(at(item), "fault: fixture '" + fixture_cfg_.name +
+                                       "' cannot inject faults (fault injection needs the sim backend)");
             return;
         }
         if (!v.IsMap() || v.size() == 0) {

@@ -6,6 +6,7 @@
 
 #include "rig/core/atomic_file.hpp"
 #include "rig/hw/realtime.hpp"
+#include "rig/index/run_index.hpp"
 #include "rig/reports/audit_log.hpp"
 #include "rig/reports/bundle.hpp"
 #include "rig/reports/html_report.hpp"
@@ -59,7 +60,8 @@ void install_evidence_hooks(RunOptions& ro, const SessionOptions& so, const std:
         AuditLog log(state / "audit.jsonl");
         log.append(actor, "run.started", run_id, nullptr, {{"dir", dir.string()}, {"dut", dut}});
     };
-    ro.on_finished = [state, sign = so.sign, actor, before = so.before_evidence](const std::filesystem::path& dir) {
+    ro.on_finished = [state, sign = so.sign, actor, before = so.before_evidence, index = so.index,
+                      after = so.after_evidence](const std::filesystem::path& dir) {
         if (before) before(dir);
         write_html_report(dir);
         const auto key_file = state / "keys" / "rig.key";
@@ -80,6 +82,9 @@ void install_evidence_hooks(RunOptions& ro, const SessionOptions& so, const std:
         } catch (const std::exception& e) {
             spdlog::error("audit trail: {}", e.what());
         }
+        // Last: the index and the publisher see the folder as it will stay.
+        if (index) index::index_finished_run(state, dir);
+        if (after) after(dir);
     };
 }
 

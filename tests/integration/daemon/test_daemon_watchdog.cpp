@@ -47,6 +47,7 @@ public:
     }
     bool inject_fault(const FaultInjection& f) noexcept override { return inner_->inject_fault(f); }
     const GroundTruth* ground_truth() const noexcept override { return inner_->ground_truth(); }
+    void prepare_run(std::chrono::nanoseconds d) override { inner_->prepare_run(d); }
 
 private:
     class HangClock final : public Clock {

@@ -73,10 +73,14 @@ public:
 /// When the value a sensor read returned was taken: `age_ns` = read time -
 /// the instant the value stands for; `fresh` = false for a value already
 /// returned by an earlier read (held, not a new measurement). A sensor that
-/// measures at every read (the sim) keeps the default.
+/// measures at every read (the sim) keeps the default. `clipped`: the last
+/// read returned no value because the converter was at a full-scale code
+/// (ADS1256 0x7FFFFF / 0x800000): the input is beyond the ADC's range, which
+/// the loop flags apart from a failed read (sample_force_clipped...).
 struct ReadingTiming {
     std::int64_t age_ns = 0;
     bool fresh = true;
+    bool clipped = false;
 };
 
 /// Load cell under the skin phantom.

@@ -111,6 +111,7 @@ public:
     void safe_state() noexcept override;
     bool inject_fault(const FaultInjection& fault) noexcept override;
     [[nodiscard]] const GroundTruth* ground_truth() const noexcept override;
+    void prepare_run(std::chrono::nanoseconds expected_duration) override;
 
     /// Operator E-stop, for tests: pressed until release_estop().
     /// Calibration standards on the simulated fixture: a reference weight

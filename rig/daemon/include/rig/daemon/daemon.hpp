@@ -9,7 +9,10 @@
 //    the daemon's state (queue, runs, subscribers); nothing else touches it;
 //  - one worker thread that calls Runner::run() for the run it is handed; the
 //    runner's observer callbacks are posted to the I/O thread;
-//  - the acquisition loop, the runner's own thread.
+//  - the acquisition loop, the runner's own thread;
+//  - when the dashboard is on (DaemonConfig::http), one HTTP thread that reads
+//    what the I/O thread publishes (rig/daemon/src/dashboard_feed.hpp) and
+//    hands writes to the I/O thread; it never touches the runner or the loop.
 //
 // Safety: SIGTERM/SIGINT/SIGQUIT abort the current run and wait for run() to return
 // (fixture safe, record closed ABORTED), persist the state, exit 0. A client
@@ -40,6 +43,7 @@
 #include <memory>
 
 #include "rig/calibration/gate.hpp"
+#include "rig/daemon/http.hpp"
 #include "rig/session/fixture_lock.hpp"
 #include "rig/drivers/fixture.hpp"
 #include "rig/runner/runner.hpp"
@@ -74,6 +78,8 @@ struct DaemonConfig {
     std::chrono::milliseconds heartbeat_timeout{5000};
     std::chrono::milliseconds heartbeat_period{250};
     std::size_t keep_finished = 200;  // finished runs remembered in the state file
+    /// The web dashboard and /metrics (http.hpp); off while `http.listen` is empty.
+    HttpConfig http;
 };
 
 class Daemon {

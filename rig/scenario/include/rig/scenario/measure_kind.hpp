@@ -34,6 +34,9 @@
 namespace rig {
 
 struct Scenario;
+namespace checks {
+struct RunStartChecks;
+}
 struct PlanStep;
 struct MeasureSpec;
 struct Limits;
@@ -77,6 +80,10 @@ struct RunData {
     std::int64_t truth_offset_ns = 0;    // run t0 on the model clock
     /// Cartridge-face references found so far, in run order (face_reference.hpp).
     std::span<const FaceReference> references;
+    /// The run-start instrument checks (run_checks.hpp), once the run's first
+    /// power-on has happened; null before (or when the caller leaves them to
+    /// take_measurement, which then takes them from `trace`).
+    const checks::RunStartChecks* run_start = nullptr;
 };
 
 /// What a kind's analysis gets: the scenario, its measure step, the resolved

@@ -52,6 +52,12 @@ struct SessionOptions {
     /// Called once the record is closed, before the report is rendered and the
     /// folder sealed (the daemon's watchdog fixes a stuck run's verdict here).
     std::function<void(const std::filesystem::path& run_dir)> before_evidence;
+    /// Index the finished run in `<state_dir>/index.sqlite` (rig/index); a
+    /// failure to index is logged and never changes the run's verdict.
+    bool index = true;
+    /// Called last, once the folder is sealed and indexed (the daemon queues
+    /// the run for publishing to the fleet database here). Must not throw.
+    std::function<void(const std::filesystem::path& run_dir)> after_evidence;
 };
 
 class RunSession {

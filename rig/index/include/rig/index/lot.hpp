@@ -1,0 +1,34 @@
+#pragma once
+// Which runs of a lot count, and the lot's statistics from the run index.
+//
+// Unit-count rule (kLotUnitRule): a unit is a DUT serial. It counts once per
+// scenario: its latest valid certification run of that scenario in the lot —
+// a complete run with verdict PASS or FAIL (the rig measured validly). ERROR,
+// ABORTED and INCOMPLETE runs did not measure the unit and are never counted;
+// a retest replaces the earlier run; a run without a DUT serial is no unit.
+// Every run not counted is listed with the reason.
+#include <string>
+#include <vector>
+
+#include "rig/index/run_index.hpp"
+#include "rig/reports/lot_stats.hpp"
+
+namespace rig::index {
+
+inline constexpr const char* kLotUnitRule =
+    "A unit (DUT serial) counts once per scenario: its latest valid certification run of that scenario in the lot "
+    "(complete, verdict PASS or FAIL). ERROR, ABORTED and INCOMPLETE runs are never counted; a retest replaces the "
+    "earlier run; a run without a DUT serial is not a unit.";
+
+struct LotSelection {
+    std::vector<RunRow> counted;          // in certification order (start time)
+    std::vector<std::string> excluded;    // "<run id> <dut> <verdict>: why"
+};
+
+/// Applies the unit-count rule to the runs of `lot` (optionally one scenario).
+LotSelection select_lot_units(const RunIndex& idx, const std::string& lot, const std::string& scenario = {});
+
+/// Statistics per (scenario, measurement id) over the counted units.
+std::vector<LotStatistics> lot_statistics(const RunIndex& idx, const LotSelection& sel);
+
+}  // namespace rig::index
