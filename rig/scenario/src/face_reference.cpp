@@ -73,16 +73,27 @@ void close_reference(std::span<FaceReference> refs, std::span<Measurement> measu
     if (refs.size() < 2) return;
     FaceReference& cur = refs.back();
     FaceReference& prev = refs[refs.size() - 2];
-    if (!prev.valid || !cur.valid || !prev.value_mm || !cur.value_mm) return;
-    const double drift = *cur.value_mm - *prev.value_mm;
-    prev.drift_to_next_mm = drift;
+    if (!prev.valid || !prev.value_mm) return;
+    double drift = 0.0;
     const double limit = kClosingLimitCounts * encoder_count_mm(fx) +
                          std::hypot(prev.uncertainty_mm.value_or(0.0), cur.uncertainty_mm.value_or(0.0));
     std::optional<std::string> reason;
-    if (std::abs(drift) > limit) {
-        reason = "encoder: the cartridge face read " + um(drift) + " away at the next reference (" + cur.id +
-                 ") from where " + prev.id + " found it (limit " + um(limit) +
-                 "): counts lost or gained since the reference";
+    if (!cur.valid || !cur.value_mm) {
+        // The closing reference failed. On the encoder's evidence (counts lost
+        // or gained on the way), the counter is not trusted since the
+        // reference either; otherwise (no contact, contact at rest) the
+        // closing check was not made and the measurements stay as they are.
+        if (cur.reason.rfind("encoder:", 0) != 0) return;
+        reason = "encoder: the next reference (" + cur.id + ") failed on the encoder's evidence (" + cur.reason +
+                 "): counts lost or gained since " + prev.id;
+    } else {
+        drift = *cur.value_mm - *prev.value_mm;
+        prev.drift_to_next_mm = drift;
+        if (std::abs(drift) > limit) {
+            reason = "encoder: the cartridge face read " + um(drift) + " away at the next reference (" + cur.id +
+                     ") from where " + prev.id + " found it (limit " + um(limit) +
+                     "): counts lost or gained since the reference";
+        }
     }
     for (auto& m : measurements) {
         const auto it = m.stats.find("reference");

@@ -44,6 +44,18 @@
 //  - encoder_count_gain: each encoder count is doubled with this probability.
 //  - encoder_zero_error: the counter's zero moves by the value (readings that
 //    much deeper): an encoder zero that is not at the cartridge face.
+//
+// Encoder zero: the counter reads 0 where the needle rests when the fixture
+// starts (TDC with the dial at 0: 3 mm behind the face), as an LS7366R does
+// after power-up (`sensors.encoder.zero: start`); `zero: face` gives an
+// absolute scale zeroed at the face. Depth needs a `reference:` step.
+//
+// Touch-off (reference()): the fixture's plunger pushes the needle off the
+// cam onto the phantom (the face gauge) and back, driven by the shared
+// TouchOffSequencer; the pen must be off and the rotor still. The model
+// records in GroundTruth::faces the encoder's reading at the instant the tip
+// crosses the face (the truth a reference is judged against); no true strokes
+// are recorded while the plunger holds the needle.
 //  - load_cell_offset / current_offset: the instrument's zero is this far from
 //    its calibration record (a constant added to every reading).
 //  - load_cell_drift (either sign): the zero moves linearly from the injection.

@@ -13,8 +13,10 @@
 //    faces must agree within kClosingLimitCounts counts plus the two
 //    uncertainties in quadrature; otherwise counts were lost or gained in
 //    between, and every measurement taken on the earlier reference becomes
-//    ERROR (its value removed). Either way the check is written into those
-//    measurements' `stats.checks`.
+//    ERROR (its value removed). A later reference that fails on the
+//    encoder's evidence (its return check) does the same; one that fails
+//    otherwise (no contact, contact at rest) leaves them unchecked. The check
+//    is written into those measurements' `stats.checks`.
 //
 // Thread-safety: pure functions (close_reference changes its arguments only).
 
