@@ -11,12 +11,13 @@ PACKAGES=(
 # Test-only tools: headless Chromium renders the HTML report in a test;
 # rt-tests (cyclictest) is the reference for the loop-latency benchmark;
 # clang 14 with its runtime libraries builds the libFuzzer harnesses;
-# numpy/scipy are the independent reference for the Gage R&R statistics.
+# numpy/scipy are the independent reference for the Gage R&R statistics;
+# postgresql-15: the fleet database tests start a server of their own.
 # --cross: the arm64 cross build, its emulated tests and the Debian packages
 # (scripts/cross-arm64.sh); --system-test: the VM of scripts/system-test.sh.
 for opt in "$@"; do
   case "$opt" in
-    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev python3-numpy python3-scipy) ;;
+    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev python3-numpy python3-scipy postgresql-15) ;;
     --cross) PACKAGES+=(crossbuild-essential-arm64 qemu-user-static binfmt-support dpkg-dev help2man lintian) ;;
     --system-test) PACKAGES+=(mmdebstrap qemu-system-x86 e2fsprogs libc6-dev dpkg-dev) ;;
     *) echo "install-deps.sh: unknown option $opt (--test, --cross, --system-test)" >&2; exit 2 ;;
