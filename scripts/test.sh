@@ -18,11 +18,11 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 scripts/install-deps.sh --test
 JOBS=${JOBS:-$(nproc)}
 export JOBS
-# test_runner and test_daemon stay out until a known race is fixed: on the
-# sim, the recorder reads the model's ground truth (and the run's t0) while the
-# acquisition thread still appends to it (truth only: no measured value or
-# verdict reads it, and hardware has no ground truth). TSan reports it there.
-TSAN_TESTS=(test_core test_loop_alloc)
+# The tests that run threads against each other: the SPSC ring, the loop with a
+# draining thread, and the runner and daemon end to end on the sim (the
+# recorder reads the model's ground truth while the acquisition thread writes
+# it: drivers/include/rig/drivers/ground_truth.hpp says how that is safe).
+TSAN_TESTS=(test_core test_loop_alloc test_runner test_daemon)
 
 echo "== release build + tests"
 cmake --preset release >/dev/null

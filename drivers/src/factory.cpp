@@ -15,19 +15,4 @@ std::unique_ptr<Fixture> make_fixture(const FixtureConfig& config, std::uint64_t
     if (config.backend == Backend::sim && wall_clock) return make_sim_fixture(config, seed, SimClockMode::realtime);
     return make_fixture(config, seed);
 }
-
-FixtureCapabilities capabilities_of(const FixtureConfig& config) {
-    FixtureCapabilities c;
-    switch (config.backend) {
-        case Backend::sim:
-            c.exclusive = false;
-            c.model_per_run = true;
-            c.acknowledges_prompts = true;
-            c.needs_realtime_thread = false;
-            c.injects_faults = true;
-            break;
-        case Backend::hardware: break;
-    }
-    return c;
-}
 }  // namespace rig

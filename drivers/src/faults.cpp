@@ -32,6 +32,8 @@ constexpr std::array kFaults{
     FaultDef{"current_offset", FaultKind::current_offset, Dimension::current, -10.0, 10.0, true},
     FaultDef{"current_noise", FaultKind::current_noise, Dimension::current, 0.0, 10.0, true},
     FaultDef{"loop_lateness", FaultKind::loop_lateness, Dimension::time, 0.0, 1.0, true},
+    FaultDef{"load_cell_full_scale", FaultKind::load_cell_full_scale, Dimension::force, 1e-3, 1000.0, true},
+    FaultDef{"current_full_scale", FaultKind::current_full_scale, Dimension::current, 1e-4, 1000.0, true},
 };
 constexpr std::array<std::string_view, kFaults.size()> kNames = [] {
     std::array<std::string_view, kFaults.size()> n{};

@@ -109,6 +109,48 @@ std::optional<FixtureConfig> parse_fixture(YamlFile file, Diagnostics& diags) {
         }
         t->finish();
     }
+    if (auto ref = r.map("reference", Need::optional)) {
+        if (auto ms = ref->string_list("methods", Need::required)) {
+            for (const auto& m : *ms) {
+                if (auto k = reference_method_from_string(m)) {
+                    cfg.reference.methods.push_back(*k);
+                } else {
+                    ref->error("methods", "reference.methods: unknown method '" + m + "' (known: touch_off)");
+                }
+            }
+        }
+        if (auto t = ref->map("touch_off", Need::optional)) {
+            auto& p = cfg.reference.touch_off;
+            // Speeds as time per mm (no speed unit in the files; like the sim's dial_time_per_mm).
+            if (auto v = t->quantity("approach_time_per_mm", Dimension::time, Need::optional, Range{1e-3, 100.0, "", ""})) {
+                p.approach_speed_m_s = 1e-3 / *v;
+            }
+            if (auto v = t->quantity("probe_time_per_mm", Dimension::time, Need::optional, Range{1e-3, 1000.0, "", ""})) {
+                p.probe_speed_m_s = 1e-3 / *v;
+            }
+            if (auto v = t->quantity("contact_force", Dimension::force, Need::optional, Range{1e-3, 10.0, "", ""})) {
+                p.contact_force_n = *v;
+            }
+            if (auto v = t->quantity("back_off", Dimension::length, Need::optional, Range{0.0, 1e-3, "", "1 mm"})) {
+                p.back_off_m = *v;
+            }
+            if (auto v = t->quantity("stop_force", Dimension::force, Need::optional, Range{1e-3, 10.0, "", ""})) {
+                p.stop_force_n = *v;
+            }
+            if (auto v = t->quantity("max_travel", Dimension::length, Need::optional, Range{1e-4, 20e-3, "", "20 mm"})) {
+                p.max_travel_m = *v;
+            }
+            if (auto v = t->quantity("dwell", Dimension::time, Need::optional, Range{10e-3, 10.0, "10 ms", ""})) {
+                p.dwell = seconds_to_ns(*v);
+            }
+            if (p.stop_force_n <= p.contact_force_n) {
+                t->error("stop_force", "reference.touch_off: 'stop_force' must exceed 'contact_force' (the probe "
+                                       "goes through the contact the approach found)");
+            }
+            t->finish();
+        }
+        ref->finish();
+    }
     if (r.has("calibration")) {
         parse_calibration(r.raw("calibration"), file.path, diags, cfg.calibration);
     } else {

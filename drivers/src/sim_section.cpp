@@ -12,7 +12,7 @@
 //     firmware:  {speed_control, max_rate, loop_rate, boot_delay, ramp_time,
 //                 speed_gain, integral_time, speed_filter, resistance_estimate,
 //                 stall_rate, stall_detection, after_stall, retry_delay}
-//     sensors:   {encoder: {scale, offset},
+//     sensors:   {encoder: {scale, offset, zero},
 //                 load_cell: {scale, offset, noise, bandwidth},
 //                 current: {scale, offset, noise, bandwidth}}
 //     loop:      {jitter, overrun_max_periods, substep}
@@ -90,6 +90,7 @@ void parse_sensors(MapReader& r, SimParams& p) {
     if (auto e = r.map("encoder", Need::optional)) {
         read(*e, "scale", Dimension::length, positive(), p.encoder_scale_m);
         read(*e, "offset", Dimension::length, Range{}, p.encoder_offset_m);
+        if (auto z = e->choice("zero", {"start", "face"}, Need::optional)) p.encoder_zero_at_face = *z == "face";
         e->finish();
     }
     if (auto l = r.map("load_cell", Need::optional)) {

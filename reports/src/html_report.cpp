@@ -1,6 +1,7 @@
 #include "rig/reports/html_report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -58,6 +59,11 @@ double value_s(const json& m) {
     const double scale = unit == "s" ? 1.0 : unit == "ms" ? 1e-3 : unit == "us" || unit == "µs" ? 1e-6 : nan_v;
     return v.get<double>() * scale;
 }
+// "protrusion_depth" -> "protrusion depth"
+std::string spaced(std::string name) {
+    std::replace(name.begin(), name.end(), '_', ' ');
+    return name;
+}
 std::string esc_or(const std::string& s, const char* def = "not recorded") {
     return s.empty() ? std::string("<span class=\"nr\">") + def + "</span>" : escape(s);
 }
@@ -87,7 +93,12 @@ public:
         s_.depth = series(st, "depth_mm");
         s_.force = series(st, "force_n");
         s_.rate = series(st, "rate_hz");
-        for (const auto& m : sub(r_, "measurements")) by_name_[str(m, "name")].push_back(&m);
+        // Plots select measurements by their kind's plot in the record's
+        // `kinds` table (the registry's word), never by name: a new kind
+        // with an existing plot is drawn without a change here.
+        for (const auto& m : sub(r_, "measurements")) {
+            by_plot_[str(sub(sub(r_, "kinds"), str(m, "kind").c_str()), "plot")].push_back(&m);
+        }
         t_end_ = 0.0;
         for (const auto& s : sub(r_, "steps")) t_end_ = std::max(t_end_, dbl(s, "end_s"));
         for (double t : s_.t)
@@ -106,6 +117,7 @@ public:
         header();
         review_status();
         calibration();
+        references();
         measurements();
         plots();
         timing();
@@ -215,6 +227,47 @@ private:
         o_ += "</tbody></table>";
     }
 
+    /// Where the run found the cartridge face in encoder counts: the zero
+    /// every protrusion depth of the run is measured from.
+    void references() {
+        const json& refs = sub(r_, "references");
+        o_ += "<h2>Cartridge-face reference (depth zero)</h2>";
+        if (!refs.is_array() || refs.empty()) {
+            o_ += "<p class=\"nr\">No reference step in this run: protrusion depth has no cartridge-face reference "
+                  "(ERROR).</p>";
+            return;
+        }
+        o_ += "<table><thead><tr><th>Reference</th><th>Method</th><th>Instrument</th><th>At (s)</th>"
+              "<th>Face (mm)</th><th>Face (counts)</th><th>U, k = 2 (µm)</th><th>Evidence</th><th>Next reference "
+              "(µm)</th><th>Truth / error (µm)</th><th>Status</th></tr></thead><tbody>";
+        for (const auto& f : refs) {
+            const bool valid = f.value("valid", false);
+            auto um = [&](const char* key) {
+                const double v = dbl(f, key);
+                return std::isfinite(v) ? num(v * 1e3, 3) : std::string();
+            };
+            std::string evidence;
+            if (std::isfinite(dbl(f, "contact_stiffness_n_per_mm"))) {
+                evidence += "contact " + num(dbl(f, "contact_stiffness_n_per_mm"), 4) + " N/mm over " +
+                            num(dbl(f, "points"), 6) + " samples; ";
+            }
+            if (std::isfinite(dbl(f, "rest_return_mm"))) evidence += "rest return " + um("rest_return_mm") + " µm";
+            std::string truth;
+            if (std::isfinite(dbl(f, "truth_mm"))) truth = num(dbl(f, "truth_mm"), 6) + " mm / " + um("error_mm");
+            o_ += "<tr><td>" + escape(str(f, "id")) + "</td><td>" + escape(str(f, "method")) + "</td><td>" +
+                  escape(str(f, "instrument")) + " " + escape(str(f, "calibration_id")) + "</td><td class=\"num\">" +
+                  num(dbl(f, "t_s"), 5) + "</td><td class=\"num\">" +
+                  (std::isfinite(dbl(f, "value_mm")) ? num(dbl(f, "value_mm"), 6) : std::string()) +
+                  "</td><td class=\"num\">" +
+                  (std::isfinite(dbl(f, "value_counts")) ? num(dbl(f, "value_counts"), 7) : std::string()) +
+                  "</td><td class=\"num\">" + um("uncertainty_mm") + "</td><td>" + escape(evidence) +
+                  "</td><td class=\"num\">" + um("drift_to_next_mm") + "</td><td class=\"num\">" + escape(truth) +
+                  "</td><td class=\"outcome " + (valid ? "pass" : "error") + "\">" +
+                  (valid ? std::string("valid") : "not valid: " + escape(str(f, "reason"))) + "</td></tr>";
+        }
+        o_ += "</tbody></table>";
+    }
+
     void measurements() {
         const json& ms = sub(r_, "measurements");
         std::size_t pass = 0, fail = 0, error = 0;
@@ -275,9 +328,31 @@ private:
 
     // ---- plots -------------------------------------------------------------
 
-    std::vector<const json*> named(const char* name) const {
-        auto it = by_name_.find(name);
-        return it == by_name_.end() ? std::vector<const json*>{} : it->second;
+    // The measurements whose kind the report draws in `plot` (MeasureKind::plot).
+    std::vector<const json*> of_plot(const std::string& plot) const {
+        auto it = by_plot_.find(plot);
+        return it == by_plot_.end() ? std::vector<const json*>{} : it->second;
+    }
+
+    // What a per-stroke plot shows, from the first kind the record draws in
+    // `plot` (its name, its quantity's unit); without one, from the stroke
+    // series itself.
+    struct Quantity {
+        std::string kind, label, unit;
+    };
+    // One of the record's per-stroke series (strokes.<id>_<unit>): the
+    // quantity it holds, named as a kind would be.
+    struct StrokeSeries {
+        std::string id, name, unit;
+    };
+    Quantity quantity_of(const std::string& plot, const StrokeSeries& series) const {
+        for (const auto& [kind, info] : sub(r_, "kinds").items()) {
+            if (str(info, "plot") != plot) continue;
+            const json& qs = sub(info, "quantities");
+            const json& q = qs.contains(kind) ? qs[kind] : qs.empty() ? json::object() : qs.front();
+            return {kind, spaced(kind), str(q, "unit", series.unit)};
+        }
+        return {series.name, spaced(series.name), series.unit};
     }
 
     std::vector<std::pair<double, double>> stall_zones() const {
@@ -328,8 +403,8 @@ private:
     void plots() {
         o_ += "<h2>Plots</h2>";
         rate_plot();
-        per_stroke_plot("depth", "protrusion_depth", s_.depth, "protrusion depth (mm)", "Protrusion depth per stroke");
-        per_stroke_plot("force", "strike_force", s_.force, "strike force (N)", "Strike force per stroke");
+        per_stroke_plot("per_stroke_depth", {"depth", "protrusion_depth", "mm"}, s_.depth, "dots");
+        per_stroke_plot("per_stroke_force", {"force", "strike_force", "N"}, s_.force, "dots2");
         step_response_plots();
         stall_plots();
         histogram_plot();
@@ -344,13 +419,13 @@ private:
         setpoint_series(st, sv, 0.0, t_end_);
         std::vector<double> ys = s_.rate;
         ys.insert(ys.end(), sv.begin(), sv.end());
-        for (const json* m : named("puncture_rate")) {
+        for (const json* m : of_plot("rate_band")) {
             ys.push_back(dbl(*m, "low"));
             ys.push_back(dbl(*m, "high"));
         }
         svg::Plot p("Puncture rate against time", {0.0, t_end_, "time (s)"}, svg::auto_axis(ys, "puncture rate (Hz)"));
         for (auto [a, b] : stall_zones()) p.band(a, b, -1e12, 1e12, "stallzone");
-        for (const json* m : named("puncture_rate")) {
+        for (const json* m : of_plot("rate_band")) {
             const json& w = sub(*m, "window");
             p.band(dbl(w, "start_s"), dbl(w, "end_s"), dbl(*m, "low"), dbl(*m, "high"),
                    str(*m, "outcome") == "PASS" ? "tol" : "tolfail");
@@ -359,7 +434,7 @@ private:
         p.polyline(s_.t, s_.rate, "data");
         for (const auto& e : sub(r_, "events"))
             if (str(e, "kind") == "power_on") p.vline(dbl(e, "t_s"), "ev", "power on");
-        for (const json* m : named("startup_time")) {
+        for (const json* m : of_plot("startup")) {
             double t_on = nan_v;
             for (const auto& e : sub(r_, "events"))
                 if (str(e, "kind") == "power_on" && !std::isfinite(t_on)) t_on = dbl(e, "t_s");
@@ -372,8 +447,13 @@ private:
                "commanded setpoint, and the tolerance band of every puncture-rate measurement over its window.");
     }
 
-    void per_stroke_plot(const std::string& id, const char* mname, const std::vector<double>& values,
-                         const std::string& ylabel, const std::string& title) {
+    void per_stroke_plot(const std::string& plot, const StrokeSeries& series, const std::vector<double>& values,
+                         const std::string& dots) {
+        const std::string& id = series.id;
+        const Quantity q = quantity_of(plot, series);
+        const std::string ylabel = q.label + " (" + q.unit + ")";
+        std::string title = q.label + " per stroke";
+        title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
         if (values.empty()) {
             o_ += "<p class=\"nr\">No per-stroke " + escape(id) + " series in the record.</p>";
             return;
@@ -402,13 +482,14 @@ private:
             }
             if (!braked) ys.push_back(values[i]);
         }
-        for (const json* m : named(mname)) {
+        const auto ms = of_plot(plot);
+        for (const json* m : ms) {
             ys.push_back(dbl(*m, "low"));
             ys.push_back(dbl(*m, "high"));
         }
         svg::Plot p(title, {0.0, static_cast<double>(values.size() + 1), "stroke number"}, svg::auto_axis(ys, ylabel));
         // A measurement's window is in time; shade its limits over the strokes inside it.
-        for (const json* m : named(mname)) {
+        for (const json* m : ms) {
             const json& w = sub(*m, "window");
             double first = nan_v, last = nan_v;
             for (std::size_t i = 0; i < s_.t.size(); ++i)
@@ -420,17 +501,16 @@ private:
             const double hi = std::isfinite(dbl(*m, "high")) ? dbl(*m, "high") : 1e12;
             if (std::isfinite(first)) p.band(first - 0.5, last + 0.5, lo, hi, str(*m, "outcome") == "PASS" ? "tol" : "tolfail");
         }
-        p.points(idx, values, id == "force" ? "dots2" : "dots");
-        p.legend({{id == "force" ? "dots2" : "dots", "each stroke"}, {"tol", "limits (PASS)"}, {"tolfail", "limits (not PASS)"}});
-        figure("plot-" + id, p.svg(), escape(title) + "; shaded: the limits of each " + mname +
+        p.points(idx, values, dots);
+        p.legend({{dots, "each stroke"}, {"tol", "limits (PASS)"}, {"tolfail", "limits (not PASS)"}});
+        figure("plot-" + id, p.svg(), escape(title) + "; shaded: the limits of each " + escape(q.kind) +
                                           " measurement over the strokes of its window. Gaps: strokes without a valid value.");
     }
 
     void step_response_plots() {
         // One plot per scenario step that has step-response measurements.
         std::map<long long, std::vector<const json*>> by_step;
-        for (const char* n : {"rise_time", "overshoot", "settling_time"})
-            for (const json* m : named(n)) by_step[sub(*m, "step").is_number() ? sub(*m, "step").get<long long>() : -1].push_back(m);
+        for (const json* m : of_plot("step_response")) by_step[step_of(*m)].push_back(m);
         if (by_step.empty()) {
             o_ += "<p class=\"nr\">No step-response measurements in this run.</p>";
             return;
@@ -489,8 +569,15 @@ private:
         }
     }
 
+    static long long step_of(const json& m) { return sub(m, "step").is_number() ? sub(m, "step").get<long long>() : -1; }
+
     void stall_plots() {
-        const auto ms = named("stall_latency");
+        // One plot per stall: the first measurement of each stall step (the
+        // latency; the retry's measurements follow it in the record).
+        std::vector<const json*> ms;
+        std::set<std::pair<std::string, long long>> seen;
+        for (const json* m : of_plot("stall_trace"))
+            if (seen.insert({str(*m, "kind"), step_of(*m)}).second) ms.push_back(m);
         if (ms.empty()) {
             o_ += "<p class=\"nr\">No stall events in this run.</p>";
             return;
@@ -643,7 +730,7 @@ private:
     const HtmlReportInputs& in_;
     const json& r_;
     Series s_;
-    std::map<std::string, std::vector<const json*>> by_name_;
+    std::map<std::string, std::vector<const json*>> by_plot_;  // plot -> its kinds' measurements, in record order
     double t_end_ = 1.0;
     std::string o_;
 };
@@ -652,7 +739,9 @@ private:
 
 std::string render_html_report(const HtmlReportInputs& in) { return Report(in).render(); }
 
-fs::path write_html_report(const fs::path& run_dir) {
+fs::path write_html_report(const fs::path& run_dir) { return write_html_report(run_dir, run_dir / "report.html"); }
+
+fs::path write_html_report(const fs::path& run_dir, const fs::path& out) {
     HtmlReportInputs in;
     const auto record_path = run_dir / "record.json";
     try {
@@ -664,7 +753,6 @@ fs::path write_html_report(const fs::path& run_dir) {
     in.record_sha256 = sha256_hex(canonical_json(in.record));
     in.signatures = read_signatures(run_dir);
     in.generated_utc = utc_now();
-    const auto out = run_dir / "report.html";
     write_file_atomic(out, render_html_report(in));
     return out;
 }

@@ -200,9 +200,13 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     // ---- serve
     struct ServeOpts {
         std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock", sim_clock = "lockstep";
-        bool realtime = false, no_sign = false;
+        std::string http, http_proxy_user_header;
+        bool realtime = false, no_sign = false, http_allow_remote = false;
         std::string publish_db;
         std::size_t max_queue = 64, max_queue_per_user = 16;
+        std::size_t http_max_connections = 32;
+        unsigned http_idle_timeout_s = 15;
+        std::int64_t heartbeat_timeout_ms = daemon::DaemonConfig{}.heartbeat_timeout.count();
     };
     auto so = std::make_shared<ServeOpts>();
     so->state_dir = resolve_state_dir("", "/var/lib/penrig").string();
@@ -233,6 +237,27 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
     serve->add_option("--max-queue-per-user", so->max_queue_per_user, "Most runs one user may have queued")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
+    serve->add_option("--http", so->http,
+                      "Serve the web dashboard and Prometheus /metrics on HOST:PORT (e.g. 127.0.0.1:8080); off by default. "
+                      "Read-only unless HTTP users exist (rig http-token add USER)");
+    serve->add_flag("--http-allow-remote", so->http_allow_remote,
+                    "Allow --http on an address that is not loopback (logged as a warning; prefer a reverse proxy)");
+    serve->add_option("--http-proxy-user-header", so->http_proxy_user_header,
+                      "Trust this request header (e.g. X-Remote-User) as the user a reverse proxy authenticated; "
+                      "only while --http is a loopback address");
+    serve->add_option("--http-max-connections", so->http_max_connections,
+                      "Most HTTP connections at once (more are closed at accept)")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    serve->add_option("--http-idle-timeout", so->http_idle_timeout_s,
+                      "Seconds an HTTP connection may stay without a complete request")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    serve->add_option("--heartbeat-timeout-ms", so->heartbeat_timeout_ms,
+                      "A run's acquisition loop is stuck (fixture made safe, run ERROR) after this many ms without a "
+                      "heartbeat, or without its first iteration from the run's start")
+        ->check(CLI::Range(std::int64_t{200}, std::int64_t{600000}))
+        ->capture_default_str();
     serve->callback([&cmds, so] {
         cmds.run = [so]() -> int {
             journal_friendly_logging();
@@ -247,6 +272,26 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             cfg.library_dir = library_dir();
             cfg.max_queue = so->max_queue;
             cfg.max_queue_per_user = so->max_queue_per_user;
+            cfg.http.listen = so->http;
+            cfg.http.allow_remote = so->http_allow_remote;
+            cfg.http.proxy_user_header = so->http_proxy_user_header;
+            cfg.http.max_connections = so->http_max_connections;
+            cfg.http.idle_timeout = std::chrono::seconds(so->http_idle_timeout_s);
+            if (!so->http.empty()) {
+                try {
+                    const auto ep = daemon::parse_http_endpoint(so->http);
+                    if (!ep.loopback && !so->http_allow_remote) {
+                        std::cerr << "rig serve: --http " << so->http
+                                  << " is not a loopback address; add --http-allow-remote to listen there (anyone who "
+                                     "reaches it can read the dashboard)\n";
+                        return exit_error;
+                    }
+                } catch (const std::invalid_argument& e) {
+                    std::cerr << "rig serve: --http: " << e.what() << "\n";
+                    return exit_error;
+                }
+            }
+            cfg.heartbeat_timeout = std::chrono::milliseconds{so->heartbeat_timeout_ms};
             const bool wall_clock = so->realtime || so->sim_clock == "realtime";
             cfg.make_fixture = [wall_clock](const FixtureConfig& fc, std::uint64_t seed) {
                 return make_fixture(fc, seed, wall_clock);
@@ -260,6 +305,54 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             } catch (const InputError& e) {
                 e.diagnostics().print(std::cerr);
                 std::cerr << "rig serve: the fixture file has errors; not started\n";
+                return exit_error;
+            } catch (const std::system_error& e) {
+                std::cerr << "rig serve: " << e.what() << "\n";
+                return exit_error;
+            }
+        };
+    });
+
+    // ---- http-token
+    struct TokenOpts {
+        std::string action, user, state_dir;
+    };
+    auto to = std::make_shared<TokenOpts>();
+    to->state_dir = resolve_state_dir("", "/var/lib/penrig").string();
+    auto* tok = app.add_subcommand(
+        "http-token",
+        "Manage the users who may write through the web dashboard (abort, submit). `add USER` prints a new token "
+        "once (only its SHA-256 is kept, in <state-dir>/http-tokens.json); `remove USER`; `list`.");
+    tok->add_option("action", to->action, "add, remove or list")->required()->check(CLI::IsMember({"add", "remove", "list"}));
+    tok->add_option("user", to->user, "User name (A-Z a-z 0-9 . _ @ -)");
+    tok->add_option("--state-dir", to->state_dir, "The daemon's state folder (default: $PENRIG_STATE_DIR or /var/lib/penrig)")
+        ->capture_default_str();
+    tok->callback([&cmds, to] {
+        cmds.run = [to]() -> int {
+            daemon::HttpTokens tokens(daemon::HttpTokens::default_file(to->state_dir));
+            try {
+                if (to->action == "list") {
+                    for (const auto& u : tokens.users()) std::cout << u << "\n";
+                    return exit_pass;
+                }
+                if (to->user.empty()) {
+                    std::cerr << "rig http-token " << to->action << ": a USER is needed\n";
+                    return exit_error;
+                }
+                if (to->action == "add") {
+                    std::filesystem::create_directories(to->state_dir);
+                    std::cout << tokens.add(to->user) << "\n";
+                    std::cerr << "token of " << to->user << " (shown once; send it as 'Authorization: Bearer <token>' "
+                              << "or paste it into the dashboard)\n";
+                    return exit_pass;
+                }
+                if (!tokens.remove(to->user)) {
+                    std::cerr << "rig http-token remove: no user " << to->user << "\n";
+                    return exit_error;
+                }
+                return exit_pass;
+            } catch (const std::exception& e) {
+                std::cerr << "rig http-token: " << e.what() << "\n";
                 return exit_error;
             }
         };

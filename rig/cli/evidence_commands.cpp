@@ -14,6 +14,7 @@
 #include "rig/reports/bundle.hpp"
 #include "rig/reports/html_report.hpp"
 #include "rig/reports/signatures.hpp"
+#include "rig/session/run_session.hpp"
 
 namespace rig {
 namespace fs = std::filesystem;
@@ -52,11 +53,11 @@ void require_run_dir(const fs::path& d) {
     if (!fs::exists(d / "record.json")) throw BadInput(d.string() + " holds no record.json");
 }
 
-AuditLog audit_of(const EvidenceOptions& o) { return AuditLog(evidence_state_dir(o) / "audit.jsonl"); }
+AuditLog audit_of(const EvidenceOptions& o) { return AuditLog(resolve_state_dir(o.state_dir) / "audit.jsonl"); }
 
 PublicKey public_key_for(const EvidenceOptions& o, const fs::path& run_dir, const std::string& explicit_pub) {
     if (!explicit_pub.empty()) return load_public_key(explicit_pub);
-    const fs::path keys = evidence_state_dir(o) / "keys";
+    const fs::path keys = resolve_state_dir(o.state_dir) / "keys";
     // A bundle sealed with a key replaced since is verified with that key,
     // which keygen --force kept as keys/<id>.pub.
     const std::string id = manifest_key_id(run_dir);
@@ -66,7 +67,7 @@ PublicKey public_key_for(const EvidenceOptions& o, const fs::path& run_dir, cons
 }
 
 SigningKey signing_key(const EvidenceOptions& o) {
-    const fs::path f = evidence_state_dir(o) / "keys" / "rig.key";
+    const fs::path f = resolve_state_dir(o.state_dir) / "keys" / "rig.key";
     if (!fs::exists(f)) throw BadInput("no rig key: " + f.string() + " (run `rig keygen`)");
     return SigningKey::load(f);
 }
@@ -76,7 +77,7 @@ SigningKey signing_key(const EvidenceOptions& o) {
 // manifests validly signed by a key of the state folder count.
 std::vector<AuditAnchor> sealed_run_anchors(const EvidenceOptions& o, const AuditLog& log,
                                             std::vector<std::string> runs_dirs) {
-    const fs::path keys = evidence_state_dir(o) / "keys";
+    const fs::path keys = resolve_state_dir(o.state_dir) / "keys";
     std::vector<AuditAnchor> out;
     if (!fs::exists(keys / "rig.pub")) return out;
     std::set<fs::path> dirs;
@@ -136,7 +137,7 @@ int run_calibration(EvidenceOptions& o, const CalibrateArgs& a, bool load_cell) 
     w.samples_per_point = a.samples;
     w.tolerance_pct = a.tolerance_pct;
     w.tolerance_mm = a.tolerance_um / 1000.0;
-    CalibrationHistory history(evidence_state_dir(o) / "calibration" / "history.jsonl");
+    CalibrationHistory history(resolve_state_dir(o.state_dir) / "calibration" / "history.jsonl");
     AuditLog audit = audit_of(o);
     WorkflowIo io{*o.in, *o.out};
     OperatorPlacedStandard manual;
@@ -154,16 +155,10 @@ int run_calibration(EvidenceOptions& o, const CalibrateArgs& a, bool load_cell) 
 
 }  // namespace
 
-fs::path evidence_state_dir(const EvidenceOptions& opts) {
-    if (!opts.state_dir.empty()) return opts.state_dir;
-    if (const char* e = std::getenv("PENRIG_STATE_DIR"); e != nullptr && *e != '\0') return e;
-    return ".penrig";
-}
-
 void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     // Heap-held argument storage lives as long as the callbacks that use it.
     struct Args {
-        std::string run_dir, pub, name, meaning, operator_name;
+        std::string run_dir, pub, name, meaning, operator_name, report_out;
         std::vector<std::string> runs_dirs;
         bool force = false, json = false;
         std::size_t last = 0;
@@ -174,16 +169,36 @@ void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
     auto* report = app.add_subcommand("report", "Write RUN_DIR/report.html from the run record: a self-contained HTML "
                                                 "report (header, results by requirement, plots, scope) that prints to PDF");
     report->add_option("RUN_DIR", a->run_dir, "Run folder holding record.json")->required();
+    report->add_option("-o,--output", a->report_out,
+                       "Write the report to this file instead of RUN_DIR/report.html (needed for a sealed run folder, "
+                       "whose signed manifest covers report.html; outside that folder)");
     add_state_option(report, o);
     report->callback([&o, a] {
         guarded(o, [&] {
             require_run_dir(a->run_dir);
-            const auto out = write_html_report(a->run_dir);
+            // A sealed folder is never changed behind its manifest: a rewritten
+            // report.html (or a new file beside it) would make `rig verify`
+            // fail on an intact run. Its report goes elsewhere; `rig sign`
+            // re-renders and re-seals with the rig key.
+            const fs::path dir(a->run_dir);
+            const bool sealed = fs::exists(dir / "manifest.json");
+            fs::path out;
+            if (a->report_out.empty()) {
+                if (sealed)
+                    throw BadInput(dir.string() + " is sealed (manifest.json): rewriting its report.html would break the "
+                                   "signed manifest and `rig verify`; write the report elsewhere with --output FILE "
+                                   "(`rig sign` re-renders the report and re-seals the folder)");
+                out = write_html_report(dir);
+            } else {
+                out = a->report_out;
+                const auto parent = fs::weakly_canonical(fs::absolute(out)).parent_path();
+                if (sealed && parent == fs::weakly_canonical(fs::absolute(dir)))
+                    throw BadInput(dir.string() + " is sealed (manifest.json): a file written into it fails `rig "
+                                   "verify`; choose --output outside the run folder");
+                out = write_html_report(dir, out);
+            }
             audit_of(o).append(os_user(), "report.generated", out.string(), nullptr, {{"sha256", file_sha256(out)}});
             *o.out << out.string() << "\n";
-            if (fs::exists(fs::path(a->run_dir) / "manifest.json"))
-                *o.out << "note: report.html changed after the bundle was sealed; `rig verify` will name it until the "
-                          "run is re-sealed (signing re-seals)\n";
             return 0;
         });
     });
@@ -211,13 +226,13 @@ void add_evidence_commands(CLI::App& app, EvidenceOptions& o) {
         guarded(o, [&] {
             const auto key = SigningKey::generate();
             try {
-                key.save(evidence_state_dir(o) / "keys", a->force);
+                key.save(resolve_state_dir(o.state_dir) / "keys", a->force);
             } catch (const std::runtime_error& e) {
                 throw BadInput(e.what());
             }
-            audit_of(o).append(os_user(), "key.generated", (evidence_state_dir(o) / "keys" / "rig.pub").string(), nullptr,
+            audit_of(o).append(os_user(), "key.generated", (resolve_state_dir(o.state_dir) / "keys" / "rig.pub").string(), nullptr,
                                {{"key_id", key.public_key().id()}, {"public_key", key.public_key().hex()}});
-            *o.out << "key " << key.public_key().id() << " written to " << (evidence_state_dir(o) / "keys").string() << "\n";
+            *o.out << "key " << key.public_key().id() << " written to " << (resolve_state_dir(o.state_dir) / "keys").string() << "\n";
             return 0;
         });
     });

@@ -41,7 +41,4 @@ struct EvidenceOptions {
 
 void add_evidence_commands(CLI::App& app, EvidenceOptions& opts);
 
-/// The state folder the options designate.
-std::filesystem::path evidence_state_dir(const EvidenceOptions& opts);
-
 }  // namespace rig

@@ -296,15 +296,18 @@ std::optional<double> Ads1256Channels::value(std::size_t i) noexcept {
     s.returned = c.count;
     s.timing.represents = c.represents;
     s.timing.age = now - c.represents;
+    // Datasheet §9.4.2 (data format): an input beyond the positive full scale
+    // reads 0x7FFFFF, beyond the negative one 0x800000.
+    s.timing.clipped = c.count != 0 && (c.code >= ads1256::code_max || c.code <= ads1256::code_min);
     if (c.count == 0) return std::nullopt;
     if (s.timing.age > adc_->settings().drdy_timeout) return std::nullopt;
-    if (c.code >= ads1256::code_max || c.code <= ads1256::code_min) return std::nullopt;  // clipped
+    if (s.timing.clipped) return std::nullopt;
     return static_cast<double>(c.code) * s.ch.scale_per_count + s.ch.offset;
 }
 
 ReadingTiming Ads1256Channels::timing_of(std::size_t i) const noexcept {
     const auto& t = slots_[i].timing;
-    return {t.age.count(), t.fresh};
+    return {t.age.count(), t.fresh, t.clipped};
 }
 
 std::optional<double> Ads1256Channels::read(std::size_t input) noexcept {
@@ -343,11 +346,12 @@ std::optional<double> Ads1256Single::read() noexcept {
     returned_ = count_;
     timing_.represents = represents_;
     timing_.age = now - represents_;
+    timing_.clipped = count_ != 0 && (code_ >= ads1256::code_max || code_ <= ads1256::code_min);
     if (count_ == 0 || timing_.age > adc_->settings().drdy_timeout) return std::nullopt;
-    if (code_ >= ads1256::code_max || code_ <= ads1256::code_min) return std::nullopt;
+    if (timing_.clipped) return std::nullopt;
     return static_cast<double>(code_) * ch_.scale_per_count + ch_.offset;
 }
 
-ReadingTiming Ads1256Single::timing() const noexcept { return {timing_.age.count(), timing_.fresh}; }
+ReadingTiming Ads1256Single::timing() const noexcept { return {timing_.age.count(), timing_.fresh, timing_.clipped}; }
 
 }  // namespace rig::hw

@@ -327,7 +327,7 @@ int run_doctor(const rig::FixtureConfig* cfg, std::ostream& out, const DoctorEnv
             rep.ok("memlock: mlockall permitted (" + std::string(root ? "root" : "RLIMIT_MEMLOCK unlimited") + ")");
         } else {
             rep.warn("memlock: RLIMIT_MEMLOCK is " + std::to_string(*env.memlock_limit / 1024) +
-                         " KiB; mlockall(MCL_FUTURE) may fail or later allocations fault",
+                         " KiB; mlockall(MCL_CURRENT) may fail",
                      "add '<user> - memlock unlimited' to /etc/security/limits.d/penrig.conf");
         }
     }

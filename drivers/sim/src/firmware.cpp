@@ -22,7 +22,7 @@ void SimModel::firmware_tick(std::int64_t t) noexcept {
             if (p_.after_stall != StallRecovery::retry || ++fw_timer_ < retry_ticks_) return;
             start_drive();
             if (stall_open_) {
-                truth_.stalls.back().retry_ns = t + truth_epoch_ns_;
+                truth_.stalls.set_retry(t + truth_epoch_ns_);
                 stall_open_ = false;
             }
             break;
@@ -86,7 +86,7 @@ void SimModel::cut_drive(std::int64_t t) noexcept {
         // retry into a held brake): the stall began when the drive did.
         open_stall(std::max(drive_since_ns_, stopped_since_ns_));
     }
-    truth_.stalls.back().cutoff_ns = t + truth_epoch_ns_;
+    truth_.stalls.set_cutoff(t + truth_epoch_ns_);
     if (fw_ == FwState::latched) stall_open_ = false;
 }
 

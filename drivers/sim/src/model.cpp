@@ -38,15 +38,15 @@ SimModel::SimModel(const FixtureConfig& cfg, std::uint64_t seed, std::int64_t tr
     retry_ticks_ = ticks_for(p_.retry_delay_s);
     boot_ticks_ = ticks_for(p_.boot_delay_s);
 
-    encoder_.configure(p_.encoder_scale_m, p_.encoder_offset_m, cfg.calibration_for("encoder"));
+    encoder_.configure(p_.encoder_scale_m, p_.encoder_offset_m, p_.encoder_zero_at_face, cfg.calibration_for("encoder"));
     load_cell_.configure(p_.load_cell_scale_n, p_.load_cell_offset_n, p_.load_cell_noise_n,
                          cfg.calibration_for("load_cell"));
     current_.configure(p_.current_scale_a, p_.current_offset_a, p_.current_noise_a,
                        cfg.calibration_for("current_sense"));
 
-    truth_.strokes.reserve(1u << 17);
-    truth_.stalls.reserve(256);
-    truth_.channels.reserve(kTruthChannelCapacity);
+    truth_.strokes.reset(kDefaultTrueStrokes);
+    truth_.channels.reset(kTruthChannelCapacity);
+    truth_.faces.reset(kTruthFaceCapacity);
 
     for (const auto& f : cfg.faults) apply_fault(f);
 
@@ -57,6 +57,13 @@ SimModel::SimModel(const FixtureConfig& cfg, std::uint64_t seed, std::int64_t tr
     encoder_.start_at(y_);
     // One step so that the state ahead of `now` exists (t_prev <= now < t_state).
     step();
+}
+
+void SimModel::prepare_truth(std::chrono::nanoseconds expected) {
+    const double seconds = std::chrono::duration<double>(expected).count() + 60.0;
+    const double wanted = std::min(seconds * kTrueStrokeRateBoundHz, static_cast<double>(kMaxTrueStrokes));
+    const auto n = std::max(kDefaultTrueStrokes, static_cast<std::size_t>(wanted));
+    if (n != truth_.strokes.capacity() && truth_.strokes.empty()) truth_.strokes.reset(n);
 }
 
 void SimModel::validate() const {
@@ -90,6 +97,8 @@ void SimModel::advance_to(std::int64_t t) noexcept {
     power_ = power_cmd.load(std::memory_order_relaxed);
     brake_ = brake_cmd.load(std::memory_order_relaxed);
     rate_hz_ = std::clamp(rate_cmd_hz.load(std::memory_order_relaxed), 0.0, p_.max_rate_hz);
+    touch_cmd_ = touch_engaged.load(std::memory_order_relaxed);
+    touch_v_ = touch_velocity_m_s.load(std::memory_order_relaxed);
     while (t_state_ <= t) step();
 }
 
@@ -140,6 +149,8 @@ bool SimModel::apply_fault(const FaultInjection& f) noexcept {
         case FaultKind::current_offset: current_.set_offset(f.value); return true;
         case FaultKind::current_noise: current_.set_noise(f.value); return true;
         case FaultKind::loop_lateness: wake_.set_lateness(std::llround(f.value * 1e9)); return true;
+        case FaultKind::load_cell_full_scale: load_cell_.set_full_scale(f.value); return true;
+        case FaultKind::current_full_scale: current_.set_full_scale(f.value); return true;
     }
     return false;
 }

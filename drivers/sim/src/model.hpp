@@ -37,10 +37,13 @@
 //    10 us also gives ~450 steps per stroke at 220 Hz for the BDC
 //    interpolation and is a divisor of the 100 us loop period.
 //
-// The real-time path (sleep_until + reads) does not allocate, lock or throw;
-// the only growth is the ground-truth logs, reserved up front.
+// The real-time path (sleep_until + reads) does not allocate, lock or throw:
+// the ground-truth logs have their storage before the loop starts
+// (prepare_truth) and publish entries to the recorder's thread without locks
+// (ground_truth.hpp).
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -69,11 +72,24 @@ public:
     std::atomic<double> static_load_n{0.0};   // reference weight on the load cell
     std::atomic<bool> needle_held{false};     // gauge block under the needle
     std::atomic<double> needle_hold_m{0.0};
+    // Touch-off plunger (the fixture's FaceReferenceDrive on the sim): while
+    // engaged it moves at touch_velocity and the needle tip sits at
+    // max(cam, plunger): it pushes the needle off the cam against the return
+    // spring and onto the phantom, it cannot pull it below the cam.
+    std::atomic<bool> touch_engaged{false};
+    std::atomic<double> touch_velocity_m_s{0.0};
 
     [[nodiscard]] std::int64_t now_ns() const noexcept { return now_ns_; }
     [[nodiscard]] std::int64_t period_ns() const noexcept { return period_ns_; }
     [[nodiscard]] std::uint64_t substeps() const noexcept { return steps_; }
     [[nodiscard]] const GroundTruth& truth() const noexcept { return truth_; }
+    /// Sizes the stroke log for a run of `expected` (bounded: kMaxTrueStrokes).
+    /// Before the loop starts only (no reader or writer yet).
+    void prepare_truth(std::chrono::nanoseconds expected);
+    /// The plunger's position (m, protrusion axis): the needle's while not engaged.
+    [[nodiscard]] double touch_position_m() const noexcept { return touch_ ? touch_y_ : y_; }
+    /// Whether the rotor is still (a touch-off needs the pen at rest).
+    [[nodiscard]] bool rotor_still() const noexcept { return w_ == 0.0; }
 
     /// Advances the model so that t_prev <= t < t_state, t = model ns.
     void advance_to(std::int64_t t) noexcept;
@@ -84,6 +100,8 @@ public:
     std::optional<double> read_encoder_mm() noexcept;
     std::optional<double> read_force_n() noexcept;
     std::optional<double> read_current_a() noexcept;
+    [[nodiscard]] bool force_clipped() const noexcept { return load_cell_.clipped(); }
+    [[nodiscard]] bool current_clipped() const noexcept { return current_.clipped(); }
 
     // --- depth actuator ---
     bool move_dial_to(double depth_mm) noexcept;
@@ -175,6 +193,8 @@ private:
     bool power_ = false;
     bool brake_ = false;
     double rate_hz_ = 0.0;
+    bool touch_cmd_ = false;
+    double touch_v_ = 0.0;
 
     // faults of the pen and the mechanism
     double brake_torque_n_m_ = 0.0;
@@ -187,7 +207,15 @@ private:
     // True signals around stalls (see GroundTruth::channels). The current read
     // comes last in a loop iteration, so it records the iteration's truth.
     static constexpr std::size_t kTruthChannelCapacity = 1u << 18;  // ~26 s at 10 kHz
+    // Stroke log: by default ~11 min at 200 strokes/s; prepare_truth sizes it
+    // for the plan at twice the pen's 200 strokes/s plus a minute, up to
+    // kMaxTrueStrokes (~5.8 h at 400 strokes/s, 200 MB of address space,
+    // resident only as written). Past it no stroke is kept (overflowed()).
+    static constexpr std::size_t kDefaultTrueStrokes = 1u << 17;
+    static constexpr std::size_t kMaxTrueStrokes = 1u << 23;
+    static constexpr double kTrueStrokeRateBoundHz = 400.0;
     static constexpr std::int64_t kTruthChannelSpanNs = 3'000'000'000;
+    static constexpr std::size_t kTruthFaceCapacity = 1024;  // face crossings (two per touch-off)
     std::int64_t truth_channels_until_ = -1;
     bool truth_prev_brake_ = false;
 
@@ -205,6 +233,8 @@ private:
     double y_ = 0.0;
     double v_ = 0.0;
     bool on_cam_ = true;
+    bool touch_ = false;       // the plunger holds the needle
+    double touch_y_ = 0.0;     // plunger position, m
     double f_ph_ = 0.0;
     double dial_m_ = 0.0;
     double dial_target_m_ = 0.0;
@@ -231,7 +261,6 @@ private:
     // truth bookkeeping
     GroundTruth truth_;
     double peak_since_tdc_ = 0.0;
-    bool bdc_open_ = false;
     bool was_on_cam_ = true;
     bool stall_open_ = false;
     bool was_stuck_ = true;

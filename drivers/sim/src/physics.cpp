@@ -117,13 +117,42 @@ void SimModel::step() noexcept {
             on_cam_ = true;
         }
     }
+    bool face_crossed = false;
+    double face_frac = 0.0;
+    if (touch_cmd_) {
+        // The touch-off plunger (model.hpp): the tip at max(cam, plunger).
+        if (!touch_) {
+            touch_ = true;
+            touch_y_ = y_;
+        }
+        touch_y_ += touch_v_ * dt_;
+        const double xc = cam_x();
+        const double y_new = std::max(xc, touch_y_);
+        // prev_y_: where the tip really was (y_old is the cam's position here).
+        if (prev_y_ < 0.0 && y_new >= 0.0) {
+            face_crossed = true;
+            face_frac = -prev_y_ / (y_new - prev_y_);
+        }
+        v_ = touch_y_ > xc ? touch_v_ : 0.0;
+        y_ = y_new;
+    } else if (touch_) {
+        touch_ = false;  // released: back on the cam (the plunger stopped at or below it)
+    }
     f_ph_ = phantom_force(y_, v_);
 
     // Sensor front ends (first-order low-pass, exact per step).
     force_lp_ += lc_alpha_ * (f_ph_ + static_load_n.load(std::memory_order_relaxed) - force_lp_);
     current_lp_ += cs_alpha_ * (i_ - current_lp_);
 
-    record_truth(t, y_old, v_old, stuck, w_old);
+    if (face_crossed) {
+        // The encoder's reading with the tip exactly at the face, now: the
+        // truth a reference step is judged against (bounded: a full log keeps
+        // what it has and says overflowed()).
+        truth_.faces.push(TrueFace{t + truth_epoch_ns_ + std::llround(face_frac * static_cast<double>(dt_ns_)),
+                                        encoder_.reading_at_mm(0.0)});
+    }
+    // A touch-off is not a stroke: the pen is off and the plunger moves the needle.
+    if (!touch_) record_truth(t, y_old, v_old, stuck, w_old);
 
     ++steps_;
     t_state_ = t + dt_ns_;

@@ -9,7 +9,9 @@ namespace rig::sim {
 
 // --- encoder ---------------------------------------------------------------
 
-void EncoderSensor::configure(double true_scale_m, double true_offset_m, const CalibrationRecord* cal) {
+void EncoderSensor::configure(double true_scale_m, double true_offset_m, bool zero_at_face,
+                              const CalibrationRecord* cal) {
+    zero_at_face_ = zero_at_face;
     tr_.true_scale = true_scale_m;
     tr_.true_offset = true_offset_m;
     tr_.calibrate(cal);
@@ -21,7 +23,12 @@ std::int64_t EncoderSensor::true_count(double y) const noexcept {
 
 void EncoderSensor::start_at(double y_m) noexcept {
     last_true_ = true_count(y_m);
-    count_ = last_true_;
+    count_ = zero_at_face_ ? last_true_ : 0;
+}
+
+double EncoderSensor::reading_at_mm(double y_m) const noexcept {
+    const std::int64_t c = count_ + (true_count(y_m) - last_true_);
+    return (static_cast<double>(c) * tr_.cal_scale + tr_.cal_offset) * 1e3;
 }
 
 void EncoderSensor::shift_zero(double m) noexcept { count_ += std::llround(m / tr_.true_scale); }
@@ -70,12 +77,17 @@ std::optional<double> AdcChannel::read(double value, std::int64_t now_ns, Rng& n
     v += drift_accum_ + drift_rate_ * static_cast<double>(now_ns - drift_t0_ns_) * 1e-9;
     v += offset_;
     v += noise_rms_ * noise.gauss();
-    const double code = std::nearbyint((v - tr_.true_offset) / tr_.true_scale);
+    double code = std::nearbyint((v - tr_.true_offset) / tr_.true_scale);
     // ADS1256 (datasheet §9.4.2, data format): 24-bit two's complement; an
     // input beyond full scale reads 0x7FFFFF / 0x800000. Those codes carry no
-    // value: the rig gets no reading (a sensor-fault flag on the sample).
+    // value: the rig gets no reading (a sensor-fault flag on the sample), and
+    // the part says it was a clip (a clip flag on the sample).
     constexpr double kAdcFullScale = 8388607.0;
-    if (code >= kAdcFullScale || code <= -kAdcFullScale - 1.0) return std::nullopt;
+    if (full_scale_ > 0.0 && std::abs(v - tr_.true_offset) >= full_scale_) {
+        code = v > tr_.true_offset ? kAdcFullScale : -kAdcFullScale - 1.0;
+    }
+    clipped_ = code >= kAdcFullScale || code <= -kAdcFullScale - 1.0;
+    if (clipped_) return std::nullopt;
     return code * tr_.cal_scale + tr_.cal_offset;
 }
 

@@ -41,9 +41,14 @@ struct Instrument {
 class EncoderSensor {
 public:
     explicit EncoderSensor(std::uint64_t seed) : rng_(seed) {}
-    void configure(double true_scale_m, double true_offset_m, const CalibrationRecord* cal);
-    /// The counter starts at the true count of protrusion y (zero at the face).
+    void configure(double true_scale_m, double true_offset_m, bool zero_at_face, const CalibrationRecord* cal);
+    /// The counter starts with the needle at protrusion y: at 0 (zero where
+    /// the needle rests at start, as a quadrature counter after power-up), or
+    /// with zero_at_face at the true count of y (zero at protrusion offset).
     void start_at(double y_m) noexcept;
+    /// What a read would return with the needle at protrusion y now (no edge
+    /// lost on the way there): the ground truth of a face reference.
+    [[nodiscard]] double reading_at_mm(double y_m) const noexcept;
     /// Reading at true protrusion y, mm. Counts the edges since the last read.
     double read_mm(double y_m) noexcept;
 
@@ -60,6 +65,7 @@ private:
     Instrument tr_;
     double count_loss_ = 0.0;
     double count_gain_ = 0.0;
+    bool zero_at_face_ = false;
     std::int64_t count_ = 0;
     std::int64_t last_true_ = 0;
 };
@@ -84,9 +90,16 @@ public:
     /// an earlier offset fault).
     void set_offset(double offset) noexcept { offset_ = offset; }
     void set_noise(double rms) noexcept { noise_rms_ = rms; }
+    /// The converter's full-scale code is reached at |input| = `value` (a
+    /// front-end gain too high for the load) instead of at the 24-bit range.
+    void set_full_scale(double value) noexcept { full_scale_ = value; }
+    /// The last read() returned no value because the code was full scale.
+    [[nodiscard]] bool clipped() const noexcept { return clipped_; }
 
 private:
     Instrument tr_;
+    double full_scale_ = 0.0;  // 0: the 24-bit range only
+    bool clipped_ = false;
     double noise_rms_ = 0.0;
     double offset_ = 0.0;
     double drift_rate_ = 0.0;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "model.hpp"
+#include "rig/drivers/touch_off.hpp"
 
 namespace rig {
 namespace {
@@ -114,6 +115,7 @@ class SimLoadCell final : public LoadCell {
 public:
     explicit SimLoadCell(sim::SimModel& m) : m_(m) {}
     std::optional<double> read_n() noexcept override { return m_.read_force_n(); }
+    [[nodiscard]] ReadingTiming last_timing() const noexcept override { return {0, true, m_.force_clipped()}; }
 
 private:
     sim::SimModel& m_;
@@ -123,6 +125,7 @@ class SimCurrent final : public CurrentSense {
 public:
     explicit SimCurrent(sim::SimModel& m) : m_(m) {}
     std::optional<double> read_a() noexcept override { return m_.read_current_a(); }
+    [[nodiscard]] ReadingTiming last_timing() const noexcept override { return {0, true, m_.current_clipped()}; }
 
 private:
     sim::SimModel& m_;
@@ -137,6 +140,37 @@ private:
     sim::SimModel& m_;
 };
 
+/// The touch-off plunger: the shared sequence (touch_off.hpp) driving the
+/// model's plunger.
+class SimReferenceDrive final : public FaceReferenceDrive {
+public:
+    SimReferenceDrive(sim::SimModel& m, const FixtureConfig& c)
+        : m_(m), supported_(c.reference.supports(ReferenceMethod::touch_off)), seq_(c.reference.touch_off) {}
+    bool start_touch_off(std::int64_t now_ns) noexcept override {
+        if (!supported_ || m_.power_cmd.load(std::memory_order_relaxed) || !m_.rotor_still()) return false;
+        seq_.start(now_ns, m_.touch_position_m());
+        return true;
+    }
+    bool busy(std::int64_t now_ns, std::optional<double> force_n) noexcept override {
+        if (!seq_.running()) return false;
+        const double v = seq_.update(now_ns, m_.touch_position_m(), force_n);
+        m_.touch_velocity_m_s.store(v, std::memory_order_relaxed);
+        m_.touch_engaged.store(seq_.engaged(), std::memory_order_relaxed);
+        return seq_.running();
+    }
+    [[nodiscard]] bool contact_found() const noexcept override { return seq_.contact_found(); }
+    void stop() noexcept override {
+        seq_.abort();
+        m_.touch_velocity_m_s.store(0.0, std::memory_order_relaxed);
+        m_.touch_engaged.store(false, std::memory_order_relaxed);
+    }
+
+private:
+    sim::SimModel& m_;
+    bool supported_;
+    TouchOffSequencer seq_;
+};
+
 std::int64_t monotonic_now_ns() { return MonotonicClock{}.now().count(); }
 
 }  // namespace
@@ -145,7 +179,7 @@ struct SimFixture::Impl {
     Impl(const FixtureConfig& c, std::uint64_t seed, SimClockMode mode)
         : config(c), epoch_ns(mode == SimClockMode::realtime ? monotonic_now_ns() : 0),
           model(c, seed, epoch_ns), power(model), speed(model), depth(model), brake(model), encoder(model),
-          load_cell(model), current(model), estop(model) {
+          load_cell(model), current(model), estop(model), reference(model, c) {
         if (mode == SimClockMode::realtime) {
             clock = std::make_unique<RealtimeSimClock>(model, epoch_ns);
         } else {
@@ -164,6 +198,7 @@ struct SimFixture::Impl {
     SimLoadCell load_cell;
     SimCurrent current;
     SimEStop estop;
+    SimReferenceDrive reference;
 };
 
 SimFixture::SimFixture(const FixtureConfig& config, std::uint64_t seed, SimClockMode mode)
@@ -180,16 +215,22 @@ PositionEncoder& SimFixture::encoder() { return impl_->encoder; }
 LoadCell& SimFixture::load_cell() { return impl_->load_cell; }
 CurrentSense& SimFixture::current() { return impl_->current; }
 EStop& SimFixture::estop() { return impl_->estop; }
+FaceReferenceDrive& SimFixture::reference() { return impl_->reference; }
 
 void SimFixture::safe_state() noexcept {
     if (!impl_) return;
     impl_->model.power_cmd.store(false, std::memory_order_relaxed);
     impl_->model.rate_cmd_hz.store(0.0, std::memory_order_relaxed);
     impl_->model.brake_cmd.store(false, std::memory_order_relaxed);
+    impl_->model.touch_engaged.store(false, std::memory_order_relaxed);
+    impl_->model.touch_velocity_m_s.store(0.0, std::memory_order_relaxed);
 }
 
 bool SimFixture::inject_fault(const FaultInjection& fault) noexcept { return impl_->model.apply_fault(fault); }
 const GroundTruth* SimFixture::ground_truth() const noexcept { return &impl_->model.truth(); }
+void SimFixture::prepare_run(std::chrono::nanoseconds expected_duration) {
+    impl_->model.prepare_truth(expected_duration);
+}
 void SimFixture::apply_static_load_n(double force_n) noexcept {
     impl_->model.static_load_n.store(force_n, std::memory_order_relaxed);
 }

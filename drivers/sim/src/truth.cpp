@@ -10,11 +10,12 @@
 namespace rig::sim {
 
 void SimModel::record_truth(std::int64_t t, double y_old, double v_old, bool stuck, double w_old) noexcept {
+    // The peak phantom force of a stroke is reached on its descent: after
+    // BDC the needle retracts (y falls, the damper term is negative), so the
+    // force only falls until the next descent. A stroke is therefore final
+    // at its BDC and published then (GroundTruth: readers on another thread
+    // see only final entries).
     peak_since_tdc_ = std::max(peak_since_tdc_, f_ph_);
-    if (bdc_open_ && !truth_.strokes.empty()) {
-        auto& last = truth_.strokes.back();
-        last.peak_force_n = std::max(last.peak_force_n, f_ph_);
-    }
     if (v_old > 0.0 && v_ < 0.0) {
         const double f = v_old / (v_old - v_);
         TrueStroke s;
@@ -26,10 +27,8 @@ void SimModel::record_truth(std::int64_t t, double y_old, double v_old, bool stu
         const bool cam_bdc = on_cam_ && was_on_cam_ && w_old > 0.0 && w_ > 0.0 && cos_ < 0.0;
         s.depth_mm = (cam_bdc ? dial_eff() : y_old + 0.5 * v_old * f * dt_) * 1e3;
         s.peak_force_n = peak_since_tdc_;
-        truth_.strokes.push_back(s);
-        bdc_open_ = true;
+        truth_.strokes.push(s);
     } else if (v_old <= 0.0 && v_ > 0.0) {
-        bdc_open_ = false;
         peak_since_tdc_ = f_ph_;
     }
     was_on_cam_ = on_cam_;
@@ -46,18 +45,16 @@ void SimModel::record_truth(std::int64_t t, double y_old, double v_old, bool stu
 }
 
 void SimModel::open_stall(std::int64_t onset) noexcept {
-    TrueStall s;
-    s.onset_ns = onset + truth_epoch_ns_;
-    truth_.stalls.push_back(s);
+    truth_.stalls.open(onset + truth_epoch_ns_);
     stall_open_ = true;
 }
 
 void SimModel::record_true_channels(double f) noexcept {
     if (brake_ && !truth_prev_brake_) truth_channels_until_ = now_ns_ + kTruthChannelSpanNs;
     truth_prev_brake_ = brake_;
-    if (now_ns_ > truth_channels_until_ || truth_.channels.size() >= truth_.channels.capacity()) return;
+    if (now_ns_ > truth_channels_until_) return;
     const double y = prev_y_ + f * (y_ - prev_y_);
-    truth_.channels.push_back(TrueChannels{now_ns_ + truth_epoch_ns_, y * 1e3, i_});
+    truth_.channels.push(TrueChannels{now_ns_ + truth_epoch_ns_, y * 1e3, i_});  // full: not kept
 }
 
 }  // namespace rig::sim

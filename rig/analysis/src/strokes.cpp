@@ -1,5 +1,7 @@
 #include "rig/analysis/strokes.hpp"
 
+#include "rig/analysis/stroke_detector.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -62,20 +64,6 @@ std::optional<std::string> check_strokes(std::span<const Stroke> strokes, const 
         }
     }
     return std::nullopt;
-}
-
-// Vertex of the parabola through (ta, y0), (tm, y1), (tb, y2), ta < tm < tb,
-// in Newton form so that non-uniform spacing needs no special case.
-struct Vertex {
-    double t, y;
-};
-Vertex parabola_vertex(double ta, double y0, double tm, double y1, double tb, double y2) {
-    const double d1 = (y1 - y0) / (tm - ta);
-    const double d2 = (y2 - y1) / (tb - tm);
-    const double c2 = (d2 - d1) / (tb - ta);
-    if (!(c2 < 0.0)) return {tm, y1};  // not a strict maximum: keep the sample
-    const double u = 0.5 * (ta + tm) - d1 / (2.0 * c2);
-    return {u, y0 + d1 * (u - ta) + c2 * (u - ta) * (u - tm)};
 }
 
 }  // namespace
@@ -147,48 +135,24 @@ std::vector<Stroke> detect_strokes(TraceView v, std::size_t begin, std::size_t e
         if ((f_or & sample_current_fault) != 0) problems |= stroke_current_fault;
         s.problems = problems;
 
-        // Sub-sample BDC: a plateau of equal maxima (quantised encoder) is
-        // treated as one point at its middle, so the parabola stays strict.
+        // Sub-sample BDC (stroke_detector.hpp): a plateau of equal maxima
+        // (quantised encoder) is treated as one point at its middle.
         std::size_t q = p;
         while (q + 1 < e && x[q + 1] == x[p]) ++q;
-        const std::int64_t t0 = t[p];  // local origin keeps full precision
-        const double ta = static_cast<double>(t[p - 1] - t0);
-        const double tm = 0.5 * static_cast<double>(t[q] - t0);
-        const double tb = static_cast<double>(t[q + 1] - t0);
-        const Vertex vx = parabola_vertex(ta, x[p - 1], tm, x[p], tb, x[q + 1]);
-        s.t_bdc_ns = static_cast<double>(t0) + vx.t;
-        s.depth_mm = vx.y;
+        const BdcVertex vx = bdc_vertex(t[p - 1], x[p - 1], t[p], t[q], x[p], t[q + 1], x[q + 1]);
+        s.t_bdc_ns = vx.t_ns;
+        s.depth_mm = vx.x_mm;
         out.push_back(s);
     };
 
-    // Hysteresis state machine on y = sign * x: sign = +1 while looking for a
-    // peak, -1 while looking for a trough, so one comparison pair serves both.
-    // It starts looking for a peak; that first "peak" has no confirmed trough
-    // before it and is dropped, so the first reported stroke starts at a real
-    // trough even when the window opens mid-cycle.
-    double sign = 1.0;
-    double ext = x[begin];
-    std::size_t ext_i = begin;
-    constexpr std::size_t none = static_cast<std::size_t>(-1);
-    std::size_t trough_i = none;
-    std::size_t peak_i = none;
+    // The one detector (stroke_detector.hpp): it starts looking for a peak;
+    // that first "peak" has no confirmed trough before it and is no BDC, so
+    // the first reported stroke starts at a real trough even when the window
+    // opens mid-cycle.
+    StrokeDetector det(h);
+    det.start(begin, x[begin]);
     for (std::size_t i = begin + 1; i < end; ++i) {
-        const double y = sign * x[i];
-        if (y > ext) {
-            ext = y;
-            ext_i = i;
-        } else if (y < ext - h) {
-            if (sign > 0.0) {
-                if (trough_i != none) peak_i = ext_i;
-            } else {
-                if (peak_i != none) emit(trough_i, ext_i, peak_i);
-                trough_i = ext_i;
-                peak_i = none;
-            }
-            sign = -sign;
-            ext = -y;
-            ext_i = i;
-        }
+        if (det.add(i, x[i]) == StrokeDetector::Event::stroke) emit(det.stroke_begin(), det.stroke_end(), det.bdc_index());
     }
     return out;
 }

@@ -11,12 +11,19 @@ namespace rig::daemon {
 
 std::string Peer::actor() const {
     if (!known) return "unknown peer";
+    if (!via.empty()) return login + " (" + via + ")";
     return login + " (uid " + std::to_string(uid) + ")";
 }
 
 std::string Peer::source() const {
     if (!known) return "unknown peer";
+    if (!via.empty()) return via;
     return "uid " + std::to_string(uid) + " pid " + std::to_string(pid);
+}
+
+Caller Daemon::Impl::Session::caller() {
+    auto self = shared_from_this();
+    return {peer, [self](const nlohmann::json& j) { self->send(j); }, [self] { return self->closed(); }};
 }
 
 Daemon::Impl::Session::Session(Impl& d, stream::socket sock) : d_(d), sock_(std::move(sock)) {

@@ -161,6 +161,7 @@ void Daemon::Impl::finish_shutdown() {
     if (finished) return;
     finished = true;
     persist();
+    stop_http();
     {
         std::lock_guard lk(m);
         worker_stop = true;
@@ -187,6 +188,7 @@ Daemon::Daemon(DaemonConfig config) : impl_(std::make_unique<Impl>(std::move(con
 
 Daemon::~Daemon() {
     if (!impl_) return;
+    impl_->stop_http();
     impl_->stop_validator();
     if (impl_->worker.joinable()) {
         {
@@ -204,6 +206,12 @@ int Daemon::run() {
     // A client that leaves mid-write must not kill the daemon.
     std::signal(SIGPIPE, SIG_IGN);
     d.listen();
+    try {
+        d.start_http();
+    } catch (...) {
+        d.remove_socket();
+        throw;
+    }
     d.validator = std::thread([&d] { d.validator_main(); });
     d.worker = std::thread([&d] { d.worker_main(); });
     d.arm_signals();
@@ -221,6 +229,7 @@ int Daemon::run() {
     }
     d.cv.notify_all();
     d.remove_socket();
+    d.stop_http();
     if (d.left_stuck) {
         // The worker is blocked inside a run that will not return; the
         // fixture is already safe. Leave it to the process exit.

@@ -28,6 +28,8 @@
 #include <set>
 #include <thread>
 
+#include "dashboard_feed.hpp"
+#include "http_server.hpp"
 #include "rig/daemon/daemon.hpp"
 #include "rig/daemon/protocol.hpp"
 #include "rig/daemon/state_store.hpp"
@@ -61,8 +63,9 @@ struct Peer {
     uid_t uid = 0;
     gid_t gid = 0;
     pid_t pid = 0;
-    std::string login;  // login name of uid, or "uid<N>"
-    /// "anna (uid 1000)": how audit entries and messages name the actor.
+    std::string login;  // login name of uid, or "uid<N>"; the user name of an HTTP user
+    std::string via;    // "" for a socket peer; "http token" / "http proxy" for an HTTP user
+    /// "anna (uid 1000)", "alice (http token)": how audit entries and messages name the actor.
     [[nodiscard]] std::string actor() const;
     /// "uid 1000 pid 4242"
     [[nodiscard]] std::string source() const;
@@ -74,6 +77,26 @@ struct Progress {
     int line = 0;
     double t_s = 0.0, expected_s = 0.0, rate_hz = 0.0, depth_mm = 0.0;
     [[nodiscard]] nlohmann::json to_json() const;
+};
+
+/// Who asks and where the answer goes: a socket client, or an HTTP user
+/// (whose requests the HTTP thread hands over).
+struct Caller {
+    Peer peer;
+    std::function<void(const nlohmann::json&)> send;
+    std::function<bool()> gone;  // the asker left: nobody would hear the answer
+};
+
+/// Figures the dashboard's /metrics accumulate since the daemon started (I/O thread).
+struct DashboardCounters {
+    std::map<std::string, std::uint64_t> runs_by_verdict;
+    std::vector<std::uint64_t> run_duration_counts;
+    double run_duration_sum_s = 0.0;
+    std::vector<double> lateness_upper_s;
+    std::vector<std::uint64_t> lateness_counts;
+    std::uint64_t missed_samples = 0, late_samples = 0, loop_samples = 0;
+    double start_time_s = 0.0;
+    std::string key_id;  // the rig key's fingerprint, "" when the rig has none
 };
 
 /// The run the worker executes. Created on the I/O thread, handed to the
@@ -134,6 +157,18 @@ struct Daemon::Impl {
     nlohmann::json last_loop = nullptr;
     std::chrono::microseconds sd_watchdog{0};
     std::size_t validating = 0;  // submissions being validated off this thread
+    SteadyClock::time_point active_started{};  // when `active` left the queue
+
+    // --- dashboard (dashboard.cpp); null while HTTP is off
+    std::unique_ptr<DashboardFeed> feed;
+    std::unique_ptr<HttpServer> http;
+    DashboardCounters counters;
+    void start_http();
+    void stop_http();
+    /// Publishes the snapshot the HTTP thread serves (after every state change).
+    void publish_dashboard();
+    /// A run finished: counts it for /metrics.
+    void count_finished(const RunEntry& e, const nlohmann::json& timing);
 
     // --- worker hand-off
     std::mutex m;
@@ -187,13 +222,13 @@ struct Daemon::Impl {
 
     // handlers.cpp
     void handle_line(const std::shared_ptr<Session>& s, std::string_view line);
-    void op_submit(const std::shared_ptr<Session>& s, const nlohmann::json& id, const nlohmann::json& b);
-    void finish_submit(const std::shared_ptr<Session>& s, const nlohmann::json& id, Submission sub,
-                       std::optional<Scenario> sc, Diagnostics diags);
+    void op_submit(const Caller& c, const nlohmann::json& id, const nlohmann::json& b);
+    void finish_submit(const Caller& c, const nlohmann::json& id, Submission sub, std::optional<Scenario> sc,
+                       Diagnostics diags);
     nlohmann::json op_queue(const nlohmann::json& id);
     nlohmann::json op_status(const nlohmann::json& id, const nlohmann::json& b);
     void op_watch(const std::shared_ptr<Session>& s, const nlohmann::json& id, const nlohmann::json& b);
-    nlohmann::json op_abort(Session& s, const nlohmann::json& id, const nlohmann::json& b);
+    nlohmann::json op_abort(const Peer& p, const nlohmann::json& id, const nlohmann::json& b);
     nlohmann::json op_record(const nlohmann::json& id, const nlohmann::json& b);
     nlohmann::json op_health(const nlohmann::json& id);
     /// May `p` abort or remove `e`? Its submitter, the daemon's own user, root.
@@ -208,6 +243,8 @@ public:
     Session(Impl& d, stream::socket sock);
     void start() { read(); }
     void send(const nlohmann::json& j);
+    /// This client as the asker of a request.
+    Caller caller();
     /// Closes once every queued message is written.
     void close_when_flushed();
     void close();

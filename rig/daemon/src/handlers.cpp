@@ -25,7 +25,7 @@ void Daemon::Impl::handle_line(const std::shared_ptr<Session>& s, std::string_vi
     try {
         const auto& op = req.op;
         if (op == "submit") {
-            op_submit(s, req.id, req.body);
+            op_submit(s->caller(), req.id, req.body);
         } else if (op == "queue") {
             reply = op_queue(req.id);
         } else if (op == "status") {
@@ -33,7 +33,7 @@ void Daemon::Impl::handle_line(const std::shared_ptr<Session>& s, std::string_vi
         } else if (op == "watch") {
             op_watch(s, req.id, req.body);
         } else if (op == "abort") {
-            reply = op_abort(*s, req.id, req.body);
+            reply = op_abort(s->peer, req.id, req.body);
         } else if (op == "record") {
             reply = op_record(req.id, req.body);
         } else if (op == "health") {
@@ -74,9 +74,9 @@ namespace {
 std::string limit_text(std::size_t n) { return std::to_string(n); }
 }  // namespace
 
-void Daemon::Impl::op_submit(const std::shared_ptr<Session>& s, const nlohmann::json& id, const nlohmann::json& b) {
+void Daemon::Impl::op_submit(const Caller& c, const nlohmann::json& id, const nlohmann::json& b) {
     if (shutting_down) {
-        s->send(error_reply(id, errc::shutting_down, "the daemon is stopping; submit again once it is back"));
+        c.send(error_reply(id, errc::shutting_down, "the daemon is stopping; submit again once it is back"));
         return;
     }
     if (b.contains("scenario_path")) {
@@ -88,7 +88,7 @@ void Daemon::Impl::op_submit(const std::shared_ptr<Session>& s, const nlohmann::
     Submission sub;
     sub.scenario_text = need_string(b, "scenario_text");
     if (sub.scenario_text.size() > kMaxInputFileBytes) {
-        s->send(error_reply(id, errc::limit, "the scenario is " + std::to_string(sub.scenario_text.size()) +
+        c.send(error_reply(id, errc::limit, "the scenario is " + std::to_string(sub.scenario_text.size()) +
                                                  " bytes; the limit is " + limit_text(kMaxInputFileBytes) + " bytes"));
         return;
     }
@@ -98,13 +98,13 @@ void Daemon::Impl::op_submit(const std::shared_ptr<Session>& s, const nlohmann::
     if (const auto inc = b.find("includes"); inc != b.end() && !inc->is_null()) {
         if (!inc->is_object()) throw BadRequest("\"includes\" must be an object of file name -> text");
         if (inc->size() > kMaxIncludes) {
-            s->send(error_reply(id, errc::limit, "a submission may include at most " + limit_text(kMaxIncludes) + " files"));
+            c.send(error_reply(id, errc::limit, "a submission may include at most " + limit_text(kMaxIncludes) + " files"));
             return;
         }
         for (const auto& [k, v] : inc->items()) {
             if (!v.is_string()) throw BadRequest("\"includes\" must be an object of file name -> text");
             if (v.get_ref<const std::string&>().size() > kMaxInputFileBytes) {
-                s->send(error_reply(id, errc::limit, "included file " + quote_token(k) + " is larger than the limit of " +
+                c.send(error_reply(id, errc::limit, "included file " + quote_token(k) + " is larger than the limit of " +
                                                          limit_text(kMaxInputFileBytes) + " bytes"));
                 return;
             }
@@ -113,26 +113,26 @@ void Daemon::Impl::op_submit(const std::shared_ptr<Session>& s, const nlohmann::
     }
     sub.dut = opt_string(b, "dut").value_or("");
     sub.lot = opt_string(b, "lot").value_or("");
-    sub.submitter_uid = s->peer.uid;
-    sub.submitter = s->peer.actor();
+    sub.submitter_uid = c.peer.uid;
+    sub.submitter = c.peer.actor();
     if (auto op = opt_string(b, "operator"); op && !op->empty()) {
         sub.operator_name = *op;
-        sub.operator_source = "daemon:" + s->peer.source() + " (" + s->peer.login + ")";
+        sub.operator_source = "daemon:" + c.peer.source() + " (" + c.peer.login + ")";
     } else {
         // Attributable without asking: the peer's login name from SO_PEERCRED.
-        sub.operator_name = s->peer.known ? s->peer.login : "unknown";
-        sub.operator_source = "daemon:" + s->peer.source();
+        sub.operator_name = c.peer.known ? c.peer.login : "unknown";
+        sub.operator_source = "daemon:" + c.peer.source();
     }
     if (const auto t = b.find("tags"); t != b.end() && !t->is_null()) {
         if (!t->is_array()) throw BadRequest("\"tags\" must be an array of strings");
         if (t->size() > kMaxTags) {
-            s->send(error_reply(id, errc::limit, "at most " + limit_text(kMaxTags) + " tags per submission"));
+            c.send(error_reply(id, errc::limit, "at most " + limit_text(kMaxTags) + " tags per submission"));
             return;
         }
         for (const auto& x : *t) {
             if (!x.is_string()) throw BadRequest("\"tags\" must be an array of strings");
             if (x.get_ref<const std::string&>().size() > kMaxTagChars) {
-                s->send(error_reply(id, errc::limit, "a tag may hold at most " + limit_text(kMaxTagChars) + " characters"));
+                c.send(error_reply(id, errc::limit, "a tag may hold at most " + limit_text(kMaxTagChars) + " characters"));
                 return;
             }
             sub.tags.push_back(x.get<std::string>());
@@ -143,18 +143,18 @@ void Daemon::Impl::op_submit(const std::shared_ptr<Session>& s, const nlohmann::
         sub.seed = sd->get<std::uint64_t>();
     }
     if (queue_length() + validating >= cfg.max_queue) {
-        s->send(error_reply(id, errc::limit, "the queue is full (" + limit_text(cfg.max_queue) +
+        c.send(error_reply(id, errc::limit, "the queue is full (" + limit_text(cfg.max_queue) +
                                                  " runs, the daemon's queue limit); nothing was queued"));
         return;
     }
-    if (queued_by(s->peer.uid) >= cfg.max_queue_per_user) {
-        s->send(error_reply(id, errc::limit, s->peer.actor() + " has " + limit_text(cfg.max_queue_per_user) +
+    if (queued_by(c.peer.uid) >= cfg.max_queue_per_user) {
+        c.send(error_reply(id, errc::limit, c.peer.actor() + " has " + limit_text(cfg.max_queue_per_user) +
                                                  " runs queued (the per-user queue limit); nothing was queued"));
         return;
     }
     ++validating;
     const LoadOptions lo = load_options(sub);
-    validate_async([this, s, id, sub = std::move(sub), lo]() mutable {
+    validate_async([this, c, id, sub = std::move(sub), lo]() mutable {
         Diagnostics diags;
         std::optional<Scenario> sc;
         try {
@@ -163,28 +163,28 @@ void Daemon::Impl::op_submit(const std::shared_ptr<Session>& s, const nlohmann::
             diags.error({sub.scenario_name, 0, 0}, std::string("cannot validate: ") + e.what());
             sc.reset();
         }
-        asio::post(io, [this, s, id, sub = std::move(sub), sc = std::move(sc), diags = std::move(diags)]() mutable {
+        asio::post(io, [this, c, id, sub = std::move(sub), sc = std::move(sc), diags = std::move(diags)]() mutable {
             --validating;
-            finish_submit(s, id, std::move(sub), std::move(sc), std::move(diags));
+            finish_submit(c, id, std::move(sub), std::move(sc), std::move(diags));
         });
     });
 }
 
-void Daemon::Impl::finish_submit(const std::shared_ptr<Session>& s, const nlohmann::json& id, Submission sub,
-                                 std::optional<Scenario> sc, Diagnostics diags) {
-    if (s->closed()) {
+void Daemon::Impl::finish_submit(const Caller& c, const nlohmann::json& id, Submission sub, std::optional<Scenario> sc,
+                                 Diagnostics diags) {
+    if (c.gone()) {
         // Nobody would hear the acknowledgement: queue nothing.
         spdlog::info("submission from {} dropped: the client left before it was validated", sub.submitter);
         return;
     }
     if (shutting_down) {
-        s->send(error_reply(id, errc::shutting_down, "the daemon is stopping; submit again once it is back"));
+        c.send(error_reply(id, errc::shutting_down, "the daemon is stopping; submit again once it is back"));
         return;
     }
     std::vector<std::string> lines;
     for (const auto& d : diags.sorted()) lines.push_back(d.str());
     if (!sc) {
-        s->send(error_reply(id, errc::invalid_scenario,
+        c.send(error_reply(id, errc::invalid_scenario,
                             std::to_string(diags.error_count()) + " error(s) in " + sub.scenario_name + "; nothing was queued",
                             std::move(lines)));
         return;
@@ -197,14 +197,14 @@ void Daemon::Impl::finish_submit(const std::shared_ptr<Session>& s, const nlohma
         audit_refusal(cfg.state_dir, sub.submitter, sub.scenario_name, detail);
         std::vector<std::string> why;
         for (const auto& d : gate.diagnostics.sorted()) why.push_back(d.str());
-        s->send(error_reply(id, errc::calibration_expired,
+        c.send(error_reply(id, errc::calibration_expired,
                             "a certification run cannot be queued while an instrument it uses is not calibrated",
                             std::move(why)));
         return;
     }
     for (const auto& d : gate.diagnostics.sorted()) lines.push_back(d.str());
     if (queue_length() >= cfg.max_queue || queued_by(sub.submitter_uid) >= cfg.max_queue_per_user) {
-        s->send(error_reply(id, errc::limit, "the queue filled while the scenario was validated; nothing was queued"));
+        c.send(error_reply(id, errc::limit, "the queue filled while the scenario was validated; nothing was queued"));
         return;
     }
 
@@ -227,7 +227,7 @@ void Daemon::Impl::finish_submit(const std::shared_ptr<Session>& s, const nlohma
     } catch (const std::exception& ex) {
         runs.pop_back();
         spdlog::error("submission refused: cannot save the daemon state: {}", ex.what());
-        s->send(error_reply(id, errc::not_saved,
+        c.send(error_reply(id, errc::not_saved,
                             std::string("the daemon cannot save its queue (") + ex.what() + "); nothing was queued"));
         return;
     }
@@ -236,7 +236,7 @@ void Daemon::Impl::finish_submit(const std::shared_ptr<Session>& s, const nlohma
     spdlog::info("run {} queued by {} at position {}", run_id, actor, position);
     nlohmann::json body = {{"run_id", run_id}, {"position", position}};
     if (!lines.empty()) body["warnings"] = lines;
-    s->send(ok_reply(id, body));
+    c.send(ok_reply(id, body));
     dispatch();
 }
 
@@ -283,19 +283,19 @@ void Daemon::Impl::op_watch(const std::shared_ptr<Session>& s, const nlohmann::j
     s->watches.emplace(run_id, id);
 }
 
-nlohmann::json Daemon::Impl::op_abort(Session& s, const nlohmann::json& id, const nlohmann::json& b) {
+nlohmann::json Daemon::Impl::op_abort(const Peer& p, const nlohmann::json& id, const nlohmann::json& b) {
     const auto run_id = need_string(b, "run_id");
     RunEntry* e = find(run_id);
     if (e == nullptr) return error_reply(id, errc::unknown_run, "no run " + quote_token(run_id) + " is known to this daemon");
-    if ((e->state == RunState::queued || e->state == RunState::running) && !may_control(s.peer, *e)) {
-        audit(s.peer.actor(), "run.abort_denied", run_id, {{"submitter", e->submission.submitter}});
+    if ((e->state == RunState::queued || e->state == RunState::running) && !may_control(p, *e)) {
+        audit(p.actor(), "run.abort_denied", run_id, {{"submitter", e->submission.submitter}});
         return error_reply(id, errc::forbidden, "run " + run_id + " was submitted by " + e->submission.submitter +
                                                     "; only its submitter, the daemon's user and root may abort it");
     }
     if (e->state == RunState::queued) {
-        finish_entry(*e, RunState::done, "ABORTED", "removed from the queue by " + s.peer.actor());
-        audit(s.peer.actor(), "run.removed", run_id, {{"submitter", e->submission.submitter}});
-        spdlog::info("run {} removed from the queue by {}", run_id, s.peer.actor());
+        finish_entry(*e, RunState::done, "ABORTED", "removed from the queue by " + p.actor());
+        audit(p.actor(), "run.removed", run_id, {{"submitter", e->submission.submitter}});
+        spdlog::info("run {} removed from the queue by {}", run_id, p.actor());
         broadcast_verdict(*e);
         persist();
         update_status();
@@ -303,8 +303,8 @@ nlohmann::json Daemon::Impl::op_abort(Session& s, const nlohmann::json& id, cons
     }
     if (e->state == RunState::running && active && active->run_id == run_id) {
         active->abort.store(true);
-        audit(s.peer.actor(), "run.abort_requested", run_id, {{"submitter", e->submission.submitter}});
-        spdlog::info("run {} abort requested by {} ({})", run_id, s.peer.actor(), s.peer.source());
+        audit(p.actor(), "run.abort_requested", run_id, {{"submitter", e->submission.submitter}});
+        spdlog::info("run {} abort requested by {} ({})", run_id, p.actor(), p.source());
         return ok_reply(id, {{"run_id", run_id}, {"state", "aborting"}});
     }
     return error_reply(id, errc::not_active, "run " + run_id + " has already finished (" + e->verdict + ")");

@@ -48,8 +48,12 @@ void Daemon::Impl::trip(const std::shared_ptr<ActiveRun>& job) {
     // The loop will not make the pen safe: do it from here, then ask it to stop.
     job->session->fixture().safe_state();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(job->watchdog.stalled_for(SteadyClock::now()));
-    job->stuck_reason = "acquisition loop stuck: its heartbeat did not advance for " + std::to_string(ms.count()) +
-                        " ms; the daemon put the fixture in its safe state";
+    job->stuck_reason = job->watchdog.loop_started()
+                            ? "acquisition loop stuck: its heartbeat did not advance for " + std::to_string(ms.count()) +
+                                  " ms; the daemon put the fixture in its safe state"
+                            : "acquisition loop stuck: it made no first iteration within " +
+                                  std::to_string(ms.count()) +
+                                  " ms of the run's start; the daemon put the fixture in its safe state";
     job->stuck.store(true, std::memory_order_release);
     job->abort.store(true);
     spdlog::critical("run {}: {}", job->run_id, job->stuck_reason);

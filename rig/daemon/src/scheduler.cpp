@@ -40,6 +40,20 @@ nlohmann::json Progress::to_json() const {
             {"expected_s", expected_s}, {"rate_hz", rate_hz}, {"depth_mm", depth_mm}};
 }
 
+namespace {
+/// Line `line` (1-based) of `text`, at most 200 characters: the step's YAML as written.
+std::string source_line(std::string_view text, int line) {
+    std::size_t at = 0;
+    for (int i = 1; i < line && at != std::string_view::npos; ++i) {
+        at = text.find('\n', at);
+        if (at != std::string_view::npos) ++at;
+    }
+    if (line < 1 || at == std::string_view::npos || at >= text.size()) return "";
+    const auto end = text.find('\n', at);
+    return std::string(text.substr(at, std::min<std::size_t>(200, (end == std::string_view::npos ? text.size() : end) - at)));
+}
+}  // namespace
+
 /// Runner callbacks arrive on the worker thread; everything they change
 /// belongs to the I/O thread, so each is posted there.
 class Daemon::Impl::Observer final : public RunObserver {
@@ -47,12 +61,19 @@ public:
     Observer(Impl& d, std::string run_id) : d_(d), run_id_(std::move(run_id)) {}
 
     void on_step(std::size_t index, const PlanStep& step, double t_s) override {
-        post([index, label = step.label, line = step.where.line, t_s](Impl& d, ActiveRun& a) {
+        // The rate the step commands (set_rate, ramp, step target), for a plot's setpoint line.
+        const bool sets_rate = step.kind == StepKind::set_rate || step.kind == StepKind::ramp;
+        post([index, label = step.label, line = step.where.line, t_s, kind = std::string(to_string(step.kind)),
+              setpoint = sets_rate ? nlohmann::json(step.rate_hz) : nlohmann::json()](Impl& d, ActiveRun& a) {
             a.progress.step = index;
             a.progress.label = label;
             a.progress.line = line;
             a.progress.t_s = t_s;
-            d.broadcast(a.run_id, {{"event", "step"}, {"index", index}, {"line", line}, {"label", label}, {"t_s", t_s}});
+            nlohmann::json ev = {{"event", "step"}, {"index", index}, {"line", line}, {"label", label}, {"t_s", t_s},
+                                 {"kind", kind}};
+            if (!setpoint.is_null()) ev["setpoint_hz"] = setpoint;
+            if (a.scenario) ev["yaml"] = source_line(a.scenario->source.text, line);
+            d.broadcast(a.run_id, std::move(ev));
         });
     }
     void on_progress(double t_s, double expected_s, double rate_hz, double depth_mm) override {
@@ -123,6 +144,7 @@ void Daemon::Impl::audit(const std::string& actor, const std::string& action, co
 }
 
 void Daemon::Impl::update_status() {
+    publish_dashboard();
     std::string s = "STATUS=";
     if (shutting_down) {
         s += "stopping";
@@ -241,14 +263,18 @@ void Daemon::Impl::dispatch() {
         }
         job->progress.expected_s = std::chrono::duration<double>(sc->expected_duration).count();
 
+        // Watched from here: a loop that never makes its first iteration is stuck too.
+        job->watchdog.start(SteadyClock::now());
         e.state = RunState::running;
         e.started_utc = utc_now();
         e.dir = (cfg.state_dir / "runs" / e.run_id).string();
         active = job;
+        active_started = SteadyClock::now();
         persist();
         spdlog::info("run {} starting: {} (dut '{}', operator {}), {} queued", e.run_id, e.scenario_id, e.submission.dut,
                      e.submission.operator_name, queue_length());
-        broadcast(e.run_id, {{"event", "started"}, {"dir", e.dir}, {"scenario_id", e.scenario_id}});
+        broadcast(e.run_id, {{"event", "started"}, {"dir", e.dir}, {"scenario_id", e.scenario_id},
+                             {"expected_s", job->progress.expected_s}, {"rate_tolerance", sc->spec.rate_tolerance}});
         {
             std::lock_guard lk(m);
             mailbox = job;
@@ -292,6 +318,7 @@ void Daemon::Impl::on_run_finished(const std::shared_ptr<ActiveRun>& job, const 
         broadcast_verdict(*e);
     }
     if (!f.timing.is_null()) last_loop = {{"run_id", job->run_id}, {"timing", f.timing}};
+    if (e != nullptr) count_finished(*e, f.timing);
     if (e != nullptr) spdlog::info("run {} finished: {}{}", job->run_id, e->verdict, e->reason.empty() ? "" : " (" + e->reason + ")");
     if (active == job) active.reset();
     // The session (and a model fixture) goes now, on this thread, not with
@@ -310,6 +337,7 @@ void Daemon::Impl::on_run_finished(const std::shared_ptr<ActiveRun>& job, const 
 void Daemon::Impl::broadcast(const std::string& run_id, nlohmann::json ev) {
     const bool last = ev.value("event", "") == "verdict";
     ev["run_id"] = run_id;
+    if (feed) feed->publish_event(ev);
     const std::vector<std::shared_ptr<Session>> all(sessions.begin(), sessions.end());
     for (const auto& s : all) {
         const auto [b, end] = s->watches.equal_range(run_id);

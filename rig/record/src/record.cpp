@@ -224,6 +224,10 @@ void to_json(json& j, const RunRecord& r) {
     j["calibration"] = r.calibration;
     j["measurements"] = json::array();
     for (const auto& m : r.measurements) j["measurements"].push_back(m.to_json());
+    if (!r.references.empty()) {
+        j["references"] = json::array();
+        for (const auto& f : r.references) j["references"].push_back(f.to_json());
+    }
     if (!r.kinds.empty()) j["kinds"] = r.kinds;
     j["timing"] = to(r.timing);
     j["steps"] = r.steps;
@@ -270,6 +274,7 @@ void from_json(const json& j, RunRecord& r) {
     }
     r.calibration = j.value("calibration", std::vector<Calibration>{});
     for (const auto& m : j.value("measurements", json::array())) r.measurements.push_back(Measurement::from_json(m));
+    for (const auto& f : j.value("references", json::array())) r.references.push_back(FaceReference::from_json(f));
     r.kinds = j.value("kinds", std::map<std::string, KindInfo>{});
     if (const auto t = j.find("timing"); t != j.end()) r.timing = timing_from(*t);
     r.steps = j.value("steps", std::vector<Step>{});

@@ -1,6 +1,7 @@
 #include "rig/runner/loop.hpp"
 
 #include "rig/analysis/timing.hpp"
+#include "rig/scenario/run_checks.hpp"
 
 #include <cmath>
 #include <thread>
@@ -64,6 +65,11 @@ bool AcquisitionLoop::start_step(std::size_t i) noexcept {
     emit(LoopEventKind::step_started, si);
     switch (p.kind) {
         case StepKind::power:
+            // The run's first power-on waits for the run-start instrument
+            // checks (tare, current zero: run_checks.hpp), taken on the
+            // samples of that wait with the pen still unpowered; tick_step
+            // switches the pen on after it.
+            if (p.on && !run_start_checked_) break;
             if (!fx_.power().set(p.on)) return false;
             emit(p.on ? LoopEventKind::power_on : LoopEventKind::power_off, si);
             if (!p.on) tracker_.reset();
@@ -96,6 +102,10 @@ bool AcquisitionLoop::start_step(std::size_t i) noexcept {
             emit(LoopEventKind::fault_injected, si, p.fault.value);
             break;
         case StepKind::mark: emit(LoopEventKind::mark, si); break;
+        case StepKind::reference:
+            // Validation allows it only with the pen off and a fixture that has the method.
+            if (!fx_.reference().start_touch_off(now_)) return false;
+            break;
         case StepKind::hold:
         case StepKind::wait_until:
         case StepKind::measure: break;
@@ -110,8 +120,10 @@ bool AcquisitionLoop::condition_met(const PlanStep& p) const noexcept {
         case WaitCondition::running:
             return tracker_.count() >= 3 && static_cast<double>(now_) - tracker_.last_t_ns() < 100e6;
         case WaitCondition::rate_stable:
-            // The same interpolated BDC instants the analysis uses (BdcTracker).
-            return tracker_.rate_within(rate_sp_, sc_.spec.startup_band, kStableIntervals, now_);
+            // The rate has stopped changing, on the same interpolated BDC
+            // instants the analysis uses (BdcTracker::rate_settled); how far
+            // it is from the setpoint is puncture_rate's to judge.
+            return rate_sp_ > 0.0 && tracker_.rate_settled(sc_.spec.startup_band, kStableIntervals, now_);
     }
     return false;
 }
@@ -161,7 +173,28 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
             }
             return false;
         case StepKind::prompt: return prompt_ack_.load(std::memory_order_acquire);
+        case StepKind::reference:
+            if (!fx_.reference().busy(now_, last_force_)) return true;
+            if (elapsed > p.duration.count()) {
+                // Longer than the sequence can take: the drive is stuck (rig fault).
+                fx_.reference().stop();
+                emit(LoopEventKind::actuator_error, si);
+                fatal_ = true;
+                return true;
+            }
+            return false;
         case StepKind::power:
+            if (p.on && !run_start_checked_) {
+                if (elapsed < std::chrono::nanoseconds(checks::kRunStartWindow).count()) return false;
+                run_start_checked_ = true;
+                if (!fx_.power().set(true)) {
+                    emit(LoopEventKind::actuator_error, si);
+                    fatal_ = true;
+                    return true;
+                }
+                emit(LoopEventKind::power_on, si);
+            }
+            return true;
         case StepKind::set_rate:
         case StepKind::release:
         case StepKind::fault:
@@ -192,6 +225,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
     const auto rule = analysis::timing_rule(std::chrono::nanoseconds{period}, cfg.timing.lateness);
 
     t0_ = clock.now().count();
+    stats_.t0_ns.store(t0_, std::memory_order_release);
     std::int64_t deadline = t0_;
     std::size_t step = 0;
     bool step_active = false;
@@ -228,11 +262,13 @@ std::int64_t AcquisitionLoop::run() noexcept {
         const auto cur = fx_.current().read_a();
         if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
         if (force) s.force_n = *force; else flags |= sample_force_fault;
+        last_force_ = force;
         if (cur) s.current_a = *cur; else flags |= sample_current_fault;
         // ADC values are the latest conversion, not a measurement at t_ns:
         // a held value is flagged, and the ages go into the record.
         const ReadingTiming adc_t[2] = {fx_.load_cell().last_timing(), fx_.current().last_timing()};
         for (std::size_t i = 0; i < 2; ++i) {
+            if (adc_t[i].clipped) flags |= i == 0 ? sample_force_clipped : sample_current_clipped;
             if (!adc_t[i].fresh) {
                 flags |= i == 0 ? sample_force_held : sample_current_held;
                 ++stats_.adc_held[i];
@@ -288,10 +324,15 @@ std::int64_t AcquisitionLoop::run() noexcept {
             emit(LoopEventKind::estop, cur_step);
             break;
         }
-        if (!pos || !force || !cur) {
+        // A clipped ADC reading is no value but a working instrument (its
+        // input is beyond range): the windows it falls in are ERROR
+        // (sample_*_clipped), the run goes on.
+        const bool force_failed = !force && !adc_t[0].clipped;
+        const bool current_failed = !cur && !adc_t[1].clipped;
+        if (!pos || force_failed || current_failed) {
             if (sensor_fail_since_ < 0) sensor_fail_since_ = now_;
             if (now_ - sensor_fail_since_ >= kSensorTimeoutNs) {
-                emit(LoopEventKind::sensor_timeout, cur_step, !pos ? 0.0 : !force ? 1.0 : 2.0);
+                emit(LoopEventKind::sensor_timeout, cur_step, !pos ? 0.0 : force_failed ? 1.0 : 2.0);
                 break;
             }
         } else {
@@ -320,6 +361,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
         if (step >= sc_.plan.size() || fatal_) ending = true;
         record_work(woke);
     }
+    fx_.reference().stop();
     fx_.safe_state();
     emit(LoopEventKind::finished, static_cast<std::uint32_t>(std::min(step, sc_.plan.size() - 1)));
     return t0_;

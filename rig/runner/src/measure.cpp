@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "rig/scenario/run_checks.hpp"
+
 namespace rig {
 
 namespace {
@@ -94,7 +96,18 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
         judge(r, std::nullopt, window_problem);
         return {r};
     }
-    return kind.measure(c);
+    auto out = kind.measure(c);
+    // The instrument checks that do not come from the window's own strokes:
+    // the run-start tare and current zero (taken once, before the first
+    // power-on) and the ADC full-scale count of the window.
+    checks::RunStartChecks local;
+    const checks::RunStartChecks* rs = data.run_start;
+    if (rs == nullptr) {
+        local = checks::run_start_checks(data.trace, data.events, data.spans);
+        if (local.taken && local.end_ns <= at_ns) rs = &local;
+    }
+    for (auto& r : out) checks::apply_instrument_checks(r, kind.instruments, rs, data.trace, c.window);
+    return out;
 }
 
 Measurement wait_timeout_measurement(const Scenario& sc, std::size_t index, std::int64_t at_ns) {

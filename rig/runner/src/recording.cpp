@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace rig {
 namespace {
@@ -53,8 +54,12 @@ analysis::TimingBudgetParams budget_of(const Scenario& sc) { return timing_budge
 
 }  // namespace
 
-Recording::Recording(const Scenario& sc, const std::filesystem::path& samples_path)
-    : sc_(sc), writer_(samples_path), timing_(budget_of(sc)), retain_from_(sc.plan.size() + 1, sc.plan.size()) {
+Recording::Recording(const Scenario& sc, const std::filesystem::path& samples_path) : Recording(sc) {
+    writer_.emplace(samples_path);
+}
+
+Recording::Recording(const Scenario& sc)
+    : sc_(sc), timing_(budget_of(sc)), retain_from_(sc.plan.size() + 1, sc.plan.size()) {
     stroke_opt_.max_sample_interval = budget_of(sc).rule().max_interval();
     // Suffix minimum over measure steps: from step s on, the earliest plan step
     // a window can start at. Speed regulation reads earlier measurements, not
@@ -62,14 +67,16 @@ Recording::Recording(const Scenario& sc, const std::filesystem::path& samples_pa
     for (std::size_t s = sc.plan.size(); s-- > 0;) {
         retain_from_[s] = retain_from_[s + 1];
         if (sc.plan[s].kind == StepKind::measure) retain_from_[s] = std::min(retain_from_[s], window_first_step(sc, s));
+        // A reference step reads its own span when it ends.
+        if (sc.plan[s].kind == StepKind::reference) retain_from_[s] = std::min(retain_from_[s], s);
     }
     // A few seconds of samples up front; the trace grows to the longest window.
     trace_.reserve(static_cast<std::size_t>(sc.fixture.sample_rate_hz * 2.0));
 }
 
 void Recording::add(const Sample& s) {
-    if (writer_.count() == 0) first_t_ns_ = s.t_ns;
-    writer_.append(s);
+    if (writer_) writer_->append(s);
+    if (count_++ == 0) first_t_ns_ = s.t_ns;
     trace_.push_back(s);
     timing_.add(s.t_ns, s.lateness_ns, s.flags);
     peak_ = std::max(peak_, trace_.size());
@@ -160,6 +167,11 @@ void Recording::decimate() {
     half(series_.force_n);
     half(series_.rate_hz);
     stride_ *= 2;
+}
+
+std::string Recording::finish_samples() {
+    if (!writer_) throw std::logic_error("Recording::finish_samples: this recording writes no samples file");
+    return writer_->finish();
 }
 
 run_record::Strokes Recording::strokes() {

@@ -18,11 +18,20 @@
 //    kMaxStrokePoints points (every other point dropped when full, keeping the
 //    min and max of what was dropped: an envelope, not a sample of it).
 //
+// One path for the run and its re-analysis: the runner feeds a Recording as
+// it drains the rings (writing samples.bin), and `rig analyze` feeds one the
+// samples it reads back from samples.bin in chunks (no file written), trims it
+// with the same retention plan and takes the same measurements from it. So
+// re-analysis reproduces the record and needs the memory of the longest
+// window, whatever the run's length.
+//
 // Thread-safety: the recorder's thread only.
 
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "rig/analysis/analysis.hpp"
@@ -36,12 +45,18 @@ class Recording {
 public:
     static constexpr std::size_t kMaxStrokePoints = 20000;
 
+    /// While running: every sample added is also streamed to `samples_path`.
     Recording(const Scenario& sc, const std::filesystem::path& samples_path);
+    /// Re-analysis: the samples come from a samples file; nothing is written.
+    explicit Recording(const Scenario& sc);
 
     void add(const Sample& s);
+    void add(std::span<const Sample> samples) {
+        for (const auto& s : samples) add(s);
+    }
     [[nodiscard]] analysis::TraceView view() const { return trace_.view(); }
     [[nodiscard]] std::int64_t last_t_ns() const { return trace_.t_ns.empty() ? 0 : trace_.t_ns.back(); }
-    [[nodiscard]] std::uint64_t count() const { return writer_.count(); }
+    [[nodiscard]] std::uint64_t count() const { return count_; }
     /// Time from the first sample to the last, s.
     [[nodiscard]] double duration_s() const {
         return count() > 1 ? static_cast<double>(last_t_ns() - first_t_ns_) * 1e-9 : 0.0;
@@ -57,15 +72,16 @@ public:
     [[nodiscard]] run_record::Timing timing(std::uint64_t loop_missed) const;
     /// The per-stroke series (detects over what is still retained).
     run_record::Strokes strokes();
-    /// Finishes samples.bin; returns its SHA-256.
-    std::string finish_samples() { return writer_.finish(); }
+    /// Finishes samples.bin; returns its SHA-256 (std::logic_error without a samples file).
+    std::string finish_samples();
 
 private:
     std::size_t add_strokes(std::size_t end_index, bool last);
     void decimate();
 
     const Scenario& sc_;
-    SamplesWriter writer_;
+    std::optional<SamplesWriter> writer_;  // none in re-analysis
+    std::uint64_t count_ = 0;
     analysis::Trace trace_;
     analysis::TimingAccumulator timing_;
     analysis::StrokeOptions stroke_opt_;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 #include <future>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -17,9 +18,11 @@
 #include "rig/core/utc_time.hpp"
 #include "rig/core/version.hpp"
 #include "rig/record/record.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/reports/junit.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "recording.hpp"
 
 namespace rig {
@@ -224,15 +227,9 @@ RunResult Runner::run() {
     const bool lockstep = !fx_.clock().is_real_time();
     loop.set_backpressure(lockstep);
 
-    // The recording, column by column (the analysis reads it as it grows);
-    // samples.bin is written from it at the end. Reserved before the loop's
-    // thread exists: a failure here must not unwind past a joinable thread
-    // (std::terminate); the reservation is a hint, capped at 10 min of samples.
-    analysis::Trace trace;
-    trace.reserve(static_cast<std::size_t>(
-        sc_.fixture.sample_rate_hz * std::min(600.0, std::chrono::duration<double>(sc_.expected_duration).count() + 2.0)));
+    // What the model records for the run is sized now, while no loop runs.
+    fx_.prepare_run(sc_.expected_duration);
 
-    std::int64_t t0 = 0;
     nlohmann::json rt_report;
     std::thread acq([&] {
         if (opts_.realtime_setup) {
@@ -242,7 +239,7 @@ RunResult Runner::run() {
                 rt_report = {{"error", e.what()}};
             }
         }
-        t0 = loop.run();
+        loop.run();  // t0: published in `stats` before the first sample
     });
     // Whatever unwinds from here (an allocation that fails in the recorder)
     // stops the loop and joins it first: a joinable std::thread destroyed is
@@ -266,6 +263,7 @@ RunResult Runner::run() {
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc_.plan.size());
     std::vector<Measurement> measurements;
+    std::vector<FaceReference> references;
     std::string reason;
     Verdict terminal = Verdict::pass;  // pass = no terminal condition
     bool finished = false;
@@ -273,6 +271,10 @@ RunResult Runner::run() {
     auto last_progress = std::chrono::steady_clock::now();
     std::future<bool> prompt_answer;
     std::string prompt_text;
+    // Taken at the first power-on, from the samples the loop recorded with the
+    // pen unpowered just before it (run_checks.hpp): later measurements need
+    // them after those samples may have left the bounded trace.
+    std::optional<checks::RunStartChecks> run_start;
 
     auto data_view = [&] {
         RunData d;
@@ -280,7 +282,9 @@ RunResult Runner::run() {
         d.events = events;
         d.spans = spans;
         d.truth = fx_.ground_truth();
-        d.truth_offset_ns = t0;
+        d.truth_offset_ns = stats.t0_ns.load(std::memory_order_acquire);
+        d.references = references;
+        d.run_start = run_start ? &*run_start : nullptr;
         return d;
     };
 
@@ -310,6 +314,9 @@ RunResult Runner::run() {
                     events.push_back(std::move(pe));
                 }
                 switch (ev.kind) {
+                    case LoopEventKind::power_on:
+                        if (!run_start) run_start = checks::run_start_checks(recording.view(), events, spans);
+                        break;
                     case LoopEventKind::step_started:
                         spans[ev.step].start_ns = ev.t_ns;
                         spdlog::debug("step {} ({}): {}", ev.step, sc_.plan[ev.step].where.line, sc_.plan[ev.step].label);
@@ -318,6 +325,17 @@ RunResult Runner::run() {
                     case LoopEventKind::step_finished:
                         spans[ev.step].end_ns = ev.t_ns;
                         unfinished_step = std::max<std::size_t>(unfinished_step, ev.step + 1);
+                        if (sc_.plan[ev.step].kind == StepKind::reference) {
+                            references.push_back(take_reference(sc_, ev.step, data_view()));
+                            const auto& fr = references.back();
+                            if (fr.valid) {
+                                spdlog::info("{}: cartridge face at {:.4f} mm of the encoder (U {:.4f} mm)", fr.id,
+                                             *fr.value_mm, fr.uncertainty_mm.value_or(0.0));
+                            } else {
+                                spdlog::warn("{}: no cartridge-face reference: {}", fr.id, fr.reason);
+                            }
+                            close_reference(references, measurements, sc_.fixture);
+                        }
                         if (sc_.plan[ev.step].kind == StepKind::measure) {
                             for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
                                 spdlog::debug("{} {} = {} {} [{}]", m.id, m.name,
@@ -401,8 +419,12 @@ RunResult Runner::run() {
                 if (now - last_progress > std::chrono::milliseconds(100)) {
                     last_progress = now;
                     const double t = static_cast<double>(recording.last_t_ns()) * 1e-9;
+                    // The loop tracks raw BDC readings; depth is relative to the face in force (NaN: none yet).
+                    const FaceReference* fr = references.empty() ? nullptr : &references.back();
+                    const double face = fr != nullptr && fr->valid && fr->value_mm ? *fr->value_mm
+                                                                                  : std::numeric_limits<double>::quiet_NaN();
                     obs_->on_progress(t, static_cast<double>(sc_.expected_duration.count()) * 1e-9,
-                                      stats.live_rate_hz.load(), stats.live_depth_mm.load());
+                                      stats.live_rate_hz.load(), stats.live_depth_mm.load() - face);
                 }
             }
             recording.trim(unfinished_step);
@@ -479,6 +501,7 @@ RunResult Runner::run() {
     };
     try {
         rec.measurements = measurements;
+        rec.references = references;
         rec.timing = recording.timing(stats.missed.load());
         add_loop_work(rec.timing, stats, recording.duration_s());
         rec.realtime = rt_report;
@@ -523,49 +546,6 @@ RunResult Runner::run() {
     spdlog::info("run {} ended: {}{}", res.run_id, to_string(res.verdict), reason.empty() ? "" : " (" + reason + ")");
     if (obs_) obs_->on_finished(res.verdict, reason);
     return res;
-}
-
-std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir) {
-    const auto rec = run_record::read_record((run_dir / "record.json").string());
-    Diagnostics d;
-    // Rebuild the scenario from the texts in the record, not from disk: the
-    // files may have changed since the run.
-    LoadOptions lo;
-    lo.spec_text = LoadOptions::Text{rec.spec.path, rec.spec.text};
-    lo.fixture_text = LoadOptions::Text{rec.fixture.path, rec.fixture.text};
-    const auto base = std::filesystem::path(rec.scenario.path).parent_path();
-    auto sc = load_scenario_text(rec.scenario.path, rec.scenario.text, base, d, lo);
-    if (!sc) throw InputError(d);
-    const auto samples = read_samples(run_dir / rec.samples.file);
-    const auto trace = analysis::Trace::from_samples(samples);
-    std::vector<Event> events;
-    std::vector<StepSpan> spans(sc->plan.size());
-    for (const auto& s : rec.steps) {
-        if (s.index >= spans.size()) throw std::runtime_error("record step index out of range");
-        spans[s.index].start_ns = std::llround(s.start_s * 1e9);
-        spans[s.index].end_ns = std::llround(s.end_s * 1e9);
-    }
-    for (const auto& e : rec.events) {
-        auto ev = e.to_event();
-        if (!ev) throw std::runtime_error("record event kind '" + e.kind + "' is unknown to this version of rig");
-        events.push_back(std::move(*ev));
-    }
-    RunData data;
-    data.trace = trace.view();
-    data.events = events;
-    data.spans = spans;
-    std::vector<Measurement> out;
-    for (const auto& m : rec.measurements) {
-        const std::size_t step = m.step;
-        if (m.name == "wait_until") {
-            out.push_back(wait_timeout_measurement(*sc, step, std::llround(m.window_end_s * 1e9)));
-            continue;
-        }
-        if (!out.empty() && out.back().step == step) continue;  // one measure step gives several
-        if (step >= spans.size() || spans[step].end_ns < 0) continue;
-        for (auto& x : take_measurement(*sc, step, spans[step].end_ns, data, out)) out.push_back(std::move(x));
-    }
-    return out;
 }
 
 }  // namespace rig

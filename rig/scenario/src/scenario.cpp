@@ -1,6 +1,8 @@
 #include "rig/scenario/scenario.hpp"
+#include "rig/scenario/run_checks.hpp"
 
 #include "rig/core/atomic_file.hpp"
+#include "rig/drivers/fixture.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -28,6 +30,7 @@ std::string_view to_string(StepKind k) {
         case StepKind::prompt: return "prompt";
         case StepKind::fault: return "fault";
         case StepKind::mark: return "mark";
+        case StepKind::reference: return "reference";
     }
     return "?";
 }
@@ -256,6 +259,8 @@ private:
         }
         auto& p = push(StepKind::power, a.item, a.label);
         p.on = v.Scalar() == "on";
+        // The first power-on waits for the run-start instrument checks.
+        if (p.on && !st_.powered_ever) duration += checks::kRunStartWindow;
         if (p.on) st_.powered_ever = true;
         st_.power = p.on;
     }
@@ -459,9 +464,9 @@ private:
         const YAML::Node& item = a.item;
         [[maybe_unused]] const std::string& lbl = a.label;
         [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (fixture_cfg_.backend != Backend::sim) {
-            diags_.error(at(item), "fault: fault injection needs the sim backend; fixture '" + fixture_cfg_.name +
-                                       "' is hardware");
+        if (!capabilities_of(fixture_cfg_).injects_faults) {
+            diags_.error(at(item), "fault: fixture '" + fixture_cfg_.name +
+                                       "' cannot inject faults (fault injection needs the sim backend)");
             return;
         }
         if (!v.IsMap() || v.size() == 0) {
@@ -486,6 +491,39 @@ private:
         }
         push(StepKind::mark, item, lbl).text = v.Scalar();
         marks_.insert(v.Scalar());
+    }
+
+    void step_reference(const StepArgs& a) {
+        const YAML::Node& v = a.value;
+        const YAML::Node& item = a.item;
+        if (!v.IsScalar() || v.Scalar().empty()) {
+            diags_.error(at(v), "reference: expected a method such as 'reference: touch_off'");
+            return;
+        }
+        const auto method = reference_method_from_string(v.Scalar());
+        if (!method) {
+            diags_.error(at(v), "reference: unknown method '" + v.Scalar() + "' (known: touch_off)");
+            return;
+        }
+        // Ask the fixture what it can do (its file's `reference.methods`).
+        if (!fixture_cfg_.reference.supports(*method)) {
+            std::string have;
+            for (auto m : fixture_cfg_.reference.methods) have += (have.empty() ? "" : ", ") + std::string(to_string(m));
+            diags_.error(at(v), "reference: fixture '" + fixture_cfg_.name + "' has no '" + v.Scalar() +
+                                    "' method (its reference.methods: " + (have.empty() ? "none" : have) + ")");
+            return;
+        }
+        if (st_.power) {
+            diags_.error(at(item), "reference: the pen must be off (power: off) for a touch-off: the needle is "
+                                   "moved onto the face gauge with the cam at rest");
+            return;
+        }
+        if (st_.brake) diags_.error(at(item), "reference: release the brake first");
+        auto& p = push(StepKind::reference, item, a.label + " " + v.Scalar());
+        p.method = *method;
+        p.duration = fixture_cfg_.reference.touch_off.time_bound();
+        duration += p.duration;
+        st_.referenced = true;
     }
 
     /// What a list of steps expands to, counted without expanding it (a
@@ -711,6 +749,11 @@ private:
         std::vector<std::string> problems;
         if (what->preconditions != nullptr) what->preconditions(m, st_, problems);
         for (auto& e : problems) diags_.error(at(item), std::move(e));
+        if (what->face_referenced && !st_.referenced) {
+            diags_.warning(at(item), "measure " + std::string(what->name) +
+                                         ": no 'reference:' step before it: the cartridge face is not known in "
+                                         "encoder counts and the run will give ERROR for it");
+        }
         // Ids: unique across the expanded plan; a repeated body gets its iteration suffix.
         if (m.id.empty()) m.id = std::string(what->name) + "_" + std::to_string(++auto_id_);
         const std::string base_id = m.id;
@@ -810,6 +853,7 @@ std::span<const StepKindInfo> Builder::step_kinds() {
         {"repeat", &Builder::step_repeat},       {"sweep", &Builder::step_sweep},
         {"measure", &Builder::step_measure},     {"prompt", &Builder::step_prompt},
         {"fault", &Builder::step_fault},         {"mark", &Builder::step_mark},
+        {"reference", &Builder::step_reference},
     };
     return kKinds;
 }

@@ -172,7 +172,8 @@ TEST_CASE("rig run: a hardware rig held by another process is refused before any
     {
         // This test process holds the rig, as a running `rig serve` would.
         rig::FixtureLock held(lock_dir, "pi4-reference");
-        const auto r = run_rig({"run", src("scenarios/smoke.yaml"), "--fixture", src("fixtures/pi4-reference.yaml"),
+        // (rate-sweep: no depth, so no `reference:` step, which the reference fixture has no method for.)
+        const auto r = run_rig({"run", src("scenarios/rate-sweep.yaml"), "--fixture", src("fixtures/pi4-reference.yaml"),
                                 "--lock-dir", lock_dir.string(), "--runs-dir", (tmp / "runs").string()},
                                tmp.path());
         CHECK(r.exit_code == 2);

@@ -72,6 +72,28 @@ TEST_CASE("watchdog: stuck only after the heartbeat stops for the timeout", "[da
     CHECK(wd.observe(11, t0 + 8s) == S::alive);      // a new run may start at any count
 }
 
+TEST_CASE("watchdog: watched from the run's start, a loop that never beats is stuck", "[daemon][watchdog]") {
+    using namespace std::chrono_literals;
+    HeartbeatWatchdog wd(5s);
+    const auto t0 = HeartbeatWatchdog::Clock::time_point{} + 100s;
+    using S = HeartbeatWatchdog::Status;
+    wd.start(t0);
+    CHECK(wd.observe(0, t0 + 4s) == S::alive);         // set-up before the first iteration
+    CHECK_FALSE(wd.loop_started());
+    CHECK(wd.observe(0, t0 + 5s) == S::stuck);         // no first iteration within the timeout
+    CHECK(wd.stalled_for(t0 + 5s) == 5s);
+    // A loop that starts in time is then watched on its heartbeat.
+    wd.start(t0 + 10s);
+    CHECK(wd.observe(0, t0 + 14s) == S::alive);
+    CHECK(wd.observe(1, t0 + 14s) == S::alive);
+    CHECK(wd.loop_started());
+    CHECK(wd.observe(1, t0 + 18s) == S::alive);        // a loaded machine: 4 s without a beat is not stuck
+    CHECK(wd.observe(1, t0 + 19s) == S::stuck);
+    CHECK(wd.observe(2, t0 + 19s) == S::alive);
+    CHECK(wd.observe(0, t0 + 30s) == S::idle);         // the loop ended: the record is being closed
+    CHECK(wd.observe(0, t0 + 300s) == S::idle);
+}
+
 TEST_CASE("state file: round trip and recovery of interrupted runs", "[daemon][state]") {
     rig::test::TempDir tmp;
     const auto runs = tmp / "runs";

@@ -40,12 +40,14 @@ public:
     LoadCell& load_cell() override { return inner_->load_cell(); }
     CurrentSense& current() override { return inner_->current(); }
     EStop& estop() override { return inner_->estop(); }
+    FaceReferenceDrive& reference() override { return inner_->reference(); }
     void safe_state() noexcept override {
         ctl_->safe_calls.fetch_add(1);
         inner_->safe_state();
     }
     bool inject_fault(const FaultInjection& f) noexcept override { return inner_->inject_fault(f); }
     const GroundTruth* ground_truth() const noexcept override { return inner_->ground_truth(); }
+    void prepare_run(std::chrono::nanoseconds d) override { inner_->prepare_run(d); }
 
 private:
     class HangClock final : public Clock {
@@ -84,6 +86,16 @@ bool eventually(Pred p, std::chrono::milliseconds timeout) {
 }  // namespace
 
 TEST_CASE("a stuck acquisition loop: safe state from the daemon thread, run ERROR", "[daemon][watchdog][safety]") {
+    int hang_after = 0;  // the loop's clock hangs in its n-th sleep
+    std::string expected;
+    SECTION("a loop that hangs 0.5 s into the run") {
+        hang_after = 5000;
+        expected = "did not advance";
+    }
+    SECTION("a loop that hangs before its first iteration (watched from the run's start)") {
+        hang_after = 1;
+        expected = "no first iteration";
+    }
     test::TempDir tmp;
     auto ctl = std::make_shared<HangControl>();
     daemon::DaemonConfig cfg;
@@ -94,8 +106,8 @@ TEST_CASE("a stuck acquisition loop: safe state from the daemon thread, run ERRO
     cfg.fixture_file = test::source_dir() / "fixtures" / "sim.yaml";
     cfg.heartbeat_timeout = 400ms;
     cfg.heartbeat_period = 50ms;
-    cfg.make_fixture = [ctl](const FixtureConfig& fc, std::uint64_t seed) -> std::unique_ptr<Fixture> {
-        return std::make_unique<HangingFixture>(make_sim_fixture(fc, seed), ctl, 5000);  // 0.5 s into the run
+    cfg.make_fixture = [ctl, hang_after](const FixtureConfig& fc, std::uint64_t seed) -> std::unique_ptr<Fixture> {
+        return std::make_unique<HangingFixture>(make_sim_fixture(fc, seed), ctl, hang_after);
     };
     daemon::Daemon d(cfg);
     int rc = -1;
@@ -140,6 +152,7 @@ TEST_CASE("a stuck acquisition loop: safe state from the daemon thread, run ERRO
     INFO(st.dump());
     CHECK(st["run"]["verdict"] == "ERROR");
     CHECK_THAT(st["run"]["reason"].get<std::string>(), Catch::Contains("stuck"));
+    CHECK_THAT(st["run"]["reason"].get<std::string>(), Catch::Contains(expected));
     // Once the released loop has ended the run (the daemon no longer holds it
     // as current), the record is closed ERROR whatever the loop reported.
     CHECK(eventually([&] { return c.request({{"op", "health"}})["current_run"].is_null(); }, 20s));

@@ -109,6 +109,38 @@ TEST_CASE("rig report writes the report and audits it", "[evidence][cli]") {
     CHECK(rig::AuditLog(tmp / "state" / "audit.jsonl").read().back().action == "report.generated");
 }
 
+TEST_CASE("rig report on a sealed run folder: refused, or written elsewhere; the bundle still verifies",
+          "[evidence][cli][report]") {
+    rig::test::TempDir tmp;
+    const auto state = tmp / "state";
+    const auto run = rig::test::make_run_folder(tmp);
+    const std::string dir = run.string();
+    REQUIRE(Cli(state).run({"keygen"}) == 0);
+    rig::seal_run_dir(run, rig::SigningKey::load(state / "keys" / "rig.key"));
+    REQUIRE(Cli(state).run({"verify", dir}) == 0);
+    const auto before = rig::read_file(run / "report.html");
+    {
+        Cli c(state);
+        CHECK(c.run({"report", dir}) == 2);
+        CHECK_THAT(c.err.str(), Catch::Contains("is sealed (manifest.json)"));
+        CHECK_THAT(c.err.str(), Catch::Contains("--output"));
+    }
+    {
+        Cli c(state);  // --output into the sealed folder would add a file the manifest does not name
+        CHECK(c.run({"report", dir, "--output", (run / "report-2.html").string()}) == 2);
+        CHECK_THAT(c.err.str(), Catch::Contains("outside the run folder"));
+        CHECK_FALSE(fs::exists(run / "report-2.html"));
+    }
+    CHECK(rig::read_file(run / "report.html") == before);
+    {
+        Cli c(state);
+        CHECK(c.run({"report", dir, "--output", (tmp / "copy.html").string()}) == 0);
+        CHECK(rig::read_file(tmp / "copy.html").find("<html") != std::string::npos);
+        CHECK(rig::AuditLog(state / "audit.jsonl").read().back().action == "report.generated");
+    }
+    CHECK(Cli(state).run({"verify", dir}) == 0);  // the bundle is intact
+}
+
 TEST_CASE("rig calibrate load-cell runs the workflow on the injected fixture", "[evidence][cli][calibration]") {
     rig::test::TempDir tmp;
     const auto state = tmp / "state";

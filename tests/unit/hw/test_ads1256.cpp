@@ -314,3 +314,56 @@ TEST_CASE("ADS1256 serviced at DRDY: each input's rate near the datasheet's cycl
     CHECK(per_input_hz > 1400);  // 1.5 MHz SCLK and a 12-byte WREG: below Table 14's 2187 (1.92 MHz, 3 bytes)
     CHECK(c.emu.violations().empty());
 }
+
+TEST_CASE("ADS1256 full-scale codes are clips, told apart from a failed read", "[hw][ads1256][emulator]") {
+    // Datasheet §9.4.2 (data format): an input beyond the positive full scale
+    // (2 VREF / PGA) reads 0x7FFFFF, beyond the negative one 0x800000. The
+    // driver returns no value for them and says the reading was a clip, so the
+    // loop flags the sample sample_force_clipped / sample_current_clipped.
+    Chip c;
+    hw::Ads1256Settings s;
+    s.pga_gain = 64;
+    s.input_buffer = true;
+    hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
+    adc.configure();
+    hw::Ads1256Channels ch(adc, c.emu.drdy(), force_ch(), current_ch(), c.clock);
+    hw::AdcLoadCell load_cell(ch);
+    hw::AdcCurrentSense current(ch);
+    auto settle = [&](double force_v, double current_v) {
+        c.emu.ain_v = {force_v, 0.0, current_v, 0, 0, 0, 0, 0, 0.0};
+        std::optional<double> f, a;
+        for (int i = 0; i < 60; ++i) {
+            c.clock.advance(200us);
+            f = load_cell.read_n();
+            a = current.read_a();
+        }
+        return std::pair{f, a};
+    };
+    // In range: values, no clip.
+    auto [f0, a0] = settle(0.01, 1.0);
+    CHECK(f0);
+    CHECK(a0);
+    CHECK_FALSE(load_cell.last_timing().clipped);
+    CHECK_FALSE(current.last_timing().clipped);
+    // The bridge beyond +full scale at PGA 64 (2 x 2.5 V / 64 = 78 mV).
+    auto [f1, a1] = settle(0.2, 1.0);
+    CHECK_FALSE(f1);
+    CHECK(load_cell.last_timing().clipped);
+    CHECK(a1);
+    CHECK_FALSE(current.last_timing().clipped);
+    REQUIRE_FALSE(c.emu.conversions().empty());
+    bool saw_max = false;
+    for (const auto& cv : c.emu.conversions()) saw_max = saw_max || cv.code == 0x7FFFFF;
+    CHECK(saw_max);
+    // Negative full scale: the current input at PGA 1 below -5 V is not
+    // reachable on AIN2-AINCOM with AINCOM at 0 V; the bridge input is.
+    auto [f2, a2] = settle(-0.2, 1.0);
+    CHECK_FALSE(f2);
+    CHECK(load_cell.last_timing().clipped);
+    // Back in range: the clip clears with the next conversion.
+    auto [f3, a3] = settle(0.01, 1.0);
+    CHECK(f3);
+    CHECK_FALSE(load_cell.last_timing().clipped);
+    (void)a2, (void)a3;
+    CHECK(c.emu.violations().empty());
+}

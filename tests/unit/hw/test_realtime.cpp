@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "catch.hpp"
@@ -172,4 +174,60 @@ TEST_CASE("apply_realtime without privileges reports the fallback and carries on
     CHECK(WEXITSTATUS(status) == 0);
     CHECK_THAT(text, Catch::Contains("SCHED_FIFO priority 50 not permitted (EPERM)") && Catch::Contains("rtprio"));
     if (!asan) CHECK_THAT(text, Catch::Contains("mlockall failed") && Catch::Contains("RLIMIT_MEMLOCK"));
+}
+
+namespace {
+/// VmLck of this process, KiB.
+long vm_lck_kib() {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (f == nullptr) return -1;
+    char line[256];
+    long kib = -1;
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+        if (std::sscanf(line, "VmLck: %ld kB", &kib) == 1) break;
+    }
+    std::fclose(f);
+    return kib;
+}
+}  // namespace
+
+TEST_CASE("apply_realtime locks what is mapped before the loop, not the process's later allocations",
+          "[hw][realtime][memory]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    PENRIG_SKIP("the sanitizers' shadow mappings make VmLck meaningless here");
+#else
+    // In a child, so that the lock does not outlive the test: lock, then
+    // allocate and touch 64 MiB (as a long run's recorder or a daemon would).
+    // With MCL_FUTURE that memory would be locked too.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(fds[0]);
+        hw::RealtimeOptions o;
+        o.lock_memory = true;
+        o.prefault_stack_kib = 256;
+        const auto r = hw::apply_realtime(o);
+        long v[3] = {r.memory_locked ? 1L : 0L, vm_lck_kib(), 0};
+        constexpr std::size_t n = 64u << 20;
+        auto* volatile p = static_cast<char*>(std::malloc(n));
+        for (std::size_t i = 0; i < n; i += 4096) p[i] = 1;
+        v[2] = vm_lck_kib();
+        std::free(p);
+        (void)!::write(fds[1], v, sizeof v);
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    long v[3] = {0, 0, 0};
+    const auto got = ::read(fds[0], v, sizeof v);
+    ::close(fds[0]);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(got == static_cast<ssize_t>(sizeof v));
+    if (v[0] == 0) PENRIG_SKIP("mlockall not permitted here (RLIMIT_MEMLOCK / CAP_IPC_LOCK)");
+    INFO("VmLck after locking " << v[1] << " KiB, after a 64 MiB allocation " << v[2] << " KiB");
+    CHECK(v[1] >= 256);               // the prefaulted stack (and code) is locked
+    CHECK(v[2] - v[1] < 4 * 1024);    // the 64 MiB allocated afterwards is not
+#endif
 }

@@ -21,6 +21,7 @@ struct GridFault {
     std::string yaml;    // the scenario's fault step value, e.g. "{depth_offset: 0.3 mm}" ("" = none)
     std::string label;
     bool instrument = false;
+    bool after_reference = false;  // injected once the pen runs (after the face was referenced), not at t = 0
 };
 
 /// The rig's stated accuracy per measurement (README "Accuracy"), in the
@@ -40,7 +41,18 @@ inline std::vector<GridFault> grid_faults() {
     g.push_back({"{encoder_count_gain: 1 %}", "encoder_count_gain 1 %", true});
     for (const char* v : {"0.3 N/s", "-2 N/s"}) g.push_back({std::string("{load_cell_drift: ") + v + "}", std::string("load_cell_drift ") + v, true});
     for (const char* v : {"0.4 N", "-0.25 N"}) g.push_back({std::string("{load_cell_offset: ") + v + "}", std::string("load_cell_offset ") + v, true});
+    // Encoder zero errors before the reference (found with the face: depth
+    // accurate) and after it (mid-run: the closing reference catches it).
     g.push_back({"{encoder_zero_error: 0.3 mm}", "encoder_zero_error 0.3 mm", true});
+    g.push_back({"{encoder_zero_error: -0.5 mm}", "encoder_zero_error -0.5 mm", true});
+    for (const char* v : {"80 um", "-60 um", "0.3 mm"}) {
+        g.push_back({std::string("{encoder_zero_error: ") + v + "}", std::string("encoder_zero_error mid-run ") + v,
+                     true, true});
+    }
+    for (const char* v : {"0.1 %", "0.5 %"}) {
+        g.push_back({std::string("{encoder_count_loss: ") + v + "}", std::string("encoder_count_loss mid-run ") + v,
+                     true, true});
+    }
     return g;
 }
 
@@ -58,14 +70,21 @@ struct GridRun {
 inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::uint64_t seed) {
     const auto spec = (source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
     const auto fixture = (source_dir() / "fixtures" / "sim.yaml").string();
+    // As every shipped depth scenario: the face referenced before, and again
+    // after (the closing check), the pen off both times.
     std::string text = "id: GRID\ntitle: grid\nversion: \"1\"\nspec: " + spec + "\nfixture: " + fixture + "\nsteps:\n";
-    if (!fault.yaml.empty()) text += "  - fault: " + fault.yaml + "\n";
+    if (!fault.yaml.empty() && !fault.after_reference) text += "  - fault: " + fault.yaml + "\n";
     text +=
+        "  - reference: touch_off\n"
         "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
-        "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
+        "  - wait_until: {condition: rate_stable, timeout: 2 s}\n";
+    if (!fault.yaml.empty() && fault.after_reference) text += "  - fault: " + fault.yaml + "\n";
+    text +=
+        "  - hold: 200 ms\n"
         "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n"
         "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
-        "  - measure: {what: strike_force, id: force, window: previous}\n  - power: off\n";
+        "  - measure: {what: strike_force, id: force, window: previous}\n  - power: off\n"
+        "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n  - reference: touch_off\n";
     const auto file = dir / ("grid-" + std::to_string(seed) + ".yaml");
     std::ofstream(file) << text;
     Diagnostics d;

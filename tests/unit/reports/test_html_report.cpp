@@ -166,6 +166,39 @@ TEST_CASE("axis ranges cover the pen's strokes and limits, not a braked needle",
     CHECK(thi == Approx(t_end).epsilon(0.01));
 }
 
+TEST_CASE("plots take their measurements by the kind's plot in the record, not by name", "[reports][html]") {
+    // A kind the report has never heard of, drawn in the per-stroke depth
+    // plot: the record's `kinds` table says so, and nothing else is needed.
+    json rec = record_of(rig::test::scenario::nightly);
+    json info = rec["kinds"]["protrusion_depth"];
+    info["quantities"] = {{"needle_wobble", {{"unit", "um"}, {"description", "wobble"}}}};
+    rec["kinds"].erase("protrusion_depth");
+    rec["kinds"]["needle_wobble"] = info;
+    std::size_t n = 0;
+    for (auto& m : rec["measurements"])
+        if (m["kind"] == "protrusion_depth") {
+            m["kind"] = "needle_wobble";
+            m["name"] = "needle_wobble";
+            ++n;
+        }
+    REQUIRE(n > 0);
+    const std::string depth = element(rig::render_html_report(inputs(rec)), "plot-depth", "</figure>");
+    CHECK(depth.find("<title>Needle wobble per stroke</title>") != std::string::npos);
+    CHECK(depth.find("needle wobble (um)") != std::string::npos);
+    CHECK(depth.find("the limits of each needle_wobble measurement") != std::string::npos);
+    const auto bands = [](const std::string& svg) {
+        return count_of(svg, "<rect class=\"tol\" ") + count_of(svg, "<rect class=\"tolfail\" ");
+    };
+    CHECK(bands(depth) == n);
+    // A measurement named like a plotted one, of a kind the record draws in no
+    // plot, shades nothing.
+    json renamed = record_of(rig::test::scenario::nightly);
+    renamed["kinds"]["protrusion_depth"]["plot"] = "";
+    const std::string none = element(rig::render_html_report(inputs(renamed)), "plot-depth", "</figure>");
+    CHECK(bands(none) == 0);
+    CHECK(none.find("<title>Protrusion depth per stroke</title>") != std::string::npos);
+}
+
 TEST_CASE("marker labels never overlap and legends sit outside the plot area", "[reports][html]") {
     for (const char* sc : {rig::test::scenario::nightly, rig::test::scenario::stall, rig::test::scenario::fail}) {
         const std::string html = rig::render_html_report(inputs(record_of(sc)));

@@ -103,7 +103,7 @@ TEST_CASE("timing rule end to end: samples woken 110 us late on a 5 kHz, 200 us 
     std::ofstream(dir / "fx.yaml") << text;
     const auto spec = (test::source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
     std::ofstream(dir / "s.yaml") << "id: PI4\ntitle: t\nversion: \"1\"\nspec: " << spec << "\nfixture: fx.yaml\n"
-                                  << "steps:\n  - set_level: 3\n  - set_depth: 1 mm\n  - power: on\n"
+                                  << "steps:\n  - reference: touch_off\n  - set_level: 3\n  - set_depth: 1 mm\n  - power: on\n"
                                      "  - hold: 1 s\n  - measure: {what: puncture_rate, id: rate, window: 2 s}\n"
                                      "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
                                      "  - measure: {what: loop_timing, id: timing, window: previous}\n";

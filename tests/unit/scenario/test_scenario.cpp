@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <filesystem>
 
 #include "catch.hpp"
+#include "rig/scenario/run_checks.hpp"
 #include "rig/scenario/scenario.hpp"
 #include "test_files.hpp"
 
@@ -81,7 +83,8 @@ steps:
     CHECK(sc.plan[13].measure.dial_mm == Approx(0.5));
     CHECK(sc.plan[13].measure.limits.at("protrusion_depth").low == Approx(0.35));
     CHECK(sc.plan[16].measure.dial_mm == Approx(1.5));
-    CHECK(sc.expected_duration == std::chrono::milliseconds(1000 + 2000 + 1000 + 200));
+    // ... plus the run-start checks' hold before the first power-on.
+    CHECK(sc.expected_duration == std::chrono::milliseconds(1000 + 2000 + 1000 + 200) + checks::kRunStartWindow);
 }
 
 TEST_CASE("every problem in a scenario is reported at once with line and column", "[scenario]") {
@@ -230,4 +233,17 @@ TEST_CASE("fault steps are sim-only and checked like fixture faults", "[scenario
     CHECK_THAT(error_at(r, 7).message, Catch::Contains("unknown fault 'weak_sprng'") && Catch::Contains("did you mean 'weak_spring'"));
     CHECK_THAT(error_at(r, 8).message, Catch::Contains("above the maximum"));
     CHECK(r.errors.size() == 2);
+}
+
+TEST_CASE("a fault step on a fixture that cannot inject faults is an error at the step", "[scenario]") {
+    // The shipped hardware fixture: validation asks what it can do
+    // (capabilities_of), and a hardware fixture injects no faults.
+    test::ScenarioDir dir;
+    std::filesystem::copy_file(std::string(PENRIG_SOURCE_DIR) + "/fixtures/pi4-reference.yaml", dir.dir / "fixture.yaml",
+                               std::filesystem::copy_options::overwrite_existing);
+    auto r = load(dir, R"(steps:
+  - fault: {weak_spring: 50 %}
+)");
+    CHECK_FALSE(r.sc);
+    CHECK_THAT(error_at(r, 7).message, Catch::Contains("cannot inject faults"));
 }

@@ -160,6 +160,7 @@ TEST_CASE("fault stall_protection_slow sets the detection time", "[sim][faults][
 TEST_CASE("fault encoder_count_loss: readings drift from the true position", "[sim][faults][sensors]") {
     auto cfg = default_sim_config();
     cfg.sim.phantom_enabled = false;
+    cfg.sim.encoder_zero_at_face = true;  // readings against the true protrusion (`zero: face`)
     // Depth as the rig sees it: the highest encoder reading around each true
     // BDC, against the true BDC protrusion.
     auto worst_depth_error_mm = [&](double loss) {

@@ -80,6 +80,7 @@ TEST_CASE("fault current_offset and current_noise change the current reading onl
 TEST_CASE("fault encoder_zero_error: readings deeper by the error, true BDC unchanged", "[sim][faults][sensors]") {
     auto cfg = default_sim_config();
     cfg.sim.phantom_enabled = false;
+    cfg.sim.encoder_zero_at_face = true;  // readings against the true protrusion (`zero: face`)
     auto peak_reading = [&](double zero_error_m) {
         SimLoop loop(cfg);
         if (zero_error_m != 0.0) CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::encoder_zero_error, zero_error_m}));

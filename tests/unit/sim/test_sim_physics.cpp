@@ -121,7 +121,8 @@ TEST_CASE("start-up: nothing before the boot delay, then a ramp to the commanded
 }
 
 TEST_CASE("without a phantom the protrusion at BDC equals the dial within 1 um", "[sim][physics]") {
-    const auto cfg = no_phantom();
+    auto cfg = no_phantom();
+    cfg.sim.encoder_zero_at_face = true;  // readings against the true protrusion (`zero: face`)
     for (double dial_mm : {0.0, 0.5, 1.25, 2.5}) {
         SimLoop loop(cfg);
         loop.fx.power().set(true);

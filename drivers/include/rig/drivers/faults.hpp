@@ -35,6 +35,10 @@ enum class FaultKind {
     current_noise,             // value: current-sense noise, A RMS (replaces the fixture's)
     loop_lateness,             // value: every loop wake-up is late by up to this, s (uniform,
                                //   never a whole period: late samples, none missed)
+    load_cell_full_scale,      // value: the load-cell ADC reaches its full-scale code at this
+                               //   force, N (a PGA gain too high for the load): strikes clip
+    current_full_scale,        // value: the current ADC reaches its full-scale code at this
+                               //   current, A: start-up and stall currents clip
 };
 
 struct FaultInjection {

@@ -7,6 +7,7 @@
 // async-signal-tolerant (plain stores, no allocation): pen unpowered, speed
 // command 0, brake released.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ public:
     virtual LoadCell& load_cell() = 0;
     virtual CurrentSense& current() = 0;
     virtual EStop& estop() = 0;
+    /// The touch-off drive for `reference:` steps. Fixtures without one keep
+    /// this default, which refuses every start (the fixture file lists no
+    /// reference method, so validation refuses such steps before anything moves).
+    virtual FaceReferenceDrive& reference();
 
     /// Pen off, speed 0, brake released. Safe from any thread; never throws.
     virtual void safe_state() noexcept = 0;
@@ -47,8 +52,15 @@ public:
     virtual bool inject_fault(const FaultInjection& fault) noexcept = 0;
 
     /// Ground truth recorded by a model, when the backend has one (the sim);
-    /// nullptr on hardware.
+    /// nullptr on hardware. Written by the thread that drives the clock,
+    /// readable from any thread while it does (ground_truth.hpp).
     [[nodiscard]] virtual const GroundTruth* ground_truth() const noexcept { return nullptr; }
+
+    /// Called once before the acquisition loop's thread starts, with the
+    /// plan's expected duration, so that a backend sizes what it records for
+    /// the run (the sim's ground truth) where the loop will not allocate.
+    /// Never while a loop runs. May throw (std::bad_alloc).
+    virtual void prepare_run(std::chrono::nanoseconds /*expected_duration*/) {}
 };
 
 /// What the fixture a config describes can do, for the code that sets up a

@@ -42,6 +42,39 @@ struct TimingBudget {
     std::uint32_t max_missed_samples = 0;  // missed samples tolerated in a window
 };
 
+/// How a fixture finds the cartridge face in encoder counts for `reference:`
+/// steps (scenarios/README.md#fixture-file, `reference:`). An incremental
+/// encoder only knows positions relative to where its counter started; the
+/// face must be found on the fixture before depth means anything.
+enum class ReferenceMethod {
+    touch_off,  // the needle is moved slowly onto the face gauge (the phantom) until the load cell sees contact
+};
+std::string_view to_string(ReferenceMethod m);
+std::optional<ReferenceMethod> reference_method_from_string(std::string_view s);
+
+/// The touch-off sequence (drivers/include/rig/drivers/touch_off.hpp): a fast
+/// approach until first contact, a back-off, a slow probe through contact up
+/// to the stop force (the samples the face is fitted on), a retract to the
+/// rest position; a dwell at rest before (load-cell baseline) and after
+/// (encoder return check).
+struct TouchOffParams {
+    double approach_speed_m_s = 5e-3;     // fast approach and retract
+    double probe_speed_m_s = 0.25e-3;     // slow probe (the fit's samples; lag and damping bias ~ speed)
+    double contact_force_n = 0.05;        // above the rest baseline: the approach has found the face
+    double back_off_m = 50e-6;            // back from first contact before the probe
+    double stop_force_n = 0.15;           // above the rest baseline: the probe ends
+    double max_travel_m = 4e-3;           // no contact within this from rest: no reference (rig fault)
+    std::chrono::nanoseconds dwell{std::chrono::milliseconds(100)};
+    /// The longest a sequence can take (for the plan's duration and the loop's timeout).
+    [[nodiscard]] std::chrono::nanoseconds time_bound() const;
+};
+
+struct ReferenceConfig {
+    std::vector<ReferenceMethod> methods;  // what this fixture can do (empty: none)
+    TouchOffParams touch_off;
+    [[nodiscard]] bool supports(ReferenceMethod m) const;
+};
+
 struct FixtureConfig {
     YamlFile source;                     // the file (text kept for the record)
     std::string name;                    // rig id, e.g. "sim-01", "pi4-bench-2"
@@ -52,6 +85,7 @@ struct FixtureConfig {
     double max_depth_mm = 2.5;           // mechanical limits of the rig
     double max_rate_hz = 200.0;
     TimingBudget timing;
+    ReferenceConfig reference;           // `reference:` (how the cartridge face is found)
     std::vector<CalibrationRecord> calibration;
     SimParams sim;                       // backend == sim
     std::vector<FaultInjection> faults;  // sim only: active from t = 0

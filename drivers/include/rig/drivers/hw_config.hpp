@@ -97,7 +97,7 @@ struct HwSafetyConfig {
 struct HwRealtimeConfig {
     std::optional<int> priority;     // SCHED_FIFO 1..99; none = normal scheduling
     std::optional<unsigned> cpu;     // pin to this CPU; none = no pinning
-    bool lock_memory = true;         // mlockall(MCL_CURRENT | MCL_FUTURE)
+    bool lock_memory = true;         // mlockall(MCL_CURRENT) before the loop starts (rig/hw/realtime.hpp)
 };
 
 struct HwConfig {

@@ -73,10 +73,14 @@ public:
 /// When the value a sensor read returned was taken: `age_ns` = read time -
 /// the instant the value stands for; `fresh` = false for a value already
 /// returned by an earlier read (held, not a new measurement). A sensor that
-/// measures at every read (the sim) keeps the default.
+/// measures at every read (the sim) keeps the default. `clipped`: the last
+/// read returned no value because the converter was at a full-scale code
+/// (ADS1256 0x7FFFFF / 0x800000): the input is beyond the ADC's range, which
+/// the loop flags apart from a failed read (sample_force_clipped...).
 struct ReadingTiming {
     std::int64_t age_ns = 0;
     bool fresh = true;
+    bool clipped = false;
 };
 
 /// Load cell under the skin phantom.
@@ -96,6 +100,28 @@ public:
     virtual std::optional<double> read_a() noexcept = 0;
     /// Timing of the value the last read_a() returned.
     [[nodiscard]] virtual ReadingTiming last_timing() const noexcept { return {}; }
+};
+
+/// Moves the needle tip onto the cartridge-face gauge (the skin phantom on the
+/// load cell, whose surface is flush with the cartridge face) and back, so
+/// that a `reference:` step can find the face in encoder counts (touch-off;
+/// drivers/include/rig/drivers/touch_off.hpp has the sequence, the analysis
+/// rig/analysis/touch_off.hpp the fit). The pen is unpowered throughout.
+/// The loop starts it, then calls busy() every actuation tick with the latest
+/// load-cell reading (the drive decides contact on it) until it returns false.
+class FaceReferenceDrive {
+public:
+    virtual ~FaceReferenceDrive() = default;
+    /// Starts a touch-off at `now_ns`. Returns false if refused (the fixture
+    /// has no such drive, the pen is powered, a driver error).
+    virtual bool start_touch_off(std::int64_t now_ns) noexcept = 0;
+    /// Advances it; true while the sequence is still running. `force_n`:
+    /// the latest load-cell reading (std::nullopt: no valid reading).
+    virtual bool busy(std::int64_t now_ns, std::optional<double> force_n) noexcept = 0;
+    /// Whether the last sequence saw contact before its travel limit.
+    [[nodiscard]] virtual bool contact_found() const noexcept = 0;
+    /// Leaves the needle to the cam (part of the fixture's safe state).
+    virtual void stop() noexcept = 0;
 };
 
 /// Operator emergency stop. Hardware: GPIO input, active-low, edge events.

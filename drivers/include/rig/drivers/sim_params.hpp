@@ -60,7 +60,13 @@ struct SimParams {
     // --- sensors as the rig sees them (the instruments' true transfer; calibration
     //     records in the fixture file say what the rig believes) ---
     double encoder_scale_m = 1e-6;           // m/count, linear encoder pitch (1 um/count, LS7366R x4)
-    double encoder_offset_m = 0.0;           // m, protrusion at count 0 (zero at the cartridge face)
+    double encoder_offset_m = 0.0;           // m, protrusion at count 0 when encoder_zero_at_face
+    /// Where the counter reads 0. false (YAML `zero: start`, the default): where
+    /// the needle rests when the fixture starts, as a quadrature counter
+    /// (LS7366R) does after power-up: readings are not referenced to the
+    /// cartridge face until a `reference:` step finds it. true (`zero: face`):
+    /// at protrusion `encoder_offset_m` (an absolute scale mounted at the face).
+    bool encoder_zero_at_face = false;
     double load_cell_scale_n = 1e-4;         // N/count, ADS1256 code weight after gain (0.1 mN/count)
     double load_cell_offset_n = 0.0;         // N, force at code 0 (tare)
     double load_cell_noise_n = 5e-3;         // N RMS, front-end noise at 10 kSPS (datasheet + bridge)

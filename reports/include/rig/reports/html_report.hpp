@@ -51,5 +51,8 @@ std::string render_html_report(const HtmlReportInputs& in);
 /// std::runtime_error / std::system_error with the path on a missing or
 /// invalid record.
 std::filesystem::path write_html_report(const std::filesystem::path& run_dir);
+/// The same, written atomically to `out` instead (a sealed run folder's
+/// report.html is covered by its signed manifest: `rig report --output`).
+std::filesystem::path write_html_report(const std::filesystem::path& run_dir, const std::filesystem::path& out);
 
 }  // namespace rig

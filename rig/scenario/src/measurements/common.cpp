@@ -83,13 +83,18 @@ std::vector<analysis::Stroke> MeasureContext::truth_strokes() const {
     // measurement's cost does not grow with the run's length.
     std::vector<analysis::Stroke> out;
     if (data.truth == nullptr) return out;
-    const auto& all = data.truth->strokes;
+    // The strokes published so far (the model may be appending on the loop's
+    // thread): one snapshot of the end.
+    const auto& log = data.truth->strokes;
+    const TrueStroke* const first = log.begin();
+    const TrueStroke* const last = log.end();
     const std::int64_t from = window.begin_ns - 1'000'000'000 + data.truth_offset_ns;
     const std::int64_t to = window.end_ns + data.truth_offset_ns;
-    auto it = std::lower_bound(all.begin(), all.end(), from,
-                               [](const TrueStroke& t, std::int64_t v) { return t.t_bdc_ns < v; });
+    // A full log kept no stroke after its last: no truth for a window past it.
+    if (log.overflowed() && (first == last || (last - 1)->t_bdc_ns < to)) return out;
+    auto it = std::lower_bound(first, last, from, [](const TrueStroke& t, std::int64_t v) { return t.t_bdc_ns < v; });
     std::size_t i = 0;
-    for (; it != all.end() && it->t_bdc_ns < to; ++it) {
+    for (; it != last && it->t_bdc_ns < to; ++it) {
         const auto& t = *it;
         analysis::Stroke s;
         s.begin_index = i;
@@ -115,10 +120,12 @@ analysis::WindowMeasurement MeasureContext::window_strokes() const {
     return analysis::measure_window(data.trace, window, stroke_options(), window_stats_options());
 }
 
-double MeasureContext::encoder_count_mm() const {
-    const auto* enc = sc.fixture.calibration_for("encoder");
+double encoder_count_mm(const FixtureConfig& fx) {
+    const auto* enc = fx.calibration_for("encoder");
     return std::abs(enc != nullptr ? enc->scale : 1e-6) * 1e3;
 }
+
+double MeasureContext::encoder_count_mm() const { return rig::encoder_count_mm(sc.fixture); }
 
 void fail_without_value(Measurement& r, std::string why) {
     r.value.reset();

@@ -31,6 +31,8 @@ double top_of(analysis::TraceView v, const analysis::Stroke& s) {
     return x1 + slope * tau + curv * tau * tau;
 }
 
+}  // namespace
+
 nlohmann::json entry(const char* instrument, const char* check, double value, double limit, const char* unit,
                      const std::optional<std::string>& reason) {
     nlohmann::json j = {{"instrument", instrument}, {"check", check}, {"value", value},
@@ -38,8 +40,6 @@ nlohmann::json entry(const char* instrument, const char* check, double value, do
     if (reason) j["reason"] = *reason;
     return j;
 }
-
-}  // namespace
 
 CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm) {
     CheckResult r;

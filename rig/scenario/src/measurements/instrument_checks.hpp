@@ -49,6 +49,10 @@ struct CheckResult {
     std::optional<std::string> failure;               // reason of the first failed check
 };
 
+/// One check as the record writes it (outcome "failed" when `reason` is set).
+nlohmann::json entry(const char* instrument, const char* check, double value, double limit, const char* unit,
+                     const std::optional<std::string>& reason);
+
 /// Encoder consistency over the strokes (count_mm: one count, mm).
 CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm);
 

@@ -1,6 +1,7 @@
 // protrusion_depth: needle tip position at BDC relative to the cartridge-face
 // reference, mm, over the window; judged on the mean.
 #include "rig/scenario/measure_kind.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/scenario/scenario.hpp"
 
 #include "stroke_statistic.hpp"
@@ -25,15 +26,36 @@ void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, cons
 std::vector<Measurement> measure(const MeasureContext& c) {
     const auto wm = c.window_strokes();
     const auto& d = wm.depth;
+    // Depth is the BDC reading relative to the cartridge face found by the
+    // reference in force when the window began (face_reference.hpp): the
+    // encoder's zero is wherever its counter started.
+    const FaceReference* ref = reference_for(c.data.references, c.window.begin_ns);
+    const bool referenced = ref != nullptr && ref->valid && ref->value_mm;
+    const double face = referenced ? *ref->value_mm : 0.0;
+    std::optional<std::string> invalid = d.invalid;
+    if (!invalid && ref == nullptr) {
+        invalid = "encoder: no cartridge-face reference before this window (add a 'reference:' step with the pen "
+                  "off before measuring depth): the counter's zero is not the face";
+    } else if (!invalid && !referenced) {
+        invalid = "encoder: no cartridge-face reference: the reference in force (" + ref->id +
+                  ") is not valid: " + ref->reason;
+    }
+    nlohmann::json stats = {{"mean", d.mean_mm - face}, {"sd", d.sd_mm},        {"min", d.min_mm - face},
+                            {"max", d.max_mm - face},   {"strokes", d.count}, {"dial", c.m.dial_mm}};
+    if (ref != nullptr) {
+        stats["reference"] = {{"id", ref->id}, {"valid", ref->valid}, {"t_s", ref->t_s},
+                              {"face_mm", ref->value_mm ? nlohmann::json(*ref->value_mm) : nlohmann::json(nullptr)},
+                              {"uncertainty_mm", ref->uncertainty_mm ? nlohmann::json(*ref->uncertainty_mm)
+                                                                     : nlohmann::json(nullptr)}};
+    }
     return {judge_stroke_statistic(
         c, wm,
         {.quantity = "protrusion_depth",
-         .value = d.mean_mm,
-         .invalid = d.invalid,
+         .value = d.mean_mm - face,
+         .invalid = invalid,
          // The encoder's own consistency over the window's strokes.
          .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
-         .stats = {{"mean", d.mean_mm}, {"sd", d.sd_mm}, {"min", d.min_mm}, {"max", d.max_mm},
-                   {"strokes", d.count}, {"dial", c.m.dial_mm}},
+         .stats = std::move(stats),
          .of_truth = [](std::span<const analysis::Stroke> truth) {
              const auto t = analysis::depth_stats(truth, window_stats_options());
              return t.ok() ? std::optional<double>(t.mean_mm) : std::nullopt;
@@ -55,6 +77,7 @@ extern const MeasureKind kProtrusionDepth{
     .measure = measure,
     .plot = "per_stroke_depth",
     .instruments = kInstruments,
+    .face_referenced = true,
 };
 
 }  // namespace rig

@@ -2,6 +2,7 @@
 // motor current below cut-off: latency from onset to cut-off, then the retry
 // (its delay) or the latch as the spec says.
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "rig/scenario/measure_kind.hpp"
@@ -49,19 +50,21 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     // re-applied it. The motor's electrical time constant (~17 us) puts the
     // current below any cut-off threshold within a sample of the drive cut,
     // so these are the instants the definition names.
-    const TrueStall* truth = nullptr;
+    std::optional<TrueStall> truth;  // a copy: the model may still be filling in later fields
     if (c.data.truth != nullptr) {
-        for (const auto& t : c.data.truth->stalls) {
+        const auto& stalls = c.data.truth->stalls;
+        for (std::size_t i = 0, n = stalls.size(); i < n; ++i) {
+            const TrueStall t = stalls[i];
             const auto onset = t.onset_ns - c.data.truth_offset_ns;
             if (onset >= c.window.begin_ns && onset < c.window.end_ns) {
-                truth = &t;
+                truth = t;
                 break;
             }
         }
     }
     auto in_run = [&](std::int64_t model_ns) { return static_cast<double>(model_ns - c.data.truth_offset_ns); };
     const std::int64_t window_end_model = c.window.end_ns + c.data.truth_offset_ns;
-    const bool true_cut = truth != nullptr && truth->cutoff_ns >= 0 && truth->cutoff_ns < window_end_model;
+    const bool true_cut = truth.has_value() && truth->cutoff_ns >= 0 && truth->cutoff_ns < window_end_model;
     const bool true_retry = true_cut && truth->retry_ns >= 0 && truth->retry_ns < window_end_model;
     const nlohmann::json stats = {{"onset_s", static_cast<double>(s.onset_ns) * 1e-9},
                                   {"cutoff_s", s.cutoff_ns * 1e-9},
@@ -85,7 +88,7 @@ std::vector<Measurement> measure(const MeasureContext& c) {
         }
         lat.stats["trace"] = {{"t_s", ts}, {"position_mm", ps}, {"current_a", cs}};
     }
-    if (truth != nullptr) {
+    if (truth) {
         lat.truth_detail["model_rotor_stop_s"] = in_run(truth->onset_ns) * 1e-9;
         lat.truth_detail["model_drive_cut_s"] =
             true_cut ? nlohmann::json(in_run(truth->cutoff_ns) * 1e-9) : nlohmann::json(nullptr);

@@ -169,6 +169,7 @@ struct AdcTiming {
     Nanos represents{0};   // the instant the conversion stands for (clock time)
     Nanos age{0};          // read time - represents
     bool fresh = false;    // a conversion not returned by an earlier read
+    bool clipped = false;  // the conversion is a full-scale code (no value; ReadingTiming::clipped)
 };
 
 /// The newest conversion of one input, published by the ADC service thread

@@ -7,6 +7,12 @@
 // the loop runs anyway with measured lateness deciding whether the data are
 // valid (DESIGN §1: a broken timing budget makes measurements ERROR).
 //
+// Memory: the stack is prefaulted, then what the process has mapped at that
+// moment is locked (mlockall(MCL_CURRENT)): the loop's rings, stack, code and
+// drivers exist before the loop starts and it allocates nothing after.
+// Later allocations of the process (the recorder's, a daemon's) are not
+// locked (no MCL_FUTURE), so a long run's memory is not pinned.
+//
 // Thread-safety: apply_realtime() affects the calling thread (scheduling,
 // affinity) and the whole process (mlockall). LatencyHistogram is used by one
 // thread at a time; record() never allocates, locks or throws.
@@ -24,8 +30,8 @@ namespace rig::hw {
 struct RealtimeOptions {
     std::optional<int> priority;        // SCHED_FIFO 1..99; none = leave the policy
     std::optional<unsigned> cpu;        // sched_setaffinity to this CPU; none = leave
-    bool lock_memory = false;           // mlockall(MCL_CURRENT | MCL_FUTURE)
-    std::size_t prefault_stack_kib = 0; // touch this much stack (after locking)
+    bool lock_memory = false;           // mlockall(MCL_CURRENT): what is mapped now, not later allocations
+    std::size_t prefault_stack_kib = 0; // touch this much stack (before locking)
 };
 
 struct RealtimeReport {

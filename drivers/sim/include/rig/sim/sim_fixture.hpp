@@ -95,9 +95,11 @@ public:
     LoadCell& load_cell() override;
     CurrentSense& current() override;
     EStop& estop() override;
+    FaceReferenceDrive& reference() override;
     void safe_state() noexcept override;
     bool inject_fault(const FaultInjection& fault) noexcept override;
     [[nodiscard]] const GroundTruth* ground_truth() const noexcept override;
+    void prepare_run(std::chrono::nanoseconds expected_duration) override;
 
     /// Operator E-stop, for tests: pressed until release_estop().
     /// Calibration standards on the simulated fixture: a reference weight

@@ -23,6 +23,11 @@ enum SampleFlag : std::uint32_t {
     sample_estop = 1u << 5,         // E-stop input active
     sample_force_held = 1u << 6,    // force is a value already recorded (no new ADC conversion): not fresh
     sample_current_held = 1u << 7,  // current likewise
+    // The ADC returned a full-scale code (ADS1256: 0x7FFFFF / 0x800000): the
+    // input is beyond the converter's range, the reading carries no value
+    // (the force / current fault flag is set too).
+    sample_force_clipped = 1u << 8,
+    sample_current_clipped = 1u << 9,
 };
 
 struct Sample {

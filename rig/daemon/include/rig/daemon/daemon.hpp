@@ -9,12 +9,16 @@
 //    the daemon's state (queue, runs, subscribers); nothing else touches it;
 //  - one worker thread that calls Runner::run() for the run it is handed; the
 //    runner's observer callbacks are posted to the I/O thread;
-//  - the acquisition loop, the runner's own thread.
+//  - the acquisition loop, the runner's own thread;
+//  - when the dashboard is on (DaemonConfig::http), one HTTP thread that reads
+//    what the I/O thread publishes (rig/daemon/src/dashboard_feed.hpp) and
+//    hands writes to the I/O thread; it never touches the runner or the loop.
 //
 // Safety: SIGTERM/SIGINT/SIGQUIT abort the current run and wait for run() to return
 // (fixture safe, record closed ABORTED), persist the state, exit 0. A client
 // that disconnects never stops a run. A loop whose heartbeat stalls for
-// `heartbeat_timeout` is treated as stuck: the I/O thread calls
+// `heartbeat_timeout`, or that makes no first iteration within it of the
+// run's start, is treated as stuck: the I/O thread calls
 // Fixture::safe_state() itself, aborts the run and marks it ERROR. systemd
 // (Type=notify): READY=1 once the socket listens, STATUS= on every change,
 // WATCHDOG=1 only while the loop's heartbeat advances or no run is active.
@@ -39,6 +43,7 @@
 #include <memory>
 
 #include "rig/calibration/gate.hpp"
+#include "rig/daemon/http.hpp"
 #include "rig/session/fixture_lock.hpp"
 #include "rig/drivers/fixture.hpp"
 #include "rig/runner/runner.hpp"
@@ -71,9 +76,13 @@ struct DaemonConfig {
     /// Limits (each refusal names its limit).
     std::size_t max_queue = 64;           // queued runs in all
     std::size_t max_queue_per_user = 16;  // queued runs of one uid
-    std::chrono::milliseconds heartbeat_timeout{1000};
+    /// A loop is stuck after this long without a heartbeat (or without its
+    /// first iteration from the run's start): watchdog.hpp says why 5 s.
+    std::chrono::milliseconds heartbeat_timeout{5000};
     std::chrono::milliseconds heartbeat_period{250};
     std::size_t keep_finished = 200;  // finished runs remembered in the state file
+    /// The web dashboard and /metrics (http.hpp); off while `http.listen` is empty.
+    HttpConfig http;
 };
 
 class Daemon {

@@ -23,6 +23,7 @@
 
 #include "rig/core/samples.hpp"
 #include "rig/record/measurement.hpp"
+#include "rig/record/reference.hpp"
 
 namespace rig::run_record {
 
@@ -179,6 +180,8 @@ struct RunRecord {
     FixtureFile fixture;
     std::vector<Calibration> calibration;
     std::vector<Measurement> measurements;
+    /// Cartridge-face references found by `reference:` steps, in run order.
+    std::vector<FaceReference> references;
     std::map<std::string, KindInfo> kinds;
     Timing timing;
     std::vector<Step> steps;

@@ -9,6 +9,11 @@
 // logs or throws after construction: problems go into sample flags, counters
 // and loop events, which the recorder (another thread) turns into the record.
 //
+// The run's first `power: on` step holds the pen unpowered for
+// checks::kRunStartWindow before it switches the pen on: the samples of that
+// wait are the run-start instrument checks' (tare, current-sense zero;
+// rig/scenario/run_checks.hpp).
+//
 // On every exit from run() — plan done, abort request, E-stop, sensor
 // timeout — the fixture is put in its safe state (pen off, speed 0, brake
 // released) before run() returns.
@@ -16,6 +21,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "rig/analysis/timing.hpp"
@@ -62,6 +68,10 @@ struct LoopEvent {
 /// Counters the loop publishes (read from other threads).
 struct LoopStats {
     std::atomic<std::uint64_t> heartbeat{0};    // +1 per loop iteration: a watchdog sees it advance
+    // The run's t0 on the fixture clock (ns): stored (release) before the
+    // first sample or event is pushed, so a reader that has seen one
+    // (acquire) reads the right t0 (the ground truth's offset).
+    std::atomic<std::int64_t> t0_ns{0};
     std::atomic<std::uint64_t> samples{0};
     std::atomic<std::uint64_t> missed{0};       // sample periods skipped because the loop woke late
     std::atomic<std::uint64_t> late{0};         // samples later than the lateness budget
@@ -124,11 +134,13 @@ private:
     double ramp_from_ = 0.0;
     bool depth_moving_ = false;
     bool fatal_ = false;           // an actuator failed mid-step: end the run
+    bool run_start_checked_ = false;  // the run-start check window before the first power-on is over
     // Online stroke tracking (for wait_until and progress).
     BdcTracker tracker_;
     double last_pos_ = 0.0;
     std::int64_t last_move_t_ = 0;
     std::int64_t sensor_fail_since_ = -1;
+    std::optional<double> last_force_;  // the latest load-cell reading (a touch-off decides contact on it)
 };
 
 }  // namespace rig

@@ -137,8 +137,19 @@ private:
     std::atomic<const void*> stats_{nullptr};
 };
 
+/// What a re-analysis read and held.
+struct ReanalysisStats {
+    std::uint64_t samples = 0;            // samples read from the samples file
+    std::size_t peak_retained_samples = 0;  // most samples held in memory at once
+};
+
 /// Recomputes every measurement of a run folder from its raw samples and the
-/// scenario, spec and fixture texts stored in its record (`rig analyze`).
-std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir);
+/// scenario, spec and fixture texts stored in its record (`rig analyze`), in
+/// the record's order. Streams samples.bin (or the `.part` prefix the record
+/// names) in chunks through the runner's own recording path (retention plan,
+/// trim, take_measurement): memory is that of the longest measurement window,
+/// not of the run, and the measurements are the runner's bit for bit.
+/// Throws InputError (scenario texts) or std::runtime_error (record, samples file).
+std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, ReanalysisStats* stats = nullptr);
 
 }  // namespace rig

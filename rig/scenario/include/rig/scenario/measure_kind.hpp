@@ -28,11 +28,15 @@
 #include "rig/drivers/fixture_config.hpp"
 #include "rig/drivers/ground_truth.hpp"
 #include "rig/record/measurement.hpp"
+#include "rig/record/reference.hpp"
 #include "rig/scenario/spec.hpp"
 
 namespace rig {
 
 struct Scenario;
+namespace checks {
+struct RunStartChecks;
+}
 struct PlanStep;
 struct MeasureSpec;
 struct Limits;
@@ -58,6 +62,7 @@ struct PlanState {
     bool powered_ever = false;
     bool step_change_seen = false;
     bool stall_seen = false;
+    bool referenced = false;  // a `reference:` step (the cartridge face) came before
 };
 
 /// Start and end time (ns since t0) of each plan step as it ran.
@@ -73,6 +78,12 @@ struct RunData {
     std::span<const StepSpan> spans;
     const GroundTruth* truth = nullptr;  // model clock; subtract truth_offset_ns
     std::int64_t truth_offset_ns = 0;    // run t0 on the model clock
+    /// Cartridge-face references found so far, in run order (face_reference.hpp).
+    std::span<const FaceReference> references;
+    /// The run-start instrument checks (run_checks.hpp), once the run's first
+    /// power-on has happened; null before (or when the caller leaves them to
+    /// take_measurement, which then takes them from `trace`).
+    const checks::RunStartChecks* run_start = nullptr;
 };
 
 /// What a kind's analysis gets: the scenario, its measure step, the resolved
@@ -158,6 +169,10 @@ struct MeasureKind {
     /// The calibrated instruments its value depends on ("encoder",
     /// "load_cell", "current_sense"): the calibration gate counts only these.
     std::span<const std::string_view> instruments{};
+    /// Its value is a position relative to the cartridge face: it needs a
+    /// `reference:` step before it in the run (validation warns without one;
+    /// the run gives ERROR).
+    bool face_referenced = false;
 
     [[nodiscard]] const Quantity* quantity(std::string_view q) const;
     /// A kind of several quantities takes its inline limits per quantity
@@ -179,4 +194,6 @@ namespace rig {
 /// The fixture's loop timing budget, as the analysis takes it (its rule():
 /// the one timing rule).
 analysis::TimingBudgetParams timing_budget(const FixtureConfig& fx);
+/// One encoder count, mm, from the encoder's calibration record (1 um without one).
+double encoder_count_mm(const FixtureConfig& fx);
 }  // namespace rig

@@ -58,7 +58,7 @@ struct MeasureSpec {
 };
 
 enum class StepKind {
-    power, set_depth, set_rate, hold, ramp, stall, release, wait_until, measure, prompt, fault, mark,
+    power, set_depth, set_rate, hold, ramp, stall, release, wait_until, measure, prompt, fault, mark, reference,
 };
 std::string_view to_string(StepKind k);
 
@@ -79,6 +79,7 @@ struct PlanStep {
     MeasureSpec measure;                     // measure
     std::string text;                        // prompt text, mark name
     FaultInjection fault;                    // fault
+    ReferenceMethod method = ReferenceMethod::touch_off;  // reference (duration: its time bound)
 };
 
 struct Scenario {

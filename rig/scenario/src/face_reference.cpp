@@ -1,0 +1,103 @@
+// The cartridge-face reference of a run (face_reference.hpp).
+#include "rig/scenario/face_reference.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "rig/analysis/touch_off.hpp"
+
+namespace rig {
+namespace {
+std::string um(double mm) {
+    std::ostringstream o;
+    o.precision(3);
+    o << mm * 1e3 << " um";
+    return o.str();
+}
+}  // namespace
+
+FaceReference take_reference(const Scenario& sc, std::size_t index, const RunData& data) {
+    const PlanStep& p = sc.plan[index];
+    FaceReference r;
+    r.id = "reference@" + std::to_string(index);
+    r.step = static_cast<std::uint32_t>(index);
+    r.line = p.where.line;
+    r.method = std::string(to_string(p.method));
+    const auto* enc = sc.fixture.calibration_for("encoder");
+    r.calibration_id = enc != nullptr ? enc->id : "";
+    const StepSpan span = data.spans[index];
+    r.start_s = static_cast<double>(span.start_ns) * 1e-9;
+    r.t_s = static_cast<double>(span.end_ns) * 1e-9;
+    analysis::TouchOffParams ap;
+    ap.dwell = sc.fixture.reference.touch_off.dwell;
+    ap.stop_force_n = sc.fixture.reference.touch_off.stop_force_n;
+    const double q = encoder_count_mm(sc.fixture);
+    ap.count_mm = q;
+    const auto a = analysis::analyse_touch_off(data.trace, analysis::TimeWindow{span.start_ns, span.end_ns}, ap);
+    r.baseline_n = a.baseline_n;
+    r.rest_return_mm = a.rest_return_mm;
+    r.points = a.points;
+    if (a.invalid || !a.face_mm) {
+        r.reason = a.invalid.value_or("touch-off: no face found");
+    } else {
+        r.valid = true;
+        r.value_mm = *a.face_mm;
+        r.uncertainty_mm = a.uncertainty_mm;
+        r.contact_stiffness_n_per_mm = a.stiffness_n_per_mm;
+        r.residual_n = a.residual_n;
+        if (enc != nullptr && enc->scale != 0.0) {
+            // reading = counts x scale + offset (the calibration record's transfer).
+            r.value_counts = (*a.face_mm * 1e-3 - enc->offset) / enc->scale;
+            r.uncertainty_counts = a.uncertainty_mm / q;
+        }
+    }
+    if (data.truth != nullptr) {
+        // The model's face crossings inside the step: the last is the probe's.
+        for (const auto& f : data.truth->faces) {
+            const std::int64_t t = f.t_ns - data.truth_offset_ns;
+            if (t >= span.start_ns && t <= span.end_ns) r.truth_mm = f.encoder_mm;
+        }
+    }
+    return r;
+}
+
+const FaceReference* reference_for(std::span<const FaceReference> refs, std::int64_t begin_ns) {
+    const FaceReference* found = nullptr;
+    for (const auto& r : refs) {
+        if (std::llround(r.t_s * 1e9) <= begin_ns) found = &r;
+    }
+    return found;
+}
+
+void close_reference(std::span<FaceReference> refs, std::span<Measurement> measurements, const FixtureConfig& fx) {
+    if (refs.size() < 2) return;
+    FaceReference& cur = refs.back();
+    FaceReference& prev = refs[refs.size() - 2];
+    if (!prev.valid || !cur.valid || !prev.value_mm || !cur.value_mm) return;
+    const double drift = *cur.value_mm - *prev.value_mm;
+    prev.drift_to_next_mm = drift;
+    const double limit = kClosingLimitCounts * encoder_count_mm(fx) +
+                         std::hypot(prev.uncertainty_mm.value_or(0.0), cur.uncertainty_mm.value_or(0.0));
+    std::optional<std::string> reason;
+    if (std::abs(drift) > limit) {
+        reason = "encoder: the cartridge face read " + um(drift) + " away at the next reference (" + cur.id +
+                 ") from where " + prev.id + " found it (limit " + um(limit) +
+                 "): counts lost or gained since the reference";
+    }
+    for (auto& m : measurements) {
+        const auto it = m.stats.find("reference");
+        if (it == m.stats.end() || !it->is_object() || it->value("id", "") != prev.id) continue;
+        nlohmann::json check = {{"instrument", "encoder"}, {"check", "reference_closing"}, {"value", drift},
+                                {"limit", limit},          {"unit", "mm"},             {"outcome", reason ? "failed" : "ok"}};
+        if (reason) check["reason"] = *reason;
+        if (!m.stats.contains("checks") || !m.stats["checks"].is_array()) m.stats["checks"] = nlohmann::json::array();
+        m.stats["checks"].push_back(check);
+        if (reason && m.outcome != Outcome::error) {
+            m.outcome = Outcome::error;
+            m.value.reset();
+            m.message = *reason;
+        }
+    }
+}
+
+}  // namespace rig

@@ -1,0 +1,138 @@
+// Depth referenced to the cartridge face, through the real runner on the sim:
+// the reference step's result in the record, depth relative to it and
+// accurate against the model's truth with the encoder's zero anywhere, ERROR
+// without a reference, and the closing check catching counts lost after it.
+
+#include <cmath>
+
+#include "run_helpers.hpp"
+
+using namespace rig;
+using namespace rig::test;
+
+namespace {
+const std::string kOpen = "  - reference: touch_off\n";
+const std::string kBody =
+    "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+    "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
+    "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n  - power: off\n";
+const std::string kClose =
+    "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n  - reference: touch_off\n";
+}  // namespace
+
+TEST_CASE("depth from the reference: accurate against the truth with the encoder's zero anywhere",
+          "[runner][sim][reference]") {
+    for (const char* zero_error : {"", "0.3 mm", "-0.2 mm"}) {
+        for (std::uint64_t seed : {1u, 2u}) {
+            SimRun run;
+            std::string body = "steps:\n";
+            if (*zero_error != '\0') body += std::string("  - fault: {encoder_zero_error: ") + zero_error + "}\n";
+            const auto sc = load_text(run.dir, body + kOpen + kBody + kClose);
+            const auto& res = run.run(sc, nullptr, seed);
+            INFO("zero error '" << zero_error << "', seed " << seed << ": " << res.reason);
+            const auto& d = find(res, "depth");
+            INFO(d.message);
+            REQUIRE(d.outcome == Outcome::pass);
+            REQUIRE(d.value);
+            REQUIRE(d.truth);
+            CHECK(std::abs(*d.value - *d.truth) <= 0.002);  // README: depth within 2 um
+            CHECK(d.stats["reference"]["id"] == "reference@" + std::to_string(sc.plan[0].kind == StepKind::reference ? 0 : 1));
+            // Both references in the record, valid, on the model's truth within U.
+            const auto& refs = res.run_record.references;
+            REQUIRE(refs.size() == 2);
+            for (const auto& r : refs) {
+                REQUIRE(r.valid);
+                REQUIRE(r.truth_mm);
+                CHECK(std::abs(*r.value_mm - *r.truth_mm) <= *r.uncertainty_mm);
+                CHECK(r.method == "touch_off");
+                CHECK(r.instrument == "encoder");
+                CHECK(r.calibration_id == "SIM-ENC-01");
+            }
+            REQUIRE(refs[0].drift_to_next_mm);
+            CHECK(std::abs(*refs[0].drift_to_next_mm) < 0.01);
+            // The closing check is in the depth's checks.
+            bool closing = false;
+            for (const auto& c : d.stats["checks"]) closing = closing || c["check"] == "reference_closing";
+            CHECK(closing);
+            require_schema_valid(res.record);
+        }
+    }
+}
+
+TEST_CASE("depth without a reference is ERROR naming the encoder, never a value", "[runner][sim][reference]") {
+    SimRun run;
+    const auto sc = load_text(run.dir, "steps:\n" + kBody);
+    const auto& res = run.run(sc);
+    const auto& d = find(res, "depth");
+    CHECK(d.outcome == Outcome::error);
+    CHECK_FALSE(d.value);
+    CHECK(d.message.find("encoder") != std::string::npos);
+    CHECK(d.message.find("no cartridge-face reference") != std::string::npos);
+    CHECK(res.verdict == Verdict::error);
+}
+
+TEST_CASE("an encoder zero that moves after the reference: the closing check makes depth ERROR",
+          "[runner][sim][reference]") {
+    SimRun run;
+    // The zero jumps mid-run (the counter lost 80 counts at once): the depth
+    // reads 80 um off; the next reference finds the face 80 um away.
+    const std::string body = "steps:\n" + kOpen +
+                             "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n"
+                             "  - fault: {encoder_zero_error: 80 um}\n  - hold: 200 ms\n"
+                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n  - power: off\n" +
+                             kClose;
+    const auto sc = load_text(run.dir, body);
+    const auto& res = run.run(sc);
+    const auto& d = find(res, "depth");
+    INFO(d.message);
+    CHECK(d.outcome == Outcome::error);
+    CHECK_FALSE(d.value);
+    CHECK(d.message.find("encoder") != std::string::npos);
+    CHECK(d.message.find("counts lost or gained since the reference") != std::string::npos);
+    REQUIRE(res.run_record.references.size() == 2);
+    REQUIRE(res.run_record.references[0].drift_to_next_mm);
+    CHECK(*res.run_record.references[0].drift_to_next_mm == Approx(0.08).margin(0.003));
+    // `rig analyze` gives the same from the samples.
+    const auto again = reanalyze(res.dir);
+    bool found = false;
+    for (const auto& m : again) {
+        if (m.id != "depth") continue;
+        found = true;
+        CHECK(m.outcome == Outcome::error);
+        CHECK(m.message == d.message);
+    }
+    CHECK(found);
+}
+
+TEST_CASE("validation: a reference step needs the pen off and a fixture that can do it", "[scenario][reference]") {
+    TempDir dir;
+    const auto spec = (source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
+    const auto fixture = (source_dir() / "fixtures" / "sim.yaml").string();
+    auto load = [&](const std::string& steps, Diagnostics& d) {
+        std::ofstream(dir / "v.yaml") << "id: V\ntitle: v\nversion: \"1\"\nspec: " << spec << "\nfixture: " << fixture
+                                      << "\nsteps:\n" << steps;
+        return load_scenario(dir / "v.yaml", d);
+    };
+    {
+        Diagnostics d;
+        CHECK_FALSE(load("  - set_level: 3\n  - power: on\n  - reference: touch_off\n  - power: off\n", d));
+        std::ostringstream o;
+        d.print(o);
+        CHECK(o.str().find("the pen must be off") != std::string::npos);
+    }
+    {
+        Diagnostics d;
+        CHECK_FALSE(load("  - reference: gauge_block\n", d));
+        std::ostringstream o;
+        d.print(o);
+        CHECK(o.str().find("unknown method 'gauge_block'") != std::string::npos);
+    }
+    {
+        Diagnostics d;
+        auto sc = load(kBody, d);
+        REQUIRE(sc);  // a warning, not an error: the run gives ERROR for the depth
+        REQUIRE(d.items().size() == 1);
+        CHECK(d.items()[0].message.find("no 'reference:' step before it") != std::string::npos);
+    }
+}
