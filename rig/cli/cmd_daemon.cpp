@@ -193,6 +193,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         std::string socket = default_socket(), state_dir, fixture, lock_dir = "/run/lock", sim_clock = "lockstep";
         std::string http, http_proxy_user_header;
         bool realtime = false, no_sign = false, http_allow_remote = false;
+        std::string publish_db;
         std::size_t max_queue = 64, max_queue_per_user = 16;
         std::size_t http_max_connections = 32;
         unsigned http_idle_timeout_s = 15;
@@ -218,6 +219,9 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         ->check(CLI::IsMember({"lockstep", "realtime"}))
         ->capture_default_str();
     serve->add_flag("--no-sign", so->no_sign, "Do not sign run folders even if a rig key exists");
+    serve->add_option("--publish-db", so->publish_db, "Publish every finished run to this fleet database (PostgreSQL URL; "
+                                                      "runs wait in <state>/outbox while it is unreachable)")
+        ->envname("PENRIG_PUBLISH_DB");
     serve->add_option("--max-queue", so->max_queue, "Most runs queued at once (a submission beyond is refused)")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
@@ -255,6 +259,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             cfg.lock_dir = so->lock_dir;
             cfg.realtime = so->realtime;
             cfg.sign = !so->no_sign;
+            cfg.publish_db = so->publish_db;
             cfg.library_dir = library_dir();
             cfg.max_queue = so->max_queue;
             cfg.max_queue_per_user = so->max_queue_per_user;

@@ -23,5 +23,6 @@ void add_trend_command(CLI::App& app, Commands& cmds);   // trend
 void add_safe_command(CLI::App& app, Commands& cmds);    // safe (hardware outputs)
 void add_runs_command(CLI::App& app, Commands& cmds);    // runs list|show|reindex|prune (the run index)
 void add_lot_command(CLI::App& app, Commands& cmds);     // lot (lot release statistics)
+void add_fleet_commands(CLI::App& app, Commands& cmds);  // db migrate, publish (the fleet database)
 
 }  // namespace rig::cli

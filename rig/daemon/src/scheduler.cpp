@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "rig/fleet/fleet_db.hpp"
+
 #include <algorithm>
 
 #include "daemon_impl.hpp"
@@ -243,6 +245,11 @@ void Daemon::Impl::dispatch() {
         so.before_evidence = [raw](const std::filesystem::path& dir) {
             if (raw->stuck.load(std::memory_order_acquire)) rewrite_record_verdict(dir / "record.json", "ERROR", raw->stuck_reason);
         };
+        if (!cfg.publish_db.empty()) {
+            so.after_evidence = [state = cfg.state_dir, url = cfg.publish_db](const std::filesystem::path& dir) {
+                fleet::publish_finished_run(state, url, dir);
+            };
+        }
         job->observer = std::make_unique<Observer>(*this, e.run_id);
         try {
             if (!sc) throw std::runtime_error("the scenario is not loaded");

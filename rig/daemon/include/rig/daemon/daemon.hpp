@@ -61,6 +61,9 @@ struct DaemonConfig {
     std::function<std::unique_ptr<Fixture>(const FixtureConfig&, std::uint64_t seed)> make_fixture;
     /// Seal run folders when `<state_dir>/keys/rig.key` exists.
     bool sign = true;
+    /// Fleet database URL (PostgreSQL): every finished, sealed run is queued in
+    /// `<state_dir>/outbox` and published (rig/fleet); "" = do not publish.
+    std::string publish_db;
     /// Real-time acquisition thread for fixtures that do not need it anyway
     /// (a model then runs on the monotonic clock).
     bool realtime = false;
