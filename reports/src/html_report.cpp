@@ -237,7 +237,7 @@ private:
                   "(ERROR).</p>";
             return;
         }
-        o_ += "<table><thead><tr><th>Reference</th><th>Method</th><th>Instrument</th><th>At (s)</th>"
+        o_ += "<table class=\"refs\"><thead><tr><th>Reference</th><th>Method</th><th>Instrument</th><th>At (s)</th>"
               "<th>Face (mm)</th><th>Face (counts)</th><th>U, k = 2 (µm)</th><th>Evidence</th><th>Next reference "
               "(µm)</th><th>Truth / error (µm)</th><th>Status</th></tr></thead><tbody>";
         for (const auto& f : refs) {
@@ -370,6 +370,19 @@ private:
         return z;
     }
 
+    // Whether the pen was powered at t (from the power_on / power_off events).
+    bool powered_at(double t) const {
+        bool on = false;
+        for (const auto& e : sub(r_, "events")) {
+            const double te = dbl(e, "t_s");
+            if (te > t) break;
+            const std::string k = str(e, "kind");
+            if (k == "power_on") on = true;
+            if (k == "power_off") on = false;
+        }
+        return on;
+    }
+
     // Setpoint as a step function from the rate_setpoint events (0 before the first).
     void setpoint_series(std::vector<double>& t, std::vector<double>& v, double t_from, double t_to) const {
         double cur = 0.0;
@@ -467,6 +480,18 @@ private:
         // The first stroke after a release began while the brake held the
         // needle (a stroke runs trough to trough, stamped at its BDC): it is
         // part of the stall too.
+        const auto ms = of_plot(plot);
+        const auto in_windows = [&](double t) {
+            bool any = false;
+            for (const json* m : ms) {
+                const json& w = sub(*m, "window");
+                const double a = dbl(w, "start_s"), b = dbl(w, "end_s");
+                if (!std::isfinite(a) || !std::isfinite(b)) continue;
+                any = true;
+                if (t >= a && t <= b) return true;
+            }
+            return !any;
+        };
         const auto zones = stall_zones();
         std::vector<bool> first_after(zones.size(), true);
         std::vector<double> ys;
@@ -480,9 +505,12 @@ private:
                     braked = true;
                 }
             }
-            if (!braked) ys.push_back(values[i]);
+            // Spin-down after power-off (the rotor coasting while the dial
+            // moves back for a closing reference) is not the pen running
+            // either; where the kind's measurements have windows, the axis
+            // covers the strokes they measured.
+            if (!braked && powered_at(t) && in_windows(t)) ys.push_back(values[i]);
         }
-        const auto ms = of_plot(plot);
         for (const json* m : ms) {
             ys.push_back(dbl(*m, "low"));
             ys.push_back(dbl(*m, "high"));

@@ -277,6 +277,8 @@ td.outcome{font-weight:700;text-align:center}
 .mono{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt;word-break:break-all}
 table.measurements{font-size:9pt}
 table.measurements td{overflow-wrap:break-word}
+table.refs{font-size:8pt;table-layout:fixed}
+table.refs th,table.refs td{overflow-wrap:anywhere}
 td.mid{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt}
 .header{display:grid;grid-template-columns:1fr auto;gap:12px;align-items:start;border:2px solid var(--ink);padding:10px 12px}
 .verdict{font-size:20pt;font-weight:800;padding:6px 18px;border:3px solid currentColor;text-align:center}

@@ -25,6 +25,8 @@ void Trace::append(std::span<const Sample> samples) {
     flags.resize(n);
     lateness_ns.resize(n);
     step_index.resize(n);
+    force_age_ns.resize(n);
+    current_age_ns.resize(n);
     for (std::size_t i = 0; i < samples.size(); ++i) {
         const Sample& s = samples[i];
         const std::size_t k = n0 + i;
@@ -36,6 +38,8 @@ void Trace::append(std::span<const Sample> samples) {
         flags[k] = s.flags;
         lateness_ns[k] = s.lateness_ns;
         step_index[k] = s.step_index;
+        force_age_ns[k] = s.force_age_ns;
+        current_age_ns[k] = s.current_age_ns;
     }
 }
 

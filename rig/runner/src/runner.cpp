@@ -288,8 +288,11 @@ RunResult Runner::run() {
         return d;
     };
 
+    // Outside the try: a batch popped from the ring and not yet processed when
+    // the recorder fails may hold the loop's `finished`, which the drain below
+    // must see (else it waits for an event already taken).
+    std::vector<LoopEvent> batch;
     try {
-        std::vector<LoopEvent> batch;
         batch.reserve(256);
         while (!finished) {
             batch.clear();
@@ -437,6 +440,7 @@ RunResult Runner::run() {
         reason = std::string("recorder error: ") + e.what();
         spdlog::error("{}", reason);
         // Drain so the loop (under backpressure) can finish.
+        for (const auto& ev : batch) finished = finished || ev.kind == LoopEventKind::finished;
         Sample s;
         LoopEvent ev;
         while (!finished) {
@@ -516,6 +520,18 @@ RunResult Runner::run() {
             rec.events.push_back(run_record::RecordEvent::from(e));
         }
         rec.strokes = recording.strokes();
+        // The per-stroke depths as the protrusion_depth measurement gives
+        // them: BDC reading minus the face of the last valid reference in
+        // force at that stroke; none before the first one (no depth without
+        // a cartridge-face reference).
+        for (std::size_t i = 0; rec.strokes && i < rec.strokes->t_s.size(); ++i) {
+            auto& d = rec.strokes->depth_mm[i];
+            if (!d) continue;
+            const FaceReference* in_force = nullptr;
+            for (const auto& fr : references)
+                if (fr.valid && fr.value_mm && fr.t_s <= rec.strokes->t_s[i]) in_force = &fr;
+            d = in_force != nullptr ? std::optional<double>(*d - *in_force->value_mm) : std::nullopt;
+        }
         if (const GroundTruth* gt = fx_.ground_truth(); gt != nullptr) {
             rec.ground_truth = run_record::GroundTruthCounts{gt->strokes.size(), gt->stalls.size()};
         }

@@ -69,6 +69,7 @@ public:
     rig::LoadCell& load_cell() override { return load_; }
     rig::CurrentSense& current() override { return current_; }
     rig::EStop& estop() override { return estop_; }
+    rig::FaceReferenceDrive& reference() override { return ref_; }
     void safe_state() noexcept override {
         power_.on = false;
         speed_.r = 0;
@@ -117,6 +118,15 @@ private:
     struct Stop : rig::EStop {
         bool pressed() noexcept override { return false; }
     } estop_;
+    // The nightly plan's cartridge-face references: a touch-off of 50 ms
+    // that finds contact (what the loop does around it is what is counted).
+    struct Ref : rig::FaceReferenceDrive {
+        std::int64_t until = 0;
+        bool start_touch_off(std::int64_t now_ns) noexcept override { return until = now_ns + 50'000'000, true; }
+        bool busy(std::int64_t now_ns, std::optional<double>) noexcept override { return now_ns < until; }
+        [[nodiscard]] bool contact_found() const noexcept override { return true; }
+        void stop() noexcept override { until = 0; }
+    } ref_;
     rig::FixtureConfig cfg_;
     StepClock clock_;
 };

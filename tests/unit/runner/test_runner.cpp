@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "rig/core/hash.hpp"
 #include "rig/runner/samples_file.hpp"
@@ -161,6 +162,37 @@ TEST_CASE("abort mid-run: ABORTED, drive off, brake released, record closed", "[
     CHECK(exit_code(r.verdict) == 3);
     // JUnit never shows an aborted run as green.
     CHECK_THAT(read_file(r.dir / "junit.xml"), Catch::Contains("type=\"ABORTED\""));
+}
+
+TEST_CASE("a recorder failure in the batch that holds the loop's end still ends the run", "[runner][sim][safety]") {
+    // The recorder sleeps when the last measure step starts, so the loop runs
+    // to its end meanwhile; the next batch then holds that step's end, whose
+    // measurement throws, and the loop's `finished` behind it. The drain after
+    // the failure must see that `finished` (it was popped already), not wait
+    // for another one forever.
+    test::SimRun run;
+    const auto sc = test::load_shipped("scenarios/smoke.yaml");
+    std::size_t last_measure = 0;
+    for (std::size_t i = 0; i < sc.plan.size(); ++i)
+        if (sc.plan[i].kind == StepKind::measure) last_measure = i;
+    class SlowThenThrow final : public RunObserver {
+    public:
+        explicit SlowThenThrow(std::size_t step) : step_(step) {}
+        void on_step(std::size_t index, const PlanStep&, double) override {
+            if (index == step_) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        }
+        void on_measurement(const Measurement& m) override {
+            if (m.step == step_) throw std::runtime_error("disk full (simulated) at the last measurement");
+        }
+
+    private:
+        std::size_t step_;
+    } obs(last_measure);
+    const auto r = run.run(sc, &obs);
+    CHECK(r.verdict == Verdict::error);
+    CHECK_THAT(r.reason, Catch::Contains("disk full"));
+    CHECK_FALSE(run.fixture->power().is_on());
+    CHECK_FALSE(run.fixture->brake().is_engaged());
 }
 
 TEST_CASE("a failure while recording ends the run as ERROR in the safe state", "[runner][sim][safety]") {

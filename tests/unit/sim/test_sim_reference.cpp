@@ -26,7 +26,7 @@ struct TouchOffRun {
     std::int64_t begin = 0, end = 0;
     bool contact = false;
 
-    analysis::TraceView view() const { return {t, x, f, c, sp, flags, late, step}; }
+    analysis::TraceView view() const { return {t, x, f, c, sp, flags, late, step, {}, {}}; }
 };
 
 /// Runs a touch-off the way the loop does: sample every period, the drive's
