@@ -119,6 +119,7 @@ public:
         calibration();
         references();
         measurements();
+        instrument_checks();
         plots();
         timing();
         steps_and_events();
@@ -266,6 +267,50 @@ private:
                   (valid ? std::string("valid") : "not valid: " + escape(str(f, "reason"))) + "</td></tr>";
         }
         o_ += "</tbody></table>";
+    }
+
+    // The instruments' self-checks (stats.checks of each measurement), grouped
+    // by instrument: what was checked on which measurement's data, the value
+    // against its limit, and the outcome; a failed check is what made that
+    // measurement ERROR.
+    void instrument_checks() {
+        struct Row {
+            std::string measurement, check, unit, outcome, reason;
+            double value, limit;
+        };
+        std::map<std::string, std::vector<Row>> by_instrument;
+        std::size_t failed = 0;
+        for (const auto& m : sub(r_, "measurements")) {
+            const json& checks = sub(sub(m, "stats"), "checks");
+            if (!checks.is_array()) continue;
+            for (const auto& c : checks) {
+                Row row{str(m, "id"), str(c, "check"), str(c, "unit"), str(c, "outcome"), str(c, "reason"),
+                        dbl(c, "value"), dbl(c, "limit")};
+                if (row.outcome != "ok") ++failed;
+                by_instrument[str(c, "instrument", "unknown")].push_back(std::move(row));
+            }
+        }
+        o_ += "<h2 id=\"instrument-checks\">Instrument self-checks</h2>";
+        if (by_instrument.empty()) {
+            o_ += "<p class=\"nr\">No instrument self-check in this record.</p>";
+            return;
+        }
+        o_ += failed == 0 ? "<p>Every check passed.</p>"
+                          : "<p class=\"fail\"><strong>" + std::to_string(failed) +
+                                " check(s) failed</strong>: the measurements named below are ERROR.</p>";
+        for (const auto& [instrument, rows] : by_instrument) {
+            o_ += "<h3>" + escape(instrument) + "</h3><table class=\"measurements checks\"><thead><tr><th>measurement</th>"
+                  "<th>check</th><th>value</th><th>limit</th><th>outcome</th></tr></thead><tbody>";
+            for (const auto& r : rows) {
+                const bool ok = r.outcome == "ok";
+                o_ += "<tr><td>" + svg::breakable(r.measurement) + "</td><td>" + escape(r.check) +
+                      (ok || r.reason.empty() ? std::string() : "<br><span class=\"nr\">" + escape(r.reason) + "</span>") +
+                      "</td><td class=\"num\">" + (std::isfinite(r.value) ? num(r.value) + " " + escape(r.unit) : "-") +
+                      "</td><td class=\"num\">" + (std::isfinite(r.limit) ? num(r.limit) + " " + escape(r.unit) : "-") +
+                      "</td><td class=\"outcome " + (ok ? "pass" : "error") + "\">" + (ok ? "ok" : "FAILED") + "</td></tr>";
+            }
+            o_ += "</tbody></table>";
+        }
     }
 
     void measurements() {

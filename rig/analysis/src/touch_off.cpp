@@ -7,16 +7,13 @@
 #include "rig/core/samples.hpp"
 
 namespace rig::analysis {
-namespace {
 
-std::string um(double mm) {
+std::string format_um(double mm) {
     std::ostringstream o;
     o.precision(3);
     o << mm * 1e3 << " um";
     return o.str();
 }
-
-}  // namespace
 
 TouchOffResult analyse_touch_off(TraceView v, TimeWindow w, const TouchOffParams& p) {
     TouchOffResult r;
@@ -52,8 +49,8 @@ TouchOffResult analyse_touch_off(TraceView v, TimeWindow w, const TouchOffParams
     r.rest_return_mm = x1 / static_cast<double>(n1) - x0 / static_cast<double>(n0);
     const double return_limit = kReturnLimitCounts * p.count_mm;
     if (std::abs(*r.rest_return_mm) > return_limit) {
-        r.invalid = "encoder: after the touch-off the needle's rest position read " + um(*r.rest_return_mm) +
-                    " from where it read before (limit " + um(return_limit) +
+        r.invalid = "encoder: after the touch-off the needle's rest position read " + format_um(*r.rest_return_mm) +
+                    " from where it read before (limit " + format_um(return_limit) +
                     "): counts lost or gained; no cartridge-face reference";
         return r;
     }
@@ -131,7 +128,7 @@ TouchOffResult analyse_touch_off(TraceView v, TimeWindow w, const TouchOffParams
     const double var_xf = (var_a + xf * xf * var_b + 2.0 * xf * cov_ab) / (slope * slope);
     const double q = p.count_mm;
     if (xf + xref - x0 / static_cast<double>(n0) < kMinApproachMm) {
-        r.invalid = "load cell: contact within " + um(kMinApproachMm) +
+        r.invalid = "load cell: contact within " + format_um(kMinApproachMm) +
                     " of the needle's rest position: it may have rested on the face gauge (the baseline is then "
                     "not the no-contact force); set the dial to 0 mm before a touch-off; no cartridge-face reference";
         return r;

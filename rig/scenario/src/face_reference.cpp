@@ -8,12 +8,7 @@
 
 namespace rig {
 namespace {
-std::string um(double mm) {
-    std::ostringstream o;
-    o.precision(3);
-    o << mm * 1e3 << " um";
-    return o.str();
-}
+using analysis::format_um;
 }  // namespace
 
 FaceReference take_reference(const Scenario& sc, std::size_t index, const RunData& data) {
@@ -90,8 +85,8 @@ void close_reference(std::span<FaceReference> refs, std::span<Measurement> measu
         drift = *cur.value_mm - *prev.value_mm;
         prev.drift_to_next_mm = drift;
         if (std::abs(drift) > limit) {
-            reason = "encoder: the cartridge face read " + um(drift) + " away at the next reference (" + cur.id +
-                     ") from where " + prev.id + " found it (limit " + um(limit) +
+            reason = "encoder: the cartridge face read " + format_um(drift) + " away at the next reference (" + cur.id +
+                     ") from where " + prev.id + " found it (limit " + format_um(limit) +
                      "): counts lost or gained since the reference";
         }
     }

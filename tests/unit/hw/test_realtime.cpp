@@ -178,7 +178,7 @@ TEST_CASE("apply_realtime without privileges reports the fallback and carries on
 
 namespace {
 /// VmLck of this process, KiB.
-long vm_lck_kib() {
+[[maybe_unused]] long vm_lck_kib() {
     FILE* f = std::fopen("/proc/self/status", "r");
     if (f == nullptr) return -1;
     char line[256];

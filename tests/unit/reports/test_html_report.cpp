@@ -333,3 +333,40 @@ TEST_CASE("a minimal record without optional parts still renders", "[reports][ht
     CHECK(html.find("No step-response measurements") != std::string::npos);
     CHECK(html.find("No stall events") != std::string::npos);
 }
+
+TEST_CASE("the report lists every instrument self-check under its instrument, failed ones marked", "[reports][html]") {
+    json rec = record_of(rig::test::scenario::smoke);
+    // The real record's checks, as the runner wrote them.
+    std::set<std::string> instruments;
+    std::size_t checks = 0;
+    for (const auto& m : rec["measurements"])
+        if (m.contains("stats") && m["stats"].contains("checks"))
+            for (const auto& c : m["stats"]["checks"]) {
+                instruments.insert(c.value("instrument", ""));
+                ++checks;
+            }
+    REQUIRE(checks > 0);
+    REQUIRE(instruments.count("load_cell") == 1);
+    std::string html = rig::render_html_report(inputs(rec));
+    const std::string sec = element(html, "instrument-checks", "<h2");
+    CHECK_THAT(sec, Catch::Contains("Every check passed."));
+    for (const auto& i : instruments) CHECK_THAT(sec, Catch::Contains("<h3>" + i + "</h3>"));
+    CHECK(count_of(sec, "<td class=\"outcome pass\">ok</td>") == checks);
+    // A failed check (as a load-cell zero off its calibration writes it) is
+    // shown as FAILED with its reason, and counted in the summary line.
+    [&] {
+        for (auto& m : rec["measurements"])
+            if (m.contains("stats") && m["stats"].contains("checks"))
+                for (auto& c : m["stats"]["checks"])
+                    if (c.value("instrument", "") == "load_cell") {
+                        c["outcome"] = "failed";
+                        c["reason"] = "load cell: tare 250 mN, zero not at its calibration";
+                        return;
+                    }
+    }();
+    html = rig::render_html_report(inputs(rec));
+    const std::string bad = element(html, "instrument-checks", "<h2");
+    CHECK_THAT(bad, Catch::Contains("1 check(s) failed"));
+    CHECK_THAT(bad, Catch::Contains("<td class=\"outcome error\">FAILED</td>"));
+    CHECK_THAT(bad, Catch::Contains("zero not at its calibration"));
+}

@@ -70,4 +70,7 @@ struct TouchOffResult {
 /// The face from the samples of a touch-off step (`w`: the step's span).
 TouchOffResult analyse_touch_off(TraceView v, TimeWindow w, const TouchOffParams& p);
 
+/// A length in mm as micrometres for messages: "0.68 um" (3 significant digits).
+std::string format_um(double mm);
+
 }  // namespace rig::analysis
