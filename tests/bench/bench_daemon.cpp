@@ -10,25 +10,11 @@
 #include <cstdio>
 #include <iostream>
 
-namespace {
-std::string g_rig;
-const std::string& rig_exe() { return g_rig; }
-}  // namespace
-#define PENRIG_RIG_EXE rig_exe()
-#include "../integration/daemon/daemon_harness.hpp"
+#include "daemon_bench.hpp"
 
 using namespace rig::test;
 
 namespace {
-
-double vm_rss_mib(pid_t pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(f, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
-    }
-    return -1.0;
-}
 
 /// utime + stime of a process, in seconds.
 double cpu_seconds(pid_t pid) {
@@ -46,14 +32,7 @@ double cpu_seconds(pid_t pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc > 1) {
-        g_rig = argv[1];
-    } else if (const char* e = std::getenv("PENRIG_RIG_EXE")) {
-        g_rig = e;
-    } else {
-        // build/tests/bench/bench_daemon -> build/rig/cli/rig
-        g_rig = (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "rig" / "cli" / "rig").string();
-    }
+    choose_rig(argc > 1 ? argv[1] : nullptr);
     std::printf("bench_daemon: %s\n", g_rig.c_str());
 
     {
@@ -61,13 +40,13 @@ int main(int argc, char** argv) {
         rig.start();
         std::this_thread::sleep_for(1s);  // settle after start-up
         const pid_t pid = rig.daemon->pid();
-        const double rss0 = vm_rss_mib(pid);
+        const double rss0 = vm_status_mib(pid, "VmRSS");
         const double cpu0 = cpu_seconds(pid);
         const auto t0 = std::chrono::steady_clock::now();
         std::this_thread::sleep_for(10s);
         const double cpu1 = cpu_seconds(pid);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double rss1 = vm_rss_mib(pid);
+        const double rss1 = vm_status_mib(pid, "VmRSS");
         std::printf("idle daemon: VmRSS %.1f MiB at start, %.1f MiB after 10 s (target <= 16 MiB)\n", rss0, rss1);
         std::printf("idle daemon: CPU %.3f s over %.1f s = %.3f %% of one core (target ~0 %%)\n", cpu1 - cpu0, wall,
                     100.0 * (cpu1 - cpu0) / wall);
@@ -77,7 +56,7 @@ int main(int argc, char** argv) {
         const std::string id = rig.submit(w, source_dir() / "scenarios" / "smoke.yaml")["run_id"];
         rig.wait_state(id, "done");
         std::this_thread::sleep_for(500ms);
-        std::printf("after one smoke run: VmRSS %.1f MiB\n", vm_rss_mib(pid));
+        std::printf("after one smoke run: VmRSS %.1f MiB\n", vm_status_mib(pid, "VmRSS"));
     }
 
     {
@@ -103,7 +82,7 @@ int main(int argc, char** argv) {
         auto pct = [&](double p) { return us.empty() ? 0.0 : us[static_cast<std::size_t>(p * static_cast<double>(us.size() - 1))]; };
         std::printf("status latency during a run (%zu requests, one connection): p50 %.0f us, p99 %.0f us, max %.0f us\n",
                     us.size(), pct(0.50), pct(0.99), us.empty() ? 0.0 : us.back());
-        std::printf("daemon during the run: VmRSS %.1f MiB\n", vm_rss_mib(rig.daemon->pid()));
+        std::printf("daemon during the run: VmRSS %.1f MiB\n", vm_status_mib(rig.daemon->pid(), "VmRSS"));
         w.call({{"op", "abort"}, {"run_id", id}});
         rig.wait_state(id, "done", 20s);
     }

@@ -12,39 +12,17 @@
 #include <cstdio>
 #include <iostream>
 
-namespace {
-std::string g_rig;
-const std::string& rig_exe() { return g_rig; }
-}  // namespace
-#define PENRIG_RIG_EXE rig_exe()
-#include "../integration/daemon/daemon_harness.hpp"
+#include "daemon_bench.hpp"
 
 using namespace rig::test;
 
 namespace {
 
-double vm_status_mib(pid_t pid, const char* key) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    const std::string k = std::string(key) + ":";
-    while (std::getline(f, line)) {
-        if (line.rfind(k, 0) == 0) return std::stod(line.substr(k.size())) / 1024.0;  // kB
-    }
-    return -1.0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const long total = argc > 1 ? std::atol(argv[1]) : 10000;
-    if (argc > 2) {
-        g_rig = argv[2];
-    } else if (const char* e = std::getenv("PENRIG_RIG_EXE")) {
-        g_rig = e;
-    } else {
-        g_rig = (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "rig" /
-                 "cli" / "rig").string();
-    }
+    choose_rig(argc > 2 ? argv[2] : nullptr);
     std::printf("bench_daemon_runs: %s, %ld runs of 0.3 s simulated (lockstep sim)\n", g_rig.c_str(), total);
 
     Rig rig;

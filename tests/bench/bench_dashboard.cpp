@@ -14,12 +14,7 @@
 #include <cstdio>
 #include <regex>
 
-namespace {
-std::string g_rig;
-const std::string& rig_exe() { return g_rig; }
-}  // namespace
-#define PENRIG_RIG_EXE rig_exe()
-#include "../integration/daemon/daemon_harness.hpp"
+#include "daemon_bench.hpp"
 
 using namespace rig::test;
 
@@ -151,13 +146,7 @@ void print(const char* what, const Figures& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc > 1) {
-        g_rig = argv[1];
-    } else if (const char* e = std::getenv("PENRIG_RIG_EXE")) {
-        g_rig = e;
-    } else {
-        g_rig = (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / "rig" / "cli" / "rig").string();
-    }
+    choose_rig(argc > 1 ? argv[1] : nullptr);
     const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 2;
     std::printf("bench_dashboard: %s, %d round(s) of an 8 s wall-clock run, off then on\n", g_rig.c_str(), rounds);
     std::vector<Figures> off, on;
