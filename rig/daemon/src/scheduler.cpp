@@ -179,7 +179,9 @@ void Daemon::Impl::finish_entry(RunEntry& e, RunState st, std::string verdict, s
     e.verdict = std::move(verdict);
     e.reason = std::move(reason);
     e.ended_utc = utc_now();
-    e.submission.scenario_text.clear();
+    // Released, not cleared: clear() keeps the capacity, and the daemon
+    // remembers --keep-finished runs (a scenario may be up to the request limit).
+    std::string().swap(e.submission.scenario_text);
     e.submission.includes.clear();
     scenarios.erase(e.run_id);
 }
@@ -349,6 +351,11 @@ nlohmann::json Daemon::Impl::memory_json() const {
     std::size_t watches = 0;
     for (const auto& s : sessions) watches += s->watches.size();
     std::size_t scenario_bytes = 0;
+    for (const auto& e : runs) {
+        // Heap bytes only (an empty string's inline buffer costs nothing more).
+        const auto cap = e.submission.scenario_text.capacity();
+        if (cap > std::string().capacity()) scenario_bytes += cap;
+    }
     for (const auto& [id, sc] : scenarios) {
         if (sc) {
             scenario_bytes +=
