@@ -18,12 +18,13 @@ PACKAGES=(
 # registry, tests/browser, driving the same Chromium; a node already on the
 # machine is kept). promtool (package prometheus, which also brings the
 # server) is used by a metrics test when present, never installed here;
-# postgresql-15: the fleet database tests start a server of their own.
+# postgresql-15: the fleet database tests start a server of their own;
+# libxml2-utils: xmllint checks junit.xml against the Ant JUnit schema.
 # --cross: the arm64 cross build, its emulated tests and the Debian packages
 # (scripts/cross-arm64.sh); --system-test: the VM of scripts/system-test.sh.
 for opt in "$@"; do
   case "$opt" in
-    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev python3-numpy python3-scipy postgresql-15)
+    --test) PACKAGES+=(chromium rt-tests clang-14 libclang-rt-14-dev python3-numpy python3-scipy postgresql-15 libxml2-utils)
             command -v node >/dev/null || PACKAGES+=(nodejs)
             command -v npm >/dev/null || PACKAGES+=(npm)
             BROWSER_TESTS=1 ;;

@@ -1,6 +1,10 @@
 #include "rig/reports/junit.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace rig {
 namespace {
@@ -42,32 +46,65 @@ std::string limits(const Measurement& m) {
     return "no limits";
 }
 
+/// xs:decimal seconds (never exponent notation), microsecond resolution.
+std::string seconds(std::chrono::microseconds t) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.6f", std::chrono::duration<double>(t).count());
+    return buf;
+}
+
+/// The schema's timestamp: ISO 8601 without fraction or zone (the time is UTC:
+/// the suite property timestamp_utc carries the full text).
+std::string ant_timestamp(const std::string& utc) {
+    if (utc.size() >= 19) return utc.substr(0, 19);
+    return "1970-01-01T00:00:00";
+}
+
 }  // namespace
 
 std::string junit_xml(const run_record::RunRecord& rec) {
     const auto& ms = rec.measurements;
     const std::string suite = rec.scenario.id.empty() ? "scenario" : rec.scenario.id;
     int failures = 0, errors = 0;
-    std::ostringstream cases;
+    std::chrono::microseconds total{0};
+    std::ostringstream cases, out;
+    // The Ant JUnit schema (tests/data/JUnit.xsd) allows a testcase only its
+    // failure or error: what belongs to one testcase (its requirements, truth,
+    // the value against its limits) goes into the suite's properties, named
+    // "<testcase name>.<property>", and the suite's system-out.
+    std::vector<std::pair<std::string, std::string>> props{
+        {"run_id", rec.run_id},
+        {"verdict", rec.verdict},
+        {"dut_serial", rec.dut.serial},
+        {"lot", rec.dut.lot},
+        {"scenario_sha256", rec.scenario.sha256},
+        {"software", rec.software.version + " " + rec.software.commit},
+        {"timestamp_utc", rec.started_utc},
+    };
+    const auto case_property = [&props](const Measurement& m, const std::string& name, const std::string& value) {
+        props.emplace_back(m.id + "." + name, value);
+    };
     for (const auto& m : ms) {
-        const double dur = m.window_end_s - m.window_start_s;
+        total += m.evaluation;
         cases << "    <testcase name=\"" << esc(m.id) << "\" classname=\"" << esc(suite + "." + m.name) << "\" time=\""
-              << (dur > 0 ? dur : 0.0) << "\">\n";
+              << seconds(m.evaluation) << "\"";
         const std::string what =
             m.name + " = " + num(m.value) + " " + m.unit + ", limits " + limits(m) + " (" + m.limits_source + ")";
         const std::string msg = what + (m.message.empty() ? "" : ": " + m.message);
         if (m.outcome == Outcome::fail) {
             ++failures;
-            cases << "      <failure message=\"" << esc(msg) << "\" type=\"FAIL\">" << esc(msg) << "</failure>\n";
+            cases << ">\n      <failure message=\"" << esc(msg) << "\" type=\"FAIL\">" << esc(msg)
+                  << "</failure>\n    </testcase>\n";
         } else if (m.outcome == Outcome::error) {
             ++errors;
-            cases << "      <error message=\"" << esc(msg) << "\" type=\"ERROR\">" << esc(msg) << "</error>\n";
+            cases << ">\n      <error message=\"" << esc(msg) << "\" type=\"ERROR\">" << esc(msg)
+                  << "</error>\n    </testcase>\n";
+        } else {
+            cases << "/>\n";
         }
-        std::string props;
-        for (const auto& r : m.requirements) props += "        <property name=\"requirement\" value=\"" + esc(r) + "\"/>\n";
-        if (m.truth) props += "        <property name=\"truth\" value=\"" + num(m.truth) + "\"/>\n";
-        if (!props.empty()) cases << "      <properties>\n" << props << "      </properties>\n";
-        cases << "      <system-out>" << esc(what) << "</system-out>\n    </testcase>\n";
+        for (const auto& r : m.requirements) case_property(m, "requirement", r);
+        if (m.truth) case_property(m, "truth", num(m.truth));
+        out << m.id << ": " << what << "\n";
     }
     const std::string& verdict = rec.verdict;
     int tests = static_cast<int>(ms.size());
@@ -78,24 +115,26 @@ std::string junit_xml(const run_record::RunRecord& rec) {
         ++tests;
         ++errors;
         const std::string reason = verdict + ": " + rec.verdict_reason;
-        cases << "    <testcase name=\"run\" classname=\"" << esc(suite) << ".run\" time=\"0\">\n"
+        cases << "    <testcase name=\"run\" classname=\"" << esc(suite) << ".run\" time=\"0.000000\">\n"
               << "      <error message=\"" << esc(reason) << "\" type=\"" << esc(verdict) << "\">" << esc(reason)
               << "</error>\n    </testcase>\n";
+        out << "run: " << reason << "\n";
     }
     std::ostringstream o;
     o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<testsuites name=\"penrig\" tests=\"" << tests << "\" failures=\"" << failures << "\" errors=\"" << errors << "\">\n"
-      << "  <testsuite name=\"" << esc(suite) << "\" tests=\"" << tests << "\" failures=\"" << failures
-      << "\" errors=\"" << errors << "\" timestamp=\"" << esc(rec.started_utc) << "\" hostname=\"" << esc(rec.host)
-      << "\">\n"
-      << "    <properties>\n"
-      << "      <property name=\"run_id\" value=\"" << esc(rec.run_id) << "\"/>\n"
-      << "      <property name=\"verdict\" value=\"" << esc(verdict) << "\"/>\n"
-      << "      <property name=\"dut_serial\" value=\"" << esc(rec.dut.serial) << "\"/>\n"
-      << "      <property name=\"scenario_sha256\" value=\"" << esc(rec.scenario.sha256) << "\"/>\n"
-      << "      <property name=\"software\" value=\"" << esc(rec.software.version + " " + rec.software.commit) << "\"/>\n"
-      << "    </properties>\n"
-      << cases.str() << "  </testsuite>\n</testsuites>\n";
+      << "<testsuites>\n"
+      << "  <testsuite package=\"penrig\" id=\"0\" name=\"" << esc(suite) << "\" tests=\"" << tests
+      << "\" failures=\"" << failures << "\" errors=\"" << errors << "\" time=\"" << seconds(total)
+      << "\" timestamp=\"" << esc(ant_timestamp(rec.started_utc)) << "\" hostname=\""
+      << esc(rec.host.empty() ? "localhost" : rec.host) << "\">\n"
+      << "    <properties>\n";
+    for (const auto& [name, value] : props) {
+        o << "      <property name=\"" << esc(name) << "\" value=\"" << esc(value) << "\"/>\n";
+    }
+    o << "    </properties>\n"
+      << cases.str() << "    <system-out>" << esc(out.str()) << "</system-out>\n"
+      << "    <system-err></system-err>\n"
+      << "  </testsuite>\n</testsuites>\n";
     return o.str();
 }
 

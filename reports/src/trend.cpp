@@ -4,15 +4,9 @@
 #include <cmath>
 #include <sstream>
 
-namespace rig {
+#include "rig/reports/median.hpp"
 
-namespace {
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-}  // namespace
+namespace rig {
 
 void TrendBuilder::add(TrendKey key, const std::string& name, const std::string& unit, TrendPoint p) {
     if (opt_.across_rigs) key.rig_id = "*";

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/utc_time.hpp"
+#include "rig/fleet/fleet_query.hpp"
 #include "rig/index/lot.hpp"
 #include "rig/reports/lot_report.hpp"
 #include "rig/session/run_session.hpp"
@@ -38,12 +39,12 @@ nlohmann::json lot_statistics_json(const LotStatistics& s) {
 
 void add_lot_command(CLI::App& app, Commands& cmds) {
     struct Opts {
-        std::string lot, scenario, state_dir, index_file, html;
+        std::string lot, scenario, state_dir, index_file, db, html;
         bool json = false;
     };
     auto o = std::make_shared<Opts>();
     auto* sub = app.add_subcommand(
-        "lot", std::string("Lot release statistics from the run index: per measurement n units, mean, SD, min, max, "
+        "lot", std::string("Lot release statistics from the run index or the fleet database (--db): per measurement n units, mean, SD, min, max, "
                            "Cp, Cpk with its lower 95 % bound (Bissell), Ppk, PASS rate and the worst unit; "
                            "--html writes a self-contained lot report with histograms against the limits. ") +
                    index::kLotUnitRule + " Exit 0, 1 when the lot has no counted unit, 2 on bad input.");
@@ -51,19 +52,36 @@ void add_lot_command(CLI::App& app, Commands& cmds) {
     sub->add_option("--scenario", o->scenario, "Only this scenario id");
     sub->add_option("--state-dir", o->state_dir, "State folder holding index.sqlite (default: $PENRIG_STATE_DIR or ./.penrig)");
     sub->add_option("--index", o->index_file, "The index file itself");
+    sub->add_option("--db", o->db, "Read the fleet database (PostgreSQL URL) instead of the index")
+        ->excludes(sub->get_option("--index"));
     sub->add_option("--html", o->html, "Write the HTML lot report to this file");
     sub->add_flag("--json", o->json, "JSON output");
     sub->callback([&cmds, o] {
         cmds.run = [o]() -> int {
-            const fs::path file =
-                o->index_file.empty() ? index::index_file(resolve_state_dir(o->state_dir)) : fs::path(o->index_file);
-            const index::RunIndex idx(file);
-            const auto sel = index::select_lot_units(idx, o->lot, o->scenario);
-            const auto stats = index::lot_statistics(idx, sel);
+            // Either source supplies rows only; the rule and the statistics are one code path (rig/index/lot.hpp).
+            index::LotSelection sel;
+            std::vector<LotStatistics> stats;
+            std::string source;
+            if (!o->db.empty()) {
+                fleet::Db db(o->db);
+                index::RunFilter f;
+                f.lot = o->lot;
+                f.scenario = o->scenario;
+                sel = index::select_units(fleet::runs(db, f));
+                stats = index::lot_statistics(sel, [&db](const index::RunRow& r) { return fleet::measurements(db, r.run_id); });
+                source = "fleet database";
+            } else {
+                const fs::path file =
+                    o->index_file.empty() ? index::index_file(resolve_state_dir(o->state_dir)) : fs::path(o->index_file);
+                const index::RunIndex idx(file);
+                sel = index::select_lot_units(idx, o->lot, o->scenario);
+                stats = index::lot_statistics(idx, sel);
+                source = file.string();
+            }
             if (!o->html.empty()) {
                 LotReportInput in;
                 in.lot = o->lot;
-                in.source = file.string();
+                in.source = source;
                 in.unit_rule = index::kLotUnitRule;
                 in.generated_utc = utc_now();
                 in.stats = stats;

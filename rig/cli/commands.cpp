@@ -10,6 +10,7 @@ void register_commands(CLI::App& app, Commands& cmds) {
     add_trend_command(app, cmds);
     add_runs_command(app, cmds);
     add_lot_command(app, cmds);
+    add_compare_rigs_command(app, cmds);
     add_fleet_commands(app, cmds);
     add_daemon_commands(app, cmds);
 }

@@ -24,5 +24,6 @@ void add_safe_command(CLI::App& app, Commands& cmds);    // safe (hardware outpu
 void add_runs_command(CLI::App& app, Commands& cmds);    // runs list|show|reindex|prune (the run index)
 void add_lot_command(CLI::App& app, Commands& cmds);     // lot (lot release statistics)
 void add_fleet_commands(CLI::App& app, Commands& cmds);  // db migrate, publish (the fleet database)
+void add_compare_rigs_command(CLI::App& app, Commands& cmds);  // compare-rigs (golden-pen bias per rig)
 
 }  // namespace rig::cli

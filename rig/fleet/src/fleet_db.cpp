@@ -77,6 +77,37 @@ REVOKE ALL ON runs, measurements FROM PUBLIC;
 GRANT SELECT, INSERT ON runs, measurements TO penrig_rig;
 GRANT SELECT ON runs, measurements, runs_of_dut, runs_of_lot, rig_last_week TO penrig_reader;
 )sql",
+    // 2: rig comparison on the golden pen (rig/reports/rig_compare.hpp states the rule; `rig compare-rigs --db`
+    // computes it from the valid points, rig_bias restates it in SQL for dashboards with N = 5, the command's default).
+    R"sql(
+CREATE VIEW rig_measurements AS
+  SELECT r.scenario_id, r.dut, r.rig_id, r.started_utc, r.run_id, m.seq, m.id AS measurement_id, m.name, m.unit,
+         m.value, m.low, m.high
+  FROM runs r JOIN measurements m ON m.run_id = r.run_id
+  WHERE r.complete AND r.verdict IN ('PASS', 'FAIL') AND m.value IS NOT NULL;
+CREATE VIEW rig_bias AS
+  WITH ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY scenario_id, dut, measurement_id, rig_id
+                                 ORDER BY started_utc DESC, run_id DESC) AS k
+    FROM rig_measurements),
+  per_rig AS (
+    SELECT scenario_id, dut, measurement_id, rig_id, count(*) AS n,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS value
+    FROM ranked WHERE k <= 5 GROUP BY scenario_id, dut, measurement_id, rig_id),
+  fleet AS (
+    SELECT scenario_id, dut, measurement_id, count(*) AS rigs,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS reference
+    FROM per_rig GROUP BY scenario_id, dut, measurement_id),
+  limits AS (
+    SELECT DISTINCT ON (scenario_id, dut, measurement_id) scenario_id, dut, measurement_id, low, high
+    FROM rig_measurements ORDER BY scenario_id, dut, measurement_id, started_utc DESC, run_id DESC)
+  SELECT p.scenario_id, p.dut, p.measurement_id, p.rig_id, p.n, p.value, f.reference, f.rigs,
+         p.value - f.reference AS bias,
+         (p.value - f.reference) / nullif(l.high - l.low, 0) AS bias_fraction
+  FROM per_rig p JOIN fleet f USING (scenario_id, dut, measurement_id)
+                 JOIN limits l USING (scenario_id, dut, measurement_id);
+GRANT SELECT ON rig_measurements, rig_bias TO penrig_reader;
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);

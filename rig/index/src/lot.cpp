@@ -5,14 +5,10 @@
 
 namespace rig::index {
 
-LotSelection select_lot_units(const RunIndex& idx, const std::string& lot, const std::string& scenario) {
-    RunFilter f;
-    f.lot = lot;
-    f.scenario = scenario;
-    f.newest_first = true;
+LotSelection select_units(std::vector<RunRow> runs_newest_first) {
     LotSelection sel;
     std::map<std::pair<std::string, std::string>, bool> seen;  // (dut, scenario) already counted
-    for (auto& r : idx.runs(f)) {
+    for (auto& r : runs_newest_first) {
         const std::string why = r.dut.empty()                                   ? "no DUT serial"
                                 : !r.complete                                   ? "did not close (INCOMPLETE)"
                                 : (r.verdict != "PASS" && r.verdict != "FAIL") ? "not a valid measurement of the unit (" + r.verdict + ")"
@@ -29,14 +25,26 @@ LotSelection select_lot_units(const RunIndex& idx, const std::string& lot, const
     return sel;
 }
 
+LotSelection select_lot_units(const RunIndex& idx, const std::string& lot, const std::string& scenario) {
+    RunFilter f;
+    f.lot = lot;
+    f.scenario = scenario;
+    f.newest_first = true;
+    return select_units(idx.runs(f));
+}
+
 std::vector<LotStatistics> lot_statistics(const RunIndex& idx, const LotSelection& sel) {
+    return lot_statistics(sel, [&idx](const RunRow& r) { return idx.measurements(r.run_id); });
+}
+
+std::vector<LotStatistics> lot_statistics(const LotSelection& sel, const MeasurementSource& measurements_of) {
     struct Series {
         std::string name, unit;
         std::vector<LotValue> values;
     };
     std::map<std::pair<std::string, std::string>, Series> by;
     for (const auto& r : sel.counted) {
-        for (const auto& m : idx.measurements(r.run_id)) {
+        for (const auto& m : measurements_of(r)) {
             auto& s = by[{r.scenario_id, m.id}];
             s.name = m.name;
             s.unit = m.unit;

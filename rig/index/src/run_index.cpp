@@ -8,6 +8,7 @@
 
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/utc_time.hpp"
+#include "rig/index/rows.hpp"
 #include "rig/reports/bundle.hpp"
 #include "rig/reports/signatures.hpp"
 
@@ -65,63 +66,42 @@ constexpr const char* kRunColumns =
 
 RunRow read_run(const sqlite::Stmt& s) {
     RunRow r;
-    int c = 0;
-    r.run_id = s.text(c++);
-    r.dir = s.text(c++);
-    r.verdict = s.text(c++);
-    r.complete = s.int64(c++) != 0;
-    r.scenario_id = s.text(c++);
-    r.scenario_version = s.text(c++);
-    r.scenario_sha256 = s.text(c++);
-    r.spec_id = s.text(c++);
-    r.spec_version = s.text(c++);
-    r.fixture_id = s.text(c++);
-    r.fixture_backend = s.text(c++);
-    r.rig_id = s.text(c++);
-    r.host = s.text(c++);
-    r.dut = s.text(c++);
-    r.lot = s.text(c++);
-    r.operator_name = s.text(c++);
-    r.sw_version = s.text(c++);
-    r.sw_commit = s.text(c++);
-    r.started_utc = s.text(c++);
-    r.ended_utc = s.text(c++);
-    r.record_sha256 = s.text(c++);
-    r.sealed = s.int64(c++) != 0;
-    r.e_signatures = s.int64(c++);
-    r.approved = s.int64(c) != 0;
+    sqlite::Cursor c(s);
+    read_run_columns(c, r);
+    r.sealed = c.flag();
+    r.e_signatures = c.int64();
+    r.approved = c.flag();
     return r;
 }
 
-/// WHERE clause and its bound values for a filter (every value bound, never spliced).
-struct Where {
-    std::string sql;
-    std::vector<std::string> args;
-};
-Where where_of(const RunFilter& f) {
-    Where w;
-    auto add = [&w](const std::string& v, const char* clause) {
-        if (v.empty()) return;
-        w.sql += w.sql.empty() ? " WHERE " : " AND ";
-        w.sql += clause;
-        w.args.push_back(v);
-    };
-    add(f.run_id, "r.run_id = ?");
-    add(f.dut, "r.dut = ?");
-    add(f.lot, "r.lot = ?");
-    add(f.scenario, "r.scenario_id = ?");
-    add(f.verdict, "r.verdict = ?");
-    add(f.rig, "r.rig_id = ?");
-    add(f.since_utc, "r.started_utc >= ?");
-    add(f.until_utc, "r.started_utc < ?");
-    if (f.complete_only) w.sql += w.sql.empty() ? " WHERE r.complete = 1" : " AND r.complete = 1";
-    return w;
+WhereClause where_of(const RunFilter& f) {
+    return where_clause(f, [](std::size_t) { return std::string("?"); });
 }
-void bind_where(sqlite::Stmt& s, const Where& w) {
+void bind_where(sqlite::Stmt& s, const WhereClause& w) {
     for (std::size_t i = 0; i < w.args.size(); ++i) s.bind(static_cast<int>(i + 1), w.args[i]);
 }
 
 }  // namespace
+
+WhereClause where_clause(const RunFilter& f, const std::function<std::string(std::size_t)>& placeholder) {
+    WhereClause w;
+    auto add = [&](const std::string& v, const char* column, const char* op) {
+        if (v.empty()) return;
+        w.sql += w.sql.empty() ? " WHERE " : " AND ";
+        w.args.push_back(v);
+        w.sql += std::string(column) + " " + op + " " + placeholder(w.args.size());
+    };
+    add(f.run_id, "r.run_id", "=");
+    add(f.dut, "r.dut", "=");
+    add(f.lot, "r.lot", "=");
+    add(f.scenario, "r.scenario_id", "=");
+    add(f.verdict, "r.verdict", "=");
+    add(f.rig, "r.rig_id", "=");
+    add(f.since_utc, "r.started_utc", ">=");
+    add(f.until_utc, "r.started_utc", "<");
+    if (f.complete_only) w.sql += w.sql.empty() ? " WHERE r.complete" : " AND r.complete";
+    return w;
+}
 
 RunRow run_row_of(const run_record::RunRecord& r, const std::string& dir, const std::string& record_sha256) {
     RunRow o;
@@ -263,23 +243,12 @@ std::optional<RunRow> RunIndex::run(const std::string& run_id) const {
 
 std::vector<MeasurementRow> RunIndex::measurements(const std::string& run_id) const {
     auto s = db_.prepare(
-        "SELECT run_id, seq, id, name, kind, value, unit, low, high, outcome FROM measurements WHERE run_id = ? "
-        "ORDER BY seq");
+        std::string("SELECT ") + kMeasurementColumns + " FROM measurements m WHERE m.run_id = ? ORDER BY m.seq");
     s.bind(1, run_id);
     std::vector<MeasurementRow> out;
     while (s.step()) {
-        MeasurementRow m;
-        m.run_id = s.text(0);
-        m.seq = s.int64(1);
-        m.id = s.text(2);
-        m.name = s.text(3);
-        m.kind = s.text(4);
-        m.value = s.opt_real(5);
-        m.unit = s.text(6);
-        m.low = s.opt_real(7);
-        m.high = s.opt_real(8);
-        m.outcome = s.text(9);
-        out.push_back(std::move(m));
+        sqlite::Cursor c(s);
+        out.push_back(read_measurement(c));
     }
     return out;
 }
@@ -304,34 +273,16 @@ std::vector<RunRow> RunIndex::latest_runs(const RunFilter& f) const {
 void RunIndex::for_each_point(const RunFilter& f, const std::function<void(const PointRow&)>& fn) const {
     const auto w = where_of(f);
     const std::string sql =
-        "SELECT m.run_id, m.seq, m.id, m.name, m.kind, m.value, m.unit, m.low, m.high, m.outcome, r.scenario_id, "
-        "r.spec_version, r.fixture_backend, r.rig_id, r.dut, r.lot, r.verdict, r.started_utc, r.sw_commit, r.complete "
-        "FROM measurements m JOIN runs r ON r.run_id = m.run_id" +
+        std::string("SELECT ") + kMeasurementColumns +
+        ", r.scenario_id, r.spec_version, r.fixture_backend, r.rig_id, r.dut, r.lot, r.verdict, r.started_utc, "
+        "r.sw_commit, r.complete FROM measurements m JOIN runs r ON r.run_id = m.run_id" +
         w.sql + " ORDER BY r.scenario_id, m.id, r.started_utc, r.run_id";
     auto s = db_.prepare(sql);
     bind_where(s, w);
     PointRow p;
     while (s.step()) {
-        p.m.run_id = s.text(0);
-        p.m.seq = s.int64(1);
-        p.m.id = s.text(2);
-        p.m.name = s.text(3);
-        p.m.kind = s.text(4);
-        p.m.value = s.opt_real(5);
-        p.m.unit = s.text(6);
-        p.m.low = s.opt_real(7);
-        p.m.high = s.opt_real(8);
-        p.m.outcome = s.text(9);
-        p.scenario_id = s.text(10);
-        p.spec_version = s.text(11);
-        p.fixture_backend = s.text(12);
-        p.rig_id = s.text(13);
-        p.dut = s.text(14);
-        p.lot = s.text(15);
-        p.verdict = s.text(16);
-        p.started_utc = s.text(17);
-        p.sw_commit = s.text(18);
-        p.complete = s.int64(19) != 0;
+        sqlite::Cursor c(s);
+        read_point(c, p);
         fn(p);
     }
 }

@@ -33,6 +33,7 @@ nlohmann::json Measurement::to_json() const {
     j["outcome"] = to_string(outcome);
     if (!message.empty()) j["message"] = message;
     j["window"] = {{"start_s", window_start_s}, {"end_s", window_end_s}, {"samples", samples}, {"strokes", strokes}};
+    j["evaluation_s"] = std::chrono::duration<double>(evaluation).count();
     j["requirements"] = requirements;
     j["stats"] = stats;
     if (truth) {
@@ -72,6 +73,8 @@ Measurement Measurement::from_json(const nlohmann::json& j) {
         m.samples = w->value("samples", std::size_t{0});
         m.strokes = w->value("strokes", std::size_t{0});
     }
+    m.evaluation = std::chrono::round<std::chrono::microseconds>(
+        std::chrono::duration<double>(j.value("evaluation_s", 0.0)));
     m.requirements = j.value("requirements", std::vector<std::string>{});
     m.stats = j.value("stats", nlohmann::json::object());
     m.truth = opt_number(j, "truth");

@@ -1,5 +1,6 @@
 #include "rig/runner/measure.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
@@ -35,6 +36,12 @@ const Event* last_event(std::span<const Event> events, std::int64_t at, std::siz
 
 std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index, std::int64_t at_ns,
                                           const RunData& data, std::span<const Measurement> earlier) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto timed = [started](std::vector<Measurement> ms) {
+        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        for (auto& r : ms) r.evaluation = took;
+        return ms;
+    };
     const PlanStep& step = sc.plan[index];
     const MeasureSpec& m = step.measure;
     const MeasureKind& kind = *m.what;
@@ -94,7 +101,7 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
     if (window_problem) {
         Measurement r = c.base(kind.name, "");
         judge(r, std::nullopt, window_problem);
-        return {r};
+        return timed({r});
     }
     auto out = kind.measure(c);
     // The instrument checks that do not come from the window's own strokes:
@@ -107,7 +114,7 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
         if (local.taken && local.end_ns <= at_ns) rs = &local;
     }
     for (auto& r : out) checks::apply_instrument_checks(r, kind.instruments, rs, data.trace, c.window);
-    return out;
+    return timed(std::move(out));
 }
 
 Measurement wait_timeout_measurement(const Scenario& sc, std::size_t index, std::int64_t at_ns) {

@@ -16,7 +16,7 @@ nlohmann::json record(const char* verdict) {
             {"measurements",
              {{{"id", "rate"}, {"name", "puncture_rate"}, {"value", 150.2}, {"unit", "Hz"}, {"low", 142.5}, {"high", 157.5},
                {"limits_source", "spec:rate.tolerance"}, {"outcome", "PASS"}, {"window", {{"start_s", 1.0}, {"end_s", 3.0}}},
-               {"requirements", {"REQ-1"}}},
+               {"evaluation_s", 0.0125}, {"requirements", {"REQ-1"}}},
               {{"id", "depth"}, {"name", "protrusion_depth"}, {"value", 1.3}, {"unit", "mm"}, {"low", 0.85}, {"high", 1.15},
                {"limits_source", "spec:depth.tolerance"}, {"outcome", "FAIL"}, {"message", "1.3 mm is above the high limit"},
                {"window", {{"start_s", 1.0}, {"end_s", 3.0}}}, {"requirements", nlohmann::json::array()}},
@@ -29,11 +29,13 @@ nlohmann::json record(const char* verdict) {
 TEST_CASE("JUnit: one testcase per measurement, failures say value vs limits, XML escaped", "[junit]") {
     const std::string x = junit_xml(record("FAIL"));
     CHECK_THAT(x, Catch::Contains("tests=\"3\" failures=\"1\" errors=\"1\""));
-    CHECK_THAT(x, Catch::Contains("<testcase name=\"rate\" classname=\"S&amp;1.puncture_rate\" time=\"2\">"));
+    // time: the evaluation's wall time, never the 2 s window.
+    CHECK_THAT(x, Catch::Contains("<testcase name=\"rate\" classname=\"S&amp;1.puncture_rate\" time=\"0.012500\"/>"));
     CHECK_THAT(x, Catch::Contains("<failure message=\"protrusion_depth = 1.3 mm, limits [0.85, 1.15] mm (spec:depth.tolerance): 1.3 mm is above the high limit\""));
     CHECK_THAT(x, Catch::Contains("<error message=\"strike_force = - N, limits no limits (spec): gap in window\""));
     CHECK_THAT(x, Catch::Contains("value=\"SN&lt;1&gt;\""));
-    CHECK_THAT(x, Catch::Contains("<property name=\"requirement\" value=\"REQ-1\"/>"));
+    CHECK_THAT(x, Catch::Contains("<property name=\"rate.requirement\" value=\"REQ-1\"/>"));  // suite-level
+    CHECK_THAT(x, Catch::Contains("rate: puncture_rate = 150.2 Hz"));  // the suite's system-out
 }
 
 TEST_CASE("JUnit: an aborted run adds a failing 'run' testcase", "[junit]") {

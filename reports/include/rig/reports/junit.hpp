@@ -5,6 +5,14 @@
 // A run that ended ABORTED or ERROR without a measurement to blame (or whose
 // record is INCOMPLETE) gets one extra testcase "run" carrying the verdict
 // reason, so CI never shows green for a run that did not complete.
+//
+// Valid against the Apache Ant JUnit schema (tests/data/JUnit.xsd, checked
+// with xmllint in test_reports) that GitLab and Jenkins read: testcase `time`
+// is the wall time of the measurement's evaluation (Measurement::evaluation),
+// not its window; per-testcase facts (requirements, sim truth) are suite
+// properties named "<testcase>.<property>"; the value-vs-limits lines are the
+// suite's system-out; timestamp is UTC without zone (property timestamp_utc
+// keeps the record's text).
 #include <nlohmann/json.hpp>
 
 #include <string>

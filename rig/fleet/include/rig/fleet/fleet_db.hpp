@@ -7,7 +7,10 @@
 // one transaction each. Tables: runs (the normalised columns of the run index,
 // rig/index, plus key_id, the full record as JSONB, published_utc,
 // published_by), measurements. Views: runs_of_dut, runs_of_lot (ordered by
-// DUT/lot and time), rig_last_week (runs started in the last 7 days).
+// DUT/lot and time), rig_last_week (runs started in the last 7 days);
+// migration 2: rig_measurements (the values of validly measured runs: closed,
+// PASS or FAIL, with a value) and rig_bias (each rig's golden-pen bias against
+// the median of the rigs, rig/reports/rig_compare.hpp, N = 5).
 //
 // Role model (created by migration 1; login roles are granted membership):
 //   penrig_rig     INSERT and SELECT on runs and measurements (a rig
@@ -78,7 +81,7 @@ private:
     PGconn* c_ = nullptr;
 };
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// Applies the missing migrations; returns the version reached.
 int migrate(Db& db);

@@ -7,6 +7,7 @@
 // ABORTED and INCOMPLETE runs did not measure the unit and are never counted;
 // a retest replaces the earlier run; a run without a DUT serial is no unit.
 // Every run not counted is listed with the reason.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,19 @@ struct LotSelection {
     std::vector<std::string> excluded;    // "<run id> <dut> <verdict>: why"
 };
 
-/// Applies the unit-count rule to the runs of `lot` (optionally one scenario).
+/// The unit-count rule itself, on the runs of one lot (any source), newest
+/// first. The index and the fleet database (rig/fleet) both only supply rows.
+LotSelection select_units(std::vector<RunRow> runs_newest_first);
+
+/// Statistics per (scenario, measurement id) over the counted units;
+/// `measurements_of` supplies each counted run's measurements.
+using MeasurementSource = std::function<std::vector<MeasurementRow>(const RunRow&)>;
+std::vector<LotStatistics> lot_statistics(const LotSelection& sel, const MeasurementSource& measurements_of);
+
+/// The rule applied to the runs of `lot` in the index (optionally one scenario).
 LotSelection select_lot_units(const RunIndex& idx, const std::string& lot, const std::string& scenario = {});
 
-/// Statistics per (scenario, measurement id) over the counted units.
+/// Statistics from the index.
 std::vector<LotStatistics> lot_statistics(const RunIndex& idx, const LotSelection& sel);
 
 }  // namespace rig::index

@@ -76,6 +76,17 @@ struct RunFilter {
     bool newest_first = true;
 };
 
+/// The WHERE clause a filter gives over `runs r`, every value a parameter
+/// (never spliced into the SQL). `placeholder(i)` is the dialect's text for
+/// the i-th parameter, 1-based ("?" for SQLite, "$i" for PostgreSQL); `args`
+/// are the values in that order. Shared by the index and the fleet database
+/// so that a filter means the same on both.
+struct WhereClause {
+    std::string sql;  // "" or " WHERE ..."
+    std::vector<std::string> args;
+};
+WhereClause where_clause(const RunFilter& f, const std::function<std::string(std::size_t)>& placeholder);
+
 /// A measurement point with its run's keys, for trend and lot statistics.
 struct PointRow {
     MeasurementRow m;

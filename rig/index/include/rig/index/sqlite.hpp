@@ -82,6 +82,20 @@ private:
     sqlite3_stmt* st_ = nullptr;
 };
 
+/// Reads a row's columns in order (rig/index/rows.hpp): each call takes the next.
+class Cursor {
+public:
+    explicit Cursor(const Stmt& s, int first = 0) : s_(s), c_(first) {}
+    std::string text() { return s_.text(c_++); }
+    bool flag() { return s_.int64(c_++) != 0; }
+    std::int64_t int64() { return s_.int64(c_++); }
+    std::optional<double> real() { return s_.opt_real(c_++); }
+
+private:
+    const Stmt& s_;
+    int c_;
+};
+
 /// BEGIN IMMEDIATE ... COMMIT; rolled back if not committed (exception).
 class Transaction {
 public:

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +32,11 @@ struct Measurement {
     Outcome outcome = Outcome::error;
     std::string message;         // why ERROR / FAIL, or a short note
     double window_start_s = 0.0, window_end_s = 0.0;
+    // Wall time the rig took to evaluate the measurement (window analysis and
+    // instrument checks), not the simulated or measured window: JUnit's
+    // testcase `time`. Measurements evaluated together (one kind giving
+    // several) each carry the whole evaluation's time.
+    std::chrono::microseconds evaluation{0};
     std::size_t samples = 0, strokes = 0;
     std::vector<std::string> requirements;
     nlohmann::json stats = nlohmann::json::object();
