@@ -1,6 +1,6 @@
-#include <set>
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <thread>
 
 #include "catch.hpp"
