@@ -22,6 +22,21 @@ void Ls7366rEmulator::move(std::int64_t x4_edges) {
     cntr_ = static_cast<std::uint32_t>(((after % modulus) + modulus) % modulus);
 }
 
+void Ls7366rEmulator::index(bool active) {
+    const bool edge = active && !index_;
+    index_ = active;
+    // STR bit 4 IDX: the input's level (datasheet "STR").
+    str_ = static_cast<std::uint8_t>(active ? (str_ | 0x10u) : (str_ & ~0x10u));
+    if (!edge) return;
+    // MDR0 B5 B4 (datasheet "MDR0"): the index input's function.
+    switch (mdr0_ & 0x30u) {
+        case 0x10: cntr_ = dtr_ & mask(); break;  // 01: load CNTR (DTR -> CNTR)
+        case 0x20: cntr_ = 0; break;              // 10: reset CNTR
+        case 0x30: otr_ = cntr_; break;           // 11: load OTR (CNTR -> OTR)
+        default: break;                           // 00: index disabled
+    }
+}
+
 std::error_code Ls7366rEmulator::transfer(std::span<const hw::SpiSegment> segments) noexcept {
     if (fail_) {
         auto e = fail_;
@@ -62,7 +77,10 @@ std::error_code Ls7366rEmulator::transfer(std::span<const hw::SpiSegment> segmen
                     shift_out(otr_, width_bytes());
                 }
                 if (reg == 0x28) shift_out(otr_, width_bytes());
-                if (reg == 0x30) shift_out(static_cast<std::uint8_t>(str_ | ((mdr1_ & 0x04) ? 0 : 0x08)), 1);
+                if (reg == 0x30) {  // IDX (bit 4) is the input's level, CEN (bit 3) counting enabled
+                    const unsigned live = (index_ ? 0x10u : 0u) | ((mdr1_ & 0x04) ? 0u : 0x08u);
+                    shift_out(static_cast<std::uint8_t>(str_ | live), 1);
+                }
                 break;
             case 0x80:  // WR
                 if (reg == 0x08) mdr0_ = static_cast<std::uint8_t>(shift_in(1));

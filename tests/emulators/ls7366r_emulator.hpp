@@ -21,6 +21,15 @@ public:
 
     /// Quadrature edges seen by the chip (x4 counts); scaled by the MDR0 mode.
     void move(std::int64_t x4_edges);
+    /// The INDEX input (active level = true). On the edge to active the chip
+    /// does what MDR0 bits 5:4 select (datasheet, "MDR0" register
+    /// description, B5 B4): 00 nothing (index disabled), 01 "load CNTR"
+    /// (DTR -> CNTR), 10 "reset CNTR" (CNTR -> 0), 11 "load OTR" (CNTR ->
+    /// OTR). STR bit 4 (IDX) follows the input's level (datasheet, "STR":
+    /// "IDX: set when INDEX input is at active level"). Synchronous index
+    /// (MDR0 bit 6) only aligns the action to the quadrature clocks; move()
+    /// has no clock phase, so both act at once here.
+    void index(bool active);
     void set_cntr(std::uint32_t v) { cntr_ = v & mask(); }
     /// A supply dip below the chip's brown-out level: it powers up again with
     /// every register cleared (MDR0 = 0: non-quadrature, x1) and STR's power-loss
@@ -57,6 +66,7 @@ private:
     std::uint8_t mdr0_ = 0, mdr1_ = 0, str_ = 0;
     std::uint32_t dtr_ = 0, cntr_ = 0, otr_ = 0;
     std::int64_t sub_edges_ = 0;  // x4 edges not yet a count in x1/x2 mode
+    bool index_ = false;          // the INDEX input's level
     std::vector<std::uint8_t> instructions_;
     std::error_code fail_;
     bool short_ = false;

@@ -54,8 +54,25 @@ std::optional<std::uint8_t> Ls7366r::try_read_register(Reg reg) noexcept {
     return rx[1];
 }
 
-std::optional<std::int32_t> Ls7366r::read_counter() noexcept {
-    const std::array<std::uint8_t, 5> tx{instruction(Op::rd, Reg::cntr), 0, 0, 0, 0};
+void Ls7366r::set_index_mode(ls7366r::IndexMode mode) {
+    const std::uint8_t want = ls7366r::mdr0_with_index(mode);
+    const std::array<std::uint8_t, 2> mdr0{instruction(Op::wr, Reg::mdr0), want};
+    command(*spi_, mdr0, "LS7366R: write MDR0 (index mode)");
+    const auto got = read_register(Reg::mdr0);
+    if (got != want) {
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "LS7366R on %s: MDR0 read back 0x%02x after setting the index mode, expected 0x%02x",
+                      spi_->name().c_str(), got, want);
+        throw std::runtime_error(buf);
+    }
+}
+
+std::optional<std::int32_t> Ls7366r::read_latched() noexcept { return read_32(Reg::otr); }
+
+std::optional<std::int32_t> Ls7366r::read_counter() noexcept { return read_32(Reg::cntr); }
+
+std::optional<std::int32_t> Ls7366r::read_32(Reg reg) noexcept {
+    const std::array<std::uint8_t, 5> tx{instruction(Op::rd, reg), 0, 0, 0, 0};
     std::array<std::uint8_t, 5> rx{};
     if (spi_->transfer(tx, rx)) return std::nullopt;
     const std::uint32_t raw = (std::uint32_t{rx[1]} << 24) | (std::uint32_t{rx[2]} << 16) |

@@ -42,6 +42,7 @@
 // (prepare_truth) and publish entries to the recorder's thread without locks
 // (ground_truth.hpp).
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -148,9 +149,12 @@ private:
         return spring_ratio_ * (p_.spring_preload_n + p_.spring_stiffness_n_per_m * travel);
     }
     [[nodiscard]] double phantom_force(double y, double v) const noexcept {
-        if (!p_.phantom_enabled || y <= 0.0) return 0.0;
+        // The phantom's surface sits phantom_face_m_ from the cartridge face
+        // (its seating in this set-up, SimParams::phantom_seating_sd_m).
+        const double d = y - phantom_face_m_;
+        if (!p_.phantom_enabled || d <= 0.0) return 0.0;
         // Skin pushes back, never pulls: the damper cannot hold the needle.
-        return std::max(0.0, p_.phantom_stiffness_n_per_m * y + p_.phantom_damping_n_s_per_m * v);
+        return std::max(0.0, p_.phantom_stiffness_n_per_m * d + p_.phantom_damping_n_s_per_m * v);
     }
     void set_winding_resistance(double ohm) noexcept;
 
@@ -163,6 +167,7 @@ private:
     void record_truth(std::int64_t t, double y_old, double v_old, bool stuck, double w_old) noexcept;
     void open_stall(std::int64_t onset) noexcept;
     void record_true_channels(double f) noexcept;
+    void record_true_rate(std::int64_t t) noexcept;
 
     SimParams p_;
     std::int64_t truth_epoch_ns_ = 0;
@@ -203,6 +208,7 @@ private:
     double depth_offset_m_ = 0.0;
     bool protection_ = true;
     double rate_error_ = 0.0;  // the firmware runs at setpoint x (1 + rate_error_)
+    double phantom_face_m_ = 0.0;  // the phantom surface's protrusion (this set-up's seating)
 
     // True signals around stalls (see GroundTruth::channels). The current read
     // comes last in a loop iteration, so it records the iteration's truth.
@@ -218,6 +224,19 @@ private:
     static constexpr std::size_t kTruthFaceCapacity = 1024;  // face crossings (two per touch-off)
     std::int64_t truth_channels_until_ = -1;
     bool truth_prev_brake_ = false;
+    // True cam phase (GroundTruth::rates): spans from kTrueRatePreNs before
+    // each power-on or rate command change (kept in a ring until a span
+    // opens) to kTrueRateSpanNs after it. At 2 kHz, 2^17 samples hold ~65 s
+    // of spans (~12 one-step spans); past that the log says overflowed().
+    static constexpr std::size_t kTrueRateCapacity = 1u << 17;
+    static constexpr std::size_t kTrueRateRing = 1024;  // 512 ms at 2 kHz: 200 ms levels + half a stroke
+    static constexpr std::int64_t kTrueRateSpanNs = 5'000'000'000;
+    std::array<TrueRate, kTrueRateRing> rate_ring_{};
+    std::size_t rate_ring_next_ = 0;    // next slot to write
+    std::size_t rate_ring_count_ = 0;   // samples in the ring not yet logged
+    std::int64_t rate_span_until_ = -1; // model ns, truth epoch not added
+    bool rate_prev_power_ = false;
+    double rate_prev_cmd_hz_ = 0.0;
 
     // time
     std::int64_t now_ns_ = 0;

@@ -153,6 +153,7 @@ void SimModel::step() noexcept {
     }
     // A touch-off is not a stroke: the pen is off and the plunger moves the needle.
     if (!touch_) record_truth(t, y_old, v_old, stuck, w_old);
+    if (fw_tick) record_true_rate(t + dt_ns_);
 
     ++steps_;
     t_state_ = t + dt_ns_;

@@ -57,4 +57,26 @@ void SimModel::record_true_channels(double f) noexcept {
     truth_.channels.push(TrueChannels{now_ns_ + truth_epoch_ns_, y * 1e3, i_});  // full: not kept
 }
 
+void SimModel::record_true_rate(std::int64_t t) noexcept {
+    // A span opens (or is extended) at power-on and at every change of the
+    // commanded rate: the transients start-up and step-response truths need.
+    if ((power_ && !rate_prev_power_) || (power_ && rate_hz_ != rate_prev_cmd_hz_)) {
+        rate_span_until_ = t + kTrueRateSpanNs;
+    }
+    rate_prev_power_ = power_;
+    rate_prev_cmd_hz_ = rate_hz_;
+    const TrueRate s{t + truth_epoch_ns_, n_ * th_ / kTwoPi};
+    if (t <= rate_span_until_) {
+        // First the history the ring holds (the levels before the change).
+        const std::size_t first = (rate_ring_next_ + kTrueRateRing - rate_ring_count_) % kTrueRateRing;
+        for (std::size_t k = 0; k < rate_ring_count_; ++k) truth_.rates.push(rate_ring_[(first + k) % kTrueRateRing]);
+        rate_ring_count_ = 0;
+        truth_.rates.push(s);  // full: not kept (overflowed())
+        return;
+    }
+    rate_ring_[rate_ring_next_] = s;
+    rate_ring_next_ = (rate_ring_next_ + 1) % kTrueRateRing;
+    rate_ring_count_ = std::min(rate_ring_count_ + 1, kTrueRateRing);
+}
+
 }  // namespace rig::sim

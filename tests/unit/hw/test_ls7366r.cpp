@@ -116,3 +116,57 @@ TEST_CASE("LS7366R error paths", "[hw][ls7366r]") {
         CHECK(*enc.read_mm() == Approx(0.123));
     }
 }
+
+TEST_CASE("LS7366R emulator: the INDEX input does what MDR0 bits 5:4 select (datasheet MDR0)", "[hw][ls7366r][index]") {
+    // Each mode written through the real driver, the edge applied to the
+    // emulated INDEX input, the result read through SPI.
+    Ls7366rEmulator emu;
+    hw::Ls7366r chip(emu);
+    chip.configure();
+    emu.move(500);
+    SECTION("00: disabled - nothing happens") {
+        chip.set_index_mode(hw::ls7366r::IndexMode::disabled);
+        emu.index(true);
+        CHECK(chip.read_counter() == 500);
+    }
+    SECTION("01: load CNTR from DTR") {
+        const std::array<std::uint8_t, 5> wr_dtr{0x98, 0x00, 0x00, 0x01, 0x00};  // WR DTR = 256
+        REQUIRE(!emu.transfer(wr_dtr, {}));
+        chip.set_index_mode(hw::ls7366r::IndexMode::load_cntr);
+        emu.index(true);
+        CHECK(chip.read_counter() == 256);
+    }
+    SECTION("10: reset CNTR") {
+        chip.set_index_mode(hw::ls7366r::IndexMode::reset_cntr);
+        emu.index(true);
+        emu.move(7);
+        CHECK(chip.read_counter() == 7);
+    }
+    SECTION("11: load OTR - the count at the edge, while the counter keeps counting") {
+        chip.set_index_mode(hw::ls7366r::IndexMode::load_otr);
+        CHECK(emu.mdr0() == 0x33);
+        emu.index(true);
+        emu.move(40);
+        emu.index(false);
+        emu.move(40);  // no edge: the latch keeps the first crossing
+        CHECK(chip.read_latched() == 500);
+        CHECK(chip.read_counter() == 580);
+        // RD CNTR goes through OTR (datasheet Table 1): the latch is gone.
+        CHECK(chip.read_latched() == 580);
+    }
+    SECTION("STR bit 4 (IDX) follows the input's level") {
+        emu.index(true);
+        CHECK((chip.read_register(hw::ls7366r::Reg::str) & 0x10) != 0);
+        emu.index(false);
+        CHECK((chip.read_register(hw::ls7366r::Reg::str) & 0x10) == 0);
+    }
+}
+
+TEST_CASE("LS7366R set_index_mode refuses a chip that does not take the mode", "[hw][ls7366r][index]") {
+    Ls7366rEmulator emu;
+    hw::Ls7366r chip(emu);
+    chip.configure();
+    emu.absent = true;  // MISO floats low: MDR0 reads back 0
+    CHECK_THROWS_WITH(chip.set_index_mode(hw::ls7366r::IndexMode::load_otr),
+                      Catch::Matchers::Contains("MDR0 read back 0x00"));
+}

@@ -155,6 +155,39 @@ TEST_CASE("rig msa: a crossed study on the sim, signed, with its report", "[msa]
     CHECK(ve2->code != 0);
 }
 
+TEST_CASE("rig msa: the noisy fixture variant is not acceptable for depth", "[msa][cli]") {
+    // fixtures/sim-noisy.yaml: a phantom re-seated on a compliant mount, 30 um
+    // (1 SD) proud of or behind the cartridge face per set-up, which the
+    // touch-off cannot see. A small study (4 x 2 x 2) is enough: the expected
+    // depth %GRR of tolerance (6 x 30 um / 0.30 mm ~ 60 %) is twice the limit.
+    rig::test::TempDir tmp;
+    const auto state = tmp / "state";
+    rig::test::real_keygen(state, tmp.path());
+    const auto dir = tmp / "study";
+    rig::test::Proc p({PENRIG_RIG_EXE, "msa", (fs::path(PENRIG_SOURCE_DIR) / "scenarios/smoke.yaml").string(), "--fixture",
+                       (fs::path(PENRIG_SOURCE_DIR) / "fixtures/sim-noisy.yaml").string(), "--parts", "4", "--operators",
+                       "2", "--trials", "2", "--out", dir.string(), "--state-dir", state.string(), "--seed", "5"},
+                      tmp / "msa");
+    const auto e = p.wait(std::chrono::minutes(5));
+    INFO(p.err());
+    REQUIRE(e);
+    CHECK(e->code == 1);  // not every measurement acceptable
+    const auto study = nlohmann::json::parse(read_text(dir / "study.json"));
+    CHECK(study["complete"] == true);
+    bool seen = false;
+    for (const auto& m : study["measurements"]) {
+        if (m["id"] != "depth") continue;
+        seen = true;
+        REQUIRE(m["result"].is_object());
+        INFO("depth %GRR " << m["result"]["pct_grr"]);
+        CHECK(m["result"]["pct_grr_of"] == "tolerance");
+        CHECK(m["result"]["pct_grr"].get<double>() > 30.0);
+        CHECK(m["result"]["acceptability"] == "not acceptable");
+    }
+    CHECK(seen);
+    CHECK_THAT(read_text(dir / "study.html"), Catch::Contains("not acceptable"));
+}
+
 TEST_CASE("rig msa: bad input is refused before anything runs", "[msa][cli]") {
     rig::test::TempDir tmp;
     rig::test::Proc p({PENRIG_RIG_EXE, "msa", (fs::path(PENRIG_SOURCE_DIR) / "scenarios/smoke.yaml").string(), "--parts", "1",

@@ -112,6 +112,32 @@ TEST_CASE("stall latency is measured within 0.5 ms of the model's own truth", "[
     CHECK(lat.outcome == Outcome::pass);
 }
 
+TEST_CASE("start-up and step-response truths come from the model's true rate, never absent", "[runner][sim][truth]") {
+    // The truth is the model's cam phase (drivers/include/rig/drivers/true_rate.hpp),
+    // independent of the rig's strokes; the bounds are the README's accuracy
+    // figures (the rig's rate is one sample per stroke interval, so its rise
+    // time is short by up to about one interval).
+    test::SimRun run;
+    const auto r = run.run(test::load_shipped("scenarios/step-response.yaml"));
+    for (const char* id : {"step_up", "step_down"}) {
+        INFO(id);
+        const auto& rise = find(r, std::string(id) + ".rise_time");
+        const auto& settle = find(r, std::string(id) + ".settling_time");
+        const auto& over = find(r, std::string(id) + ".overshoot");
+        REQUIRE(rise.truth);
+        REQUIRE(settle.truth);
+        REQUIRE(over.truth);
+        CHECK(std::abs(*rise.value - *rise.truth) <= 7.0);
+        CHECK(std::abs(*settle.value - *settle.truth) <= 2.0);
+        CHECK(std::abs(*over.value - *over.truth) <= 1.0);
+        CHECK(*rise.truth > 5.0);  // a real rise, not a degenerate one
+    }
+    const auto s = run.run(test::load_shipped("scenarios/smoke.yaml"));
+    const auto& st = find(s, "startup");
+    REQUIRE(st.truth);
+    CHECK(std::abs(*st.value - *st.truth) <= 1.5);
+}
+
 namespace {
 class AbortAfter final : public RunObserver {
 public:

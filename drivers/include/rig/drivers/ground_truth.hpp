@@ -181,8 +181,22 @@ struct TrueFace {
     double encoder_mm = 0.0;    // the encoder's reading at protrusion 0
 };
 
+/// The rotor's true angle as the physics integrates it, in strokes: the cam
+/// phase n*theta/(2 pi), continuous (it does not wrap). Its slope is the true
+/// stroke rate; the difference over any span is the number of strokes in it
+/// (true_rate.hpp derives the start-up and step-response truths from it).
+struct TrueRate {
+    std::int64_t t_ns = 0;   // model clock
+    double strokes = 0.0;    // cam phase, strokes since the model started
+};
+
 struct GroundTruth {
     TruthLog<TrueStroke> strokes;
+    /// The cam phase at every firmware tick (2 kHz by default) from ~0.5 s
+    /// before to a few seconds after each power-on and each rate command
+    /// change (SimModel: kTrueRateSpanNs), bounded; outside those spans
+    /// nothing is kept, and a truth that needs a sample outside them says so.
+    TruthLog<TrueRate> rates;
     TrueStallLog stalls;
     /// Recorded from each brake engagement for a few seconds.
     TruthLog<TrueChannels> channels;

@@ -40,6 +40,13 @@ struct SimParams {
     bool phantom_enabled = true;             // false: nothing under the needle (no-load runs)
     double phantom_stiffness_n_per_m = 1500.0;  // N/m, contact stiffness (3.75 N at 2.5 mm)
     double phantom_damping_n_s_per_m = 1.0;     // N*s/m, contact damping (strike energy loss)
+    // m, standard deviation of the phantom surface's offset from the cartridge
+    // face, drawn once per run from its seed (each run is one set-up): a
+    // phantom re-seated on a compliant mount (a shim, a tilted pad, a pad
+    // that creeps) sits a little proud of or behind the face. A touch-off
+    // finds the phantom's surface, not the face, so this error passes into
+    // every depth; 0 = the phantom seats at the face (a rigid, keyed mount).
+    double phantom_seating_sd_m = 0.0;
 
     // --- pen firmware (the device under test; reference pen firmware settings) ---
     SpeedControl speed_control = SpeedControl::closed_loop;  // open_loop: duty = rate / max_rate

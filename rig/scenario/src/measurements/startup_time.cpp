@@ -1,4 +1,5 @@
 // startup_time: power on -> rate inside the start-up band and staying there, ms.
+#include "rig/drivers/true_rate.hpp"
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -39,8 +40,13 @@ std::vector<Measurement> measure(const MeasureContext& c) {
         judge(r, s.startup_time_s * 1e3, first_problem({s.invalid, tp}));
     }
     if (c.data.truth != nullptr) {
-        const auto t = analysis::startup_time(c.truth_strokes(), c.window.begin_ns, c.window.end_ns, c.m.setpoint_hz, o);
-        if (t.ok()) r.truth = t.startup_time_s * 1e3;
+        // Truth: the model's own rate (its cam phase, true_rate.hpp), never
+        // the rig's strokes; never silently absent.
+        const std::int64_t off = c.data.truth_offset_ns;
+        const auto t = true_startup_time(c.data.truth->rates, c.window.begin_ns + off, c.window.end_ns + off,
+                                         c.m.setpoint_hz, o.band_fraction);
+        if (t.time_s) r.truth = *t.time_s * 1e3;
+        else r.truth_detail["absent"] = t.never_settled ? "the true rate never settled in the band" : *t.absent;
     }
     return {r};
 }

@@ -2,6 +2,7 @@
 // the puncture rate after a setpoint step, as MATLAB `stepinfo` defines them.
 #include <algorithm>
 
+#include "rig/drivers/true_rate.hpp"
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -65,22 +66,18 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     } else {
         info = analysis::step_response_of_rate(strokes, t_step, *y0, *y1, t_end);
     }
-    // Truth: the model's own BDC instants (GroundTruth::strokes, from the
-    // needle's velocity reversing, not from the encoder) under stepinfo's
-    // definition. Never silently absent: if it cannot be formed, the record
-    // says why.
-    std::optional<analysis::StepInfo> tinfo;
+    // Truth: the model's own rate (its cam phase, true_rate.hpp: levels over
+    // the same spans, the same 10 %/90 % and 2 % definitions), never the
+    // rig's strokes. Never silently absent: if it cannot be formed, the
+    // record says why.
+    std::optional<TrueStep> tinfo;
     std::optional<std::string> truth_absent;
     if (c.data.truth != nullptr) {
-        const auto truth = c.truth_strokes();
-        const auto [ty0, ty1] = levels(truth);
-        if (ty0 && ty1) {
-            auto t = analysis::step_response_of_rate(truth, t_step, *ty0, *ty1, t_end);
-            if (t.ok()) tinfo = t;
-            else truth_absent = "true response: " + *t.invalid;
-        } else {
-            truth_absent = "too few true strokes before the step or at the window's end";
-        }
+        const std::int64_t off = c.data.truth_offset_ns;
+        auto t = true_step_response(c.data.truth->rates, t_step - kPre + off, t_step + off, t_end - tail + off,
+                                    t_end + off);
+        if (t.absent) truth_absent = "true response: " + *t.absent;
+        else tinfo = t;
     }
     const double y_initial = y0.value_or(setpoint_before), y_final = y1.value_or(setpoint_after);
     const auto tp = c.timing_problem();

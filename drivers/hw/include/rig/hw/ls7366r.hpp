@@ -37,6 +37,15 @@ constexpr std::uint8_t mdr1_4_byte = 0x00;
 constexpr std::uint8_t mdr1_counting_disabled = 0x04;
 
 constexpr std::uint8_t mdr0_config = mdr0_x4_quadrature | mdr0_free_running | mdr0_index_disabled;
+// MDR0 bits 5:4, what an edge of the INDEX input does (datasheet, "MDR0"
+// register description, B5 B4): 00 nothing, 01 "load CNTR" (DTR -> CNTR),
+// 10 "reset CNTR", 11 "load OTR" (CNTR -> OTR, the count latched at the
+// mark while the counter keeps counting).
+enum class IndexMode : std::uint8_t { disabled = 0x00, load_cntr = 0x10, reset_cntr = 0x20, load_otr = 0x30 };
+constexpr std::uint8_t mdr0_index_mask = 0x30;
+constexpr std::uint8_t mdr0_with_index(IndexMode m) {
+    return static_cast<std::uint8_t>((mdr0_config & ~mdr0_index_mask) | static_cast<std::uint8_t>(m));
+}
 // STR bit 2: power-loss latch, set at power-up, cleared by CLR STR.
 constexpr std::uint8_t str_power_loss = 0x04;
 constexpr std::uint8_t mdr1_config = mdr1_4_byte;
@@ -60,12 +69,23 @@ public:
     /// 32-bit two's-complement count; std::nullopt on a transfer error.
     std::optional<std::int32_t> read_counter() noexcept;
 
+    /// Sets the INDEX input's function (MDR0 bits 5:4; the rest of MDR0 as
+    /// configure() wrote it) and reads MDR0 back. Throws std::system_error on
+    /// a transfer error, std::runtime_error when the read-back differs.
+    void set_index_mode(ls7366r::IndexMode mode);
+    /// OTR as it is (RD OTR, no transfer from CNTR): in load_otr mode the count
+    /// at the last index edge. RD CNTR and LOAD OTR overwrite OTR (datasheet
+    /// Table 1), so nothing may read the counter between the edge and this
+    /// read. std::nullopt on a transfer error.
+    std::optional<std::int32_t> read_latched() noexcept;
+
     /// One register byte (MDR0, MDR1 or STR); throws std::system_error.
     std::uint8_t read_register(ls7366r::Reg reg);
     /// The same without throwing (std::nullopt on a transfer error).
     std::optional<std::uint8_t> try_read_register(ls7366r::Reg reg) noexcept;
 
 private:
+    std::optional<std::int32_t> read_32(ls7366r::Reg reg) noexcept;
     SpiDevice* spi_;
 };
 
