@@ -27,19 +27,6 @@ struct HttpReply {
     bool closed_early = false;  // the server closed without answering
 };
 
-int connect_tcp(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        throw std::runtime_error("cannot connect to port " + std::to_string(port));
-    }
-    return fd;
-}
-
 std::string read_all(int fd, std::chrono::milliseconds timeout) {
     std::string out;
     const auto until = std::chrono::steady_clock::now() + timeout;
