@@ -12,6 +12,7 @@
 
 #include "catch.hpp"
 #include "daemon_harness.hpp"
+#include "fork_child.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/daemon/protocol.hpp"
 
@@ -27,33 +28,15 @@ bool is_root() { return ::geteuid() == 0; }
 
 /// Runs `fn` in a child process under `uid`/`gid` and returns what it wrote.
 std::string as_user(uid_t uid, gid_t gid, const std::function<std::string()>& fn) {
-    int p[2];
-    REQUIRE(::pipe(p) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::close(p[0]);
-        std::string out;
-        if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
-            out = "setuid failed";
-        } else {
-            try {
-                out = fn();
-            } catch (const std::exception& e) {
-                out = std::string("exception: ") + e.what();
-            }
-        }
-        (void)!::write(p[1], out.data(), out.size());
-        ::_exit(0);
-    }
-    ::close(p[1]);
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    return out;
+    return in_child([&](std::string& out) {
+               if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
+                   out = "setuid failed";
+               } else {
+                   out = fn();
+               }
+               return 0;
+           })
+        .out;
 }
 
 /// Lets uid 65534 and friends (gid 65534) reach the daemon's socket.
