@@ -289,36 +289,40 @@ private:
         }
     }
 
-    void step_ramp(const StepArgs& a) {
-        const YAML::Node& v = a.value;
-        MapReader r(v, file_.path, diags_, "ramp");
-        if (!r.valid()) return;
+    // The mapping of a ramp or a step: its target rate (`to` or `level`, Hz)
+    // and its time under `time_key` (s); nothing after the diagnostics.
+    struct RateAndTime {
+        double rate_hz;
+        double time_s;
+    };
+    std::optional<RateAndTime> rate_and_time(const YAML::Node& v, const char* step, std::string_view time_key,
+                                             const Range& range) {
+        MapReader r(v, file_.path, diags_, step);
+        if (!r.valid()) return std::nullopt;
         double to = 0.0;
         const bool to_ok = target_rate(r, to);
-        auto over = r.quantity("over", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
+        auto t = r.quantity(time_key, Dimension::time, Need::required, range);
         r.finish();
-        if (to_ok && over) {
+        if (!to_ok || !t) return std::nullopt;
+        return RateAndTime{to, *t};
+    }
+
+    void step_ramp(const StepArgs& a) {
+        if (const auto rt = rate_and_time(a.value, "ramp", "over", Range{1e-3, 3600.0, "", ""})) {
             auto& p = push(StepKind::ramp, a.item, a.label);
-            p.rate_hz = to;
-            p.duration = seconds_to_ns(*over);
+            p.rate_hz = rt->rate_hz;
+            p.duration = seconds_to_ns(rt->time_s);
             duration += p.duration;
-            st_.rate_hz = to;
+            st_.rate_hz = rt->rate_hz;
         }
     }
 
     void step_step(const StepArgs& a) {
-        const YAML::Node& v = a.value;
-        MapReader r(v, file_.path, diags_, "step");
-        if (!r.valid()) return;
-        double to = 0.0;
-        const bool to_ok = target_rate(r, to);
-        auto hold = r.quantity("hold", Dimension::time, Need::required, Range{0.0, 3600.0, "", ""});
-        r.finish();
-        if (to_ok && hold) {
+        if (const auto rt = rate_and_time(a.value, "step", "hold", Range{0.0, 3600.0, "", ""})) {
             if (!st_.power) diags_.warning(at(a.item), "step: the pen is not powered on at this point");
-            set_rate(to, a.item, a.label, true);
+            set_rate(rt->rate_hz, a.item, a.label, true);
             auto& h = push(StepKind::hold, a.item, a.label + " (hold)");
-            h.duration = seconds_to_ns(*hold);
+            h.duration = seconds_to_ns(rt->time_s);
             duration += h.duration;
         }
     }
