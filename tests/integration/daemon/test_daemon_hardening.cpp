@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catch.hpp"
+#include "contains_each.hpp"
 #include "daemon_harness.hpp"
 #include "fork_child.hpp"
 #include "rig/core/atomic_file.hpp"
@@ -191,12 +192,8 @@ TEST_CASE("abort and removal are authorised per operation and audited with the r
     CHECK(rig.wait_state(run_a, "done")["verdict"] == "ABORTED");
 
     const auto audit = slurp(rig.state / "audit.jsonl");
-    CHECK(audit.find("\"run.abort_denied\"") != std::string::npos);
-    CHECK(audit.find("uid 65533") != std::string::npos);
-    CHECK(audit.find("\"run.removed\"") != std::string::npos);
-    CHECK(audit.find("nobody (uid 65534)") != std::string::npos);
-    CHECK(audit.find("\"run.abort_requested\"") != std::string::npos);
-    CHECK(audit.find("root (uid 0)") != std::string::npos);
+    check_contains_each(audit, {"\"run.abort_denied\"", "uid 65533", "\"run.removed\"", "nobody (uid 65534)",
+                                "\"run.abort_requested\"", "root (uid 0)"});
 }
 
 TEST_CASE("a submission on a full state disk is refused, never acknowledged and lost", "[daemon][hardening][disk]") {

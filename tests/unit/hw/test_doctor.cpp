@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "catch.hpp"
+#include "contains_each.hpp"
 #include "skip.hpp"
 #include "rig/hw/doctor.hpp"
 #include "temp_dir.hpp"
@@ -69,7 +70,7 @@ std::string check_doctor(const FixtureConfig& cfg, const hw::DoctorEnv& env, int
     const int got = hw::run_doctor(&cfg, out, env);
     INFO(out.str());
     CHECK(got == rc);
-    for (const auto line : lines) CHECK_THAT(out.str(), Catch::Contains(std::string(line)));
+    rig::test::check_contains_each(out.str(), lines);
     return out.str();
 }
 
