@@ -6,8 +6,6 @@
 // second thread drains the rings as the recorder does.
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <thread>
 
 #include "alloc_counter.hpp"
