@@ -87,6 +87,19 @@ void parse_firmware(MapReader& r, SimParams& p) {
     r.finish();
 }
 
+// An analogue channel (load cell, current sense): {scale, offset, noise,
+// bandwidth} in the channel's own dimension.
+void analog_sensor(MapReader& r, std::string_view key, Dimension dim, double& scale, double& offset, double& noise,
+                   double& bandwidth_hz) {
+    if (auto m = r.map(key, Need::optional)) {
+        read(*m, "scale", dim, positive(), scale);
+        read(*m, "offset", dim, Range{}, offset);
+        read(*m, "noise", dim, non_negative(), noise);
+        read(*m, "bandwidth", Dimension::frequency, positive(1e6), bandwidth_hz);
+        m->finish();
+    }
+}
+
 void parse_sensors(MapReader& r, SimParams& p) {
     if (auto e = r.map("encoder", Need::optional)) {
         read(*e, "scale", Dimension::length, positive(), p.encoder_scale_m);
@@ -94,20 +107,10 @@ void parse_sensors(MapReader& r, SimParams& p) {
         if (auto z = e->choice("zero", {"start", "face"}, Need::optional)) p.encoder_zero_at_face = *z == "face";
         e->finish();
     }
-    if (auto l = r.map("load_cell", Need::optional)) {
-        read(*l, "scale", Dimension::force, positive(), p.load_cell_scale_n);
-        read(*l, "offset", Dimension::force, Range{}, p.load_cell_offset_n);
-        read(*l, "noise", Dimension::force, non_negative(), p.load_cell_noise_n);
-        read(*l, "bandwidth", Dimension::frequency, positive(1e6), p.load_cell_bandwidth_hz);
-        l->finish();
-    }
-    if (auto c = r.map("current", Need::optional)) {
-        read(*c, "scale", Dimension::current, positive(), p.current_scale_a);
-        read(*c, "offset", Dimension::current, Range{}, p.current_offset_a);
-        read(*c, "noise", Dimension::current, non_negative(), p.current_noise_a);
-        read(*c, "bandwidth", Dimension::frequency, positive(1e6), p.current_bandwidth_hz);
-        c->finish();
-    }
+    analog_sensor(r, "load_cell", Dimension::force, p.load_cell_scale_n, p.load_cell_offset_n, p.load_cell_noise_n,
+                  p.load_cell_bandwidth_hz);
+    analog_sensor(r, "current", Dimension::current, p.current_scale_a, p.current_offset_a, p.current_noise_a,
+                  p.current_bandwidth_hz);
     r.finish();
 }
 

@@ -14,23 +14,6 @@
 
 using namespace rig::test;
 
-namespace {
-
-/// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-    const auto s = slurp("/proc/" + std::to_string(pid) + "/stat");
-    std::istringstream in(s.substr(s.rfind(')') + 2));  // fields after "pid (comm) "
-    std::string f;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && in >> f; ++i) {
-        if (i == 14) utime = std::stoull(f);
-        if (i == 15) stime = std::stoull(f);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
     choose_rig(argc > 1 ? argv[1] : nullptr);
     std::printf("bench_daemon: %s\n", g_rig.c_str());

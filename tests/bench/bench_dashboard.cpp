@@ -20,16 +20,6 @@ using namespace rig::test;
 
 namespace {
 
-int connect_tcp(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
-    return fd;
-}
-
 /// A client that reads everything the server sends until stopped.
 void drain(int fd, const std::atomic<bool>& stop, std::atomic<std::size_t>& bytes) {
     char b[16384];
@@ -41,19 +31,6 @@ void drain(int fd, const std::atomic<bool>& stop, std::atomic<std::size_t>& byte
         bytes += static_cast<std::size_t>(n);
     }
     ::close(fd);
-}
-
-/// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
-    const auto s = slurp("/proc/" + std::to_string(pid) + "/stat");
-    std::istringstream in(s.substr(s.rfind(')') + 2));  // fields after "pid (comm) "
-    std::string f;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && in >> f; ++i) {
-        if (i == 14) utime = std::stoull(f);
-        if (i == 15) stime = std::stoull(f);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 struct Figures {

@@ -10,25 +10,10 @@
 #include <iostream>
 #include <new>
 
+#include "alloc_counter.hpp"
 #include "rig/runner/runner.hpp"
 #include "rig/sim/sim_fixture.hpp"
 #include "temp_dir.hpp"
-
-namespace {
-thread_local bool t_counting = false;
-std::atomic<std::uint64_t> g_allocs{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-    if (t_counting) g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 int main(int argc, char** argv) {
     using namespace rig;
@@ -52,8 +37,8 @@ int main(int argc, char** argv) {
         // Count allocations on the acquisition thread from the loop's start on.
         o.realtime_setup = [] {
             nlohmann::json j{{"bench", "allocation counting"}};  // built before counting starts
-            g_allocs.store(0);
-            t_counting = true;
+            rig::test::g_allocations.store(0);
+            rig::test::t_count_allocations = true;
             return j;
         };
         Runner r(*sc, *fx, o, abort);
@@ -61,7 +46,7 @@ int main(int argc, char** argv) {
         const auto res = r.run();
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         best = std::min(best, wall);
-        allocs = g_allocs.load();
+        allocs = rig::test::g_allocations.load();
         simulated = res.record["timing"]["samples"].get<double>() / sc->fixture.sample_rate_hz;
         std::printf("run %d: %s in %.3f s wall (%s)\n", i + 1, rel.c_str(), wall, to_string(res.verdict));
     }
@@ -69,7 +54,11 @@ int main(int argc, char** argv) {
     std::printf("simulated time      %.2f s at %.0f Hz sampling\n", simulated, sc->fixture.sample_rate_hz);
     std::printf("best wall time      %.3f s (run folder, analysis and reports included)\n", best);
     std::printf("speed               %.0fx real time\n", simulated / best);
-    std::printf("acquisition-thread heap allocations after start: %llu\n", static_cast<unsigned long long>(allocs));
+    if (PENRIG_COUNTS_ALLOCATIONS) {
+        std::printf("acquisition-thread heap allocations after start: %llu\n", static_cast<unsigned long long>(allocs));
+    } else {
+        std::printf("acquisition-thread heap allocations after start: not counted (a sanitizer owns operator new)\n");
+    }
     std::printf("  (the runner's loop allocates nothing; on the sim, any count here comes from the model\n"
                 "   recording ground truth, which a hardware fixture does not have)\n");
     return 0;

@@ -224,6 +224,13 @@ std::error_code Ads1256Emulator::transfer(std::span<const hw::SpiSegment> segmen
     std::uint8_t first = 0;
     unsigned remaining = 0;
     unsigned index = 0;
+    // The last data byte of WREG, RREG or RDATA read or written: the next
+    // command waits t11.
+    auto command_after_t11 = [&](const char* what) {
+        st = St::command;
+        need_ns = ds::t11_min_tclkin * tclk;
+        rule = what;
+    };
     for (const auto& seg : segments) {
         for (std::size_t i = 0; i < seg.tx.size(); ++i) {
             const std::uint8_t b = seg.tx[i];
@@ -244,20 +251,14 @@ std::error_code Ads1256Emulator::transfer(std::span<const hw::SpiSegment> segmen
                         // WAKEUP completes a SYNC: the conversion starts (p.35, SYNC/WAKEUP).
                         if (synced_) start_conversion(t + ns(byte_ns));
                         synced_ = false;
-                    } else if (b == op_rdata) {
-                        // RDATA loads the output shift register with the
-                        // newest conversion as the command arrives.
+                    } else if (b == op_rdata || b == op_rdatac) {
+                        // RDATA (and RDATAC) load the output shift register
+                        // with the newest conversion as the command arrives.
                         latched_ = data_;
                         st = St::rdata;
                         remaining = 3;
                         need_ns = ds::t6_min_tclkin * tclk;
-                        rule = "RDATA: t6";
-                    } else if (b == op_rdatac) {
-                        latched_ = data_;
-                        st = St::rdata;
-                        remaining = 3;
-                        need_ns = ds::t6_min_tclkin * tclk;
-                        rule = "RDATAC: t6";
+                        rule = b == op_rdata ? "RDATA: t6" : "RDATAC: t6";
                     } else if (b == op_sdatac) {
                     } else if ((b & 0xF0) == op_rreg) {
                         st = St::rreg_count;
@@ -305,32 +306,22 @@ std::error_code Ads1256Emulator::transfer(std::span<const hw::SpiSegment> segmen
                         // ACAL: calibrate after a PGA / DRATE / BUFEN change (p.30, STATUS bit 2).
                         if ((regs_[r_status] & 0x04) != 0 && (r == r_adcon || r == r_drate)) start_calibration(t, false);
                     }
-                    if (--remaining == 0) {
-                        st = St::command;
-                        need_ns = ds::t11_min_tclkin * tclk;
-                        rule = "WREG: t11";
-                    }
+                    if (--remaining == 0) command_after_t11("WREG: t11");
                     break;
                 }
                 case St::rreg_data: {
                     const std::size_t r = first + index++;
                     if (r < regs_.size()) out = regs_[r];
                     if (r == r_status) out = static_cast<std::uint8_t>((out & 0xFE) | (data_ready_ ? 0 : 1));
-                    if (--remaining == 0) {
-                        st = St::command;
-                        need_ns = ds::t11_min_tclkin * tclk;
-                        rule = "RREG: t11";
-                    }
+                    if (--remaining == 0) command_after_t11("RREG: t11");
                     break;
                 }
                 case St::rdata: {
                     const auto u = static_cast<std::uint32_t>(latched_) & 0xFF'FFFFu;
                     out = static_cast<std::uint8_t>(u >> (8 * (remaining - 1)));
                     if (--remaining == 0) {
-                        st = St::command;
                         data_ready_ = false;  // DRDY returns high once the data are read (p.35, RDATAC)
-                        need_ns = ds::t11_min_tclkin * tclk;
-                        rule = "RDATA: t11";
+                        command_after_t11("RDATA: t11");
                     }
                     break;
                 }

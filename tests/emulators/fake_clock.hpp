@@ -8,6 +8,8 @@
 namespace rig::test {
 class FakeClock final : public Clock {
 public:
+    FakeClock() = default;
+    explicit FakeClock(Nanos start) : now_(start) {}
     [[nodiscard]] Nanos now() const override { return now_; }
     Nanos sleep_until(Nanos deadline) noexcept override {
         now_ = std::max(now_, deadline);

@@ -27,6 +27,15 @@
 
 namespace rig::test {
 
+/// What a sysfs attribute file on disk holds (its first line), as a test reads
+/// the state the driver left.
+inline std::string sysfs_value(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string s;
+    std::getline(in, s);
+    return s;
+}
+
 class FakePwmSysfs final : public hw::SysfsIo {
 public:
     struct Channel {

@@ -165,21 +165,31 @@ void Ads1256::start(std::uint8_t mux, std::uint8_t pga) {
     spi_->transfer_or_throw(seg, "ADS1256: WREG MUX + SYNC + WAKEUP");
 }
 
-std::optional<std::int32_t> Ads1256::cycle(std::uint8_t next_mux, std::uint8_t next_pga) noexcept {
+namespace {
+// One conversion read, then the next input started, in one chip-select
+// transaction: RDATA, the 24-bit result, `wreg_cmd` (a WREG from MUX on),
+// SYNC, WAKEUP. std::nullopt when the transfer fails.
+std::optional<std::int32_t> read_then_start(SpiDevice& spi, std::span<const std::uint8_t> wreg_cmd) noexcept {
     using namespace ads1256;
-    // Read first, then switch: see the calibrated overload below.
     const std::array<std::uint8_t, 1> rd{rdata};
     const std::array<std::uint8_t, 3> zeros{};
     std::array<std::uint8_t, 3> data{};
-    const std::array<std::uint8_t, 4> w{static_cast<std::uint8_t>(wreg | reg_mux), 1, next_mux, next_pga};
     const std::array<std::uint8_t, 1> s{sync};
     const std::array<std::uint8_t, 1> wk{wakeup};
     const std::array<SpiSegment, 5> seg{SpiSegment{rd, {}, t6_delay}, SpiSegment{zeros, data, t11_short},
-                                        SpiSegment{w, {}, t11_short}, SpiSegment{s, {}, t11_sync},
+                                        SpiSegment{wreg_cmd, {}, t11_short}, SpiSegment{s, {}, t11_sync},
                                         SpiSegment{wk, {}, t11_short}};
-    if (spi_->transfer(seg)) return std::nullopt;
+    if (spi.transfer(seg)) return std::nullopt;
     const std::uint32_t raw = (std::uint32_t{data[0]} << 16) | (std::uint32_t{data[1]} << 8) | std::uint32_t{data[2]};
-    return ads1256::sign_extend_24(raw);
+    return sign_extend_24(raw);
+}
+}  // namespace
+
+std::optional<std::int32_t> Ads1256::cycle(std::uint8_t next_mux, std::uint8_t next_pga) noexcept {
+    using namespace ads1256;
+    // Read first, then switch: see the calibrated overload below.
+    const std::array<std::uint8_t, 4> w{static_cast<std::uint8_t>(wreg | reg_mux), 1, next_mux, next_pga};
+    return read_then_start(*spi_, w);
 }
 
 std::optional<std::int32_t> Ads1256::cycle(std::uint8_t next_mux, std::uint8_t next_pga,
@@ -192,19 +202,9 @@ std::optional<std::int32_t> Ads1256::cycle(std::uint8_t next_mux, std::uint8_t n
     // inputs into the data register. RDATA loads the output shift register at
     // the command, so the value read is the newest whole conversion.
     // MUX ADCON DRATE IO OFC0..2 FSC0..2 are adjacent: one WREG of 10.
-    const std::array<std::uint8_t, 1> rd{rdata};
-    const std::array<std::uint8_t, 3> zeros{};
-    std::array<std::uint8_t, 3> data{};
     const std::array<std::uint8_t, 12> w{static_cast<std::uint8_t>(wreg | reg_mux), 9, next_mux, next_pga, drate_, io_,
                                          cal[0], cal[1], cal[2], cal[3], cal[4], cal[5]};
-    const std::array<std::uint8_t, 1> s{sync};
-    const std::array<std::uint8_t, 1> wk{wakeup};
-    const std::array<SpiSegment, 5> seg{SpiSegment{rd, {}, t6_delay}, SpiSegment{zeros, data, t11_short},
-                                        SpiSegment{w, {}, t11_short}, SpiSegment{s, {}, t11_sync},
-                                        SpiSegment{wk, {}, t11_short}};
-    if (spi_->transfer(seg)) return std::nullopt;
-    const std::uint32_t raw = (std::uint32_t{data[0]} << 16) | (std::uint32_t{data[1]} << 8) | std::uint32_t{data[2]};
-    return ads1256::sign_extend_24(raw);
+    return read_then_start(*spi_, w);
 }
 
 namespace {

@@ -140,19 +140,38 @@ WorkflowResult aborted(WorkflowResult res, WorkflowIo& io, const std::string& wh
     return res;
 }
 
+// What every workflow does around its own steps: the fixture made safe, the
+// record in force kept (the audit trail's old value), then `steps` fill the
+// new record and the result; recorded on the operator's acceptance, or, when
+// the operator or the input stops it, `put_away` removes the reference
+// standard and nothing is recorded.
+template <typename Steps, typename PutAway>
+WorkflowResult run_workflow(Fixture& fx, const char* instrument, const char* unit, WorkflowIo& io,
+                            const WorkflowOptions& o, CalibrationHistory* history, AuditLog* audit, PutAway put_away,
+                            Steps steps) {
+    WorkflowResult res;
+    fx.safe_state();
+    CalibrationRecord rec = base_record(fx, instrument, unit, o);
+    const CalibrationRecord old = rec;
+    try {
+        steps(rec, res);
+        return finish(std::move(res), io, history, audit, old, o);
+    } catch (const Aborted& a) {
+        put_away();
+        return aborted(std::move(res), io, a.why);
+    }
+}
+
 }  // namespace
 
 WorkflowResult run_load_cell_calibration(Fixture& fx, ReferenceLoad& reference, WorkflowIo io, const WorkflowOptions& o,
                                          CalibrationHistory* history, AuditLog* audit) {
-    WorkflowResult res;
-    fx.safe_state();
-    CalibrationRecord rec = base_record(fx, "load_cell", "N", o);
-    const CalibrationRecord old = rec;
-    try {
+    return run_workflow(fx, "load_cell", "N", io, o, history, audit, [&] { reference.remove(); },
+                        [&](CalibrationRecord& rec, WorkflowResult& res) {
         io.out << "Load-cell calibration (tare and span) on fixture " << fx.config().name << "\n";
         if (rec.id.empty()) rec.id = ask(io, "Load-cell asset id: ");
         else io.out << "Instrument " << rec.id << ", in force: scale " << rec.scale << " N/count, offset " << rec.offset
-                    << " N, due " << (rec.due.empty() ? "?" : old.due) << "\n";
+                    << " N, due " << (rec.due.empty() ? "?" : rec.due) << "\n";
         rec.reference = ask_reference(io, "Reference standard (weight set id and certificate): ");
 
         reference.remove();
@@ -177,7 +196,12 @@ WorkflowResult run_load_cell_calibration(Fixture& fx, ReferenceLoad& reference, 
             points.push_back({force_n, r.mean});
             jpoints.push_back({{"mass_g", *grams}, {"reference_n", force_n}, {"reading_n", r.mean}, {"sd_n", r.sd}, {"n", r.n}});
         }
-        const SpanFit fit = fit_span(tare.mean, points);
+        SpanFit fit;
+        try {
+            fit = fit_span(tare.mean, points);
+        } catch (const std::invalid_argument& e) {
+            throw Aborted{e.what()};  // no weights, or readings that do not move
+        }
         const bool as_found_ok = fit.as_found_max_error_pct <= o.tolerance_pct;
         const bool as_left_ok = fit.max_residual_pct <= o.tolerance_pct;
         rec = compose_adjustment(rec, fit.gain, fit.offset_n);
@@ -195,26 +219,16 @@ WorkflowResult run_load_cell_calibration(Fixture& fx, ReferenceLoad& reference, 
                       std::to_string(fit.max_residual_pct) + " % (tolerance " + std::to_string(o.tolerance_pct) +
                       " %). New scale " + std::to_string(rec.scale) + " N/count, offset " + std::to_string(rec.offset) +
                       " N. Result: " + rec.result + ".";
-        return finish(std::move(res), io, history, audit, old, o);
-    } catch (const Aborted& a) {
-        reference.remove();
-        return aborted(std::move(res), io, a.why);
-    } catch (const std::invalid_argument& e) {
-        reference.remove();
-        return aborted(std::move(res), io, e.what());
-    }
+    });
 }
 
 WorkflowResult run_encoder_check(Fixture& fx, GaugeBlock& gauge, WorkflowIo io, const WorkflowOptions& o,
                                  CalibrationHistory* history, AuditLog* audit) {
-    WorkflowResult res;
-    fx.safe_state();
-    CalibrationRecord rec = base_record(fx, "encoder", "m", o);
-    const CalibrationRecord old = rec;
-    try {
+    return run_workflow(fx, "encoder", "m", io, o, history, audit, [&] { gauge.remove(); },
+                        [&](CalibrationRecord& rec, WorkflowResult& res) {
         io.out << "Encoder scale check against a gauge block on fixture " << fx.config().name << "\n";
         if (rec.id.empty()) rec.id = ask(io, "Encoder asset id: ");
-        else io.out << "Instrument " << rec.id << ", in force: scale " << rec.scale << " m/count, due " << old.due << "\n";
+        else io.out << "Instrument " << rec.id << ", in force: scale " << rec.scale << " m/count, due " << rec.due << "\n";
         rec.reference = ask_reference(io, "Gauge block (id and certificate): ");
         const double gauge_mm = *ask_number(io, "Certified gauge-block thickness in mm: ", false);
 
@@ -239,11 +253,7 @@ WorkflowResult run_encoder_check(Fixture& fx, GaugeBlock& gauge, WorkflowIo io, 
         res.message = "Measured " + std::to_string(c.measured_mm) + " mm on a " + std::to_string(gauge_mm) +
                       " mm gauge: error " + std::to_string(c.error_mm * 1000.0) + " um (tolerance ±" +
                       std::to_string(o.tolerance_mm * 1000.0) + " um). Result: " + rec.result + ".";
-        return finish(std::move(res), io, history, audit, old, o);
-    } catch (const Aborted& a) {
-        gauge.remove();
-        return aborted(std::move(res), io, a.why);
-    }
+    });
 }
 
 }  // namespace rig

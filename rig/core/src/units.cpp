@@ -67,78 +67,61 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::string example_for(Dimension d) {
-    switch (d) {
-        case Dimension::length: return "'0.75 mm'";
-        case Dimension::time: return "'200 ms'";
-        case Dimension::frequency: return "'150 Hz'";
-        case Dimension::angular_speed: return "'9000 rpm'";
-        case Dimension::force: return "'2.5 N'";
-        case Dimension::current: return "'350 mA'";
-        case Dimension::voltage: return "'12 V'";
-        case Dimension::resistance: return "'4.2 ohm'";
-        case Dimension::inductance: return "'0.12 mH'";
-        case Dimension::torque: return "'1.5 mN*m'";
-        case Dimension::inertia: return "'0.6 g*cm^2'";
-        case Dimension::mass: return "'0.4 g'";
-        case Dimension::stiffness: return "'2 N/mm'";
-        case Dimension::damping: return "'0.5 N*s/m'";
-        case Dimension::rot_damping: return "'0.02 uN*m*s/rad'";
-        case Dimension::back_emf: return "'1.2 mV/rpm'";
-        case Dimension::ratio: return "'5 %'";
-        case Dimension::force_per_time: return "'0.01 N/s'";
+// Everything said about a dimension, one row each, in enum order.
+struct DimensionText {
+    Dimension dim;
+    std::string_view name;     // for error messages
+    std::string_view si;       // the symbol records use
+    std::string_view example;  // a quantity to show in an error
+};
+constexpr std::array kDimensions{
+    DimensionText{Dimension::length, "length", "m", "'0.75 mm'"},
+    DimensionText{Dimension::time, "time", "s", "'200 ms'"},
+    DimensionText{Dimension::frequency, "frequency", "Hz", "'150 Hz'"},
+    DimensionText{Dimension::angular_speed, "angular speed", "rad/s", "'9000 rpm'"},
+    DimensionText{Dimension::force, "force", "N", "'2.5 N'"},
+    DimensionText{Dimension::current, "current", "A", "'350 mA'"},
+    DimensionText{Dimension::voltage, "voltage", "V", "'12 V'"},
+    DimensionText{Dimension::resistance, "resistance", "ohm", "'4.2 ohm'"},
+    DimensionText{Dimension::inductance, "inductance", "H", "'0.12 mH'"},
+    DimensionText{Dimension::torque, "torque", "N*m", "'1.5 mN*m'"},
+    DimensionText{Dimension::inertia, "moment of inertia", "kg*m^2", "'0.6 g*cm^2'"},
+    DimensionText{Dimension::mass, "mass", "kg", "'0.4 g'"},
+    DimensionText{Dimension::stiffness, "stiffness", "N/m", "'2 N/mm'"},
+    DimensionText{Dimension::damping, "damping", "N*s/m", "'0.5 N*s/m'"},
+    DimensionText{Dimension::rot_damping, "rotational damping", "N*m*s/rad", "'0.02 uN*m*s/rad'"},
+    DimensionText{Dimension::back_emf, "back-EMF constant", "V*s/rad", "'1.2 mV/rpm'"},
+    DimensionText{Dimension::ratio, "ratio", "1", "'5 %'"},
+    DimensionText{Dimension::force_per_time, "force rate", "N/s", "'0.01 N/s'"},
+};
+constexpr bool in_enum_order() {
+    for (std::size_t i = 0; i < kDimensions.size(); ++i) {
+        if (static_cast<std::size_t>(kDimensions[i].dim) != i) return false;
     }
-    return "''";
+    return kDimensions.size() == static_cast<std::size_t>(Dimension::force_per_time) + 1;
+}
+static_assert(in_enum_order(), "kDimensions: one row per Dimension, in enum order");
+
+const DimensionText* text_of(Dimension d) {
+    const auto i = static_cast<std::size_t>(d);
+    return i < kDimensions.size() ? &kDimensions[i] : nullptr;
+}
+
+std::string example_for(Dimension d) {
+    const auto* t = text_of(d);
+    return t ? std::string(t->example) : "''";
 }
 
 }  // namespace
 
 std::string_view dimension_name(Dimension d) {
-    switch (d) {
-        case Dimension::length: return "length";
-        case Dimension::time: return "time";
-        case Dimension::frequency: return "frequency";
-        case Dimension::angular_speed: return "angular speed";
-        case Dimension::force: return "force";
-        case Dimension::current: return "current";
-        case Dimension::voltage: return "voltage";
-        case Dimension::resistance: return "resistance";
-        case Dimension::inductance: return "inductance";
-        case Dimension::torque: return "torque";
-        case Dimension::inertia: return "moment of inertia";
-        case Dimension::mass: return "mass";
-        case Dimension::stiffness: return "stiffness";
-        case Dimension::damping: return "damping";
-        case Dimension::rot_damping: return "rotational damping";
-        case Dimension::back_emf: return "back-EMF constant";
-        case Dimension::ratio: return "ratio";
-        case Dimension::force_per_time: return "force rate";
-    }
-    return "?";
+    const auto* t = text_of(d);
+    return t ? t->name : "?";
 }
 
 std::string_view si_unit(Dimension d) {
-    switch (d) {
-        case Dimension::length: return "m";
-        case Dimension::time: return "s";
-        case Dimension::frequency: return "Hz";
-        case Dimension::angular_speed: return "rad/s";
-        case Dimension::force: return "N";
-        case Dimension::current: return "A";
-        case Dimension::voltage: return "V";
-        case Dimension::resistance: return "ohm";
-        case Dimension::inductance: return "H";
-        case Dimension::torque: return "N*m";
-        case Dimension::inertia: return "kg*m^2";
-        case Dimension::mass: return "kg";
-        case Dimension::stiffness: return "N/m";
-        case Dimension::damping: return "N*s/m";
-        case Dimension::rot_damping: return "N*m*s/rad";
-        case Dimension::back_emf: return "V*s/rad";
-        case Dimension::ratio: return "1";
-        case Dimension::force_per_time: return "N/s";
-    }
-    return "?";
+    const auto* t = text_of(d);
+    return t ? t->si : "?";
 }
 
 std::string accepted_units(Dimension d) {

@@ -196,15 +196,27 @@ function axes(svg, W, H, L, B, x0, x1, y0, y1, unit) {
   svg.append(sv('text', { x: L + 4, y: 20 }, unit));
 }
 
-function drawRate() {
-  const svg = $('#rate-plot'), W = 640, H = 240, L = 46, B = 28;
+// A plot of `pts` ({t, v}) against time in the <svg> `sel`, `H` px high:
+// cleared, axes drawn (time up to the run's expected length, values up to
+// `vmax`); returns its scales, its plot area's bottom and series() to draw the
+// points last (on top).
+function timePlot(sel, H, pts, vmax, unit) {
+  const svg = $(sel), W = 640, L = 46, B = 28;
   svg.replaceChildren();
-  const pts = run.points;
   svg.setAttribute('data-points', String(pts.length));
   const tmax = Math.max(run.expected || 0, pts.length ? pts[pts.length - 1].t : 0, 1);
-  const vmax = Math.max(10, ...pts.map((p) => p.v), ...run.setpoints.map((s) => s.v * (1 + run.tol))) * 1.1;
-  axes(svg, W, H, L, B, 0, tmax, 0, vmax, 'rate, Hz');
+  axes(svg, W, H, L, B, 0, tmax, 0, vmax, unit);
   const X = (t) => L + (t / tmax) * (W - L - 10), Y = (v) => H - B - (v / vmax) * (H - B - 10);
+  const series = () => {
+    if (pts.length) svg.append(sv('polyline', { class: 'series', points: pts.map((p) => `${X(p.t).toFixed(1)},${Y(p.v).toFixed(1)}`).join(' ') }));
+  };
+  return { svg, X, Y, tmax, bottom: H - B, series };
+}
+
+function drawRate() {
+  const pts = run.points;
+  const vmax = Math.max(10, ...pts.map((p) => p.v), ...run.setpoints.map((s) => s.v * (1 + run.tol))) * 1.1;
+  const { svg, X, Y, tmax, bottom, series } = timePlot('#rate-plot', 240, pts, vmax, 'rate, Hz');
   // Setpoint (dashed) and the ±tolerance band around it, step by step.
   let sp = '';
   run.setpoints.forEach((s, i) => {
@@ -214,20 +226,13 @@ function drawRate() {
     sp += `${X(s.t)},${Y(s.v)} ${X(t1)},${Y(s.v)} `;
   });
   if (sp) svg.append(sv('polyline', { class: 'setpoint', points: sp.trim() }));
-  for (const s of run.stalls) svg.append(sv('line', { class: 'stall', x1: X(s.t), y1: 10, x2: X(s.t), y2: H - B }));
-  if (pts.length) svg.append(sv('polyline', { class: 'series', points: pts.map((p) => `${X(p.t).toFixed(1)},${Y(p.v).toFixed(1)}`).join(' ') }));
+  for (const s of run.stalls) svg.append(sv('line', { class: 'stall', x1: X(s.t), y1: 10, x2: X(s.t), y2: bottom }));
+  series();
 }
 
 function drawDepth() {
-  const svg = $('#depth-plot'), W = 640, H = 160, L = 46, B = 28;
-  svg.replaceChildren();
   const pts = run.depth;
-  svg.setAttribute('data-points', String(pts.length));
-  const tmax = Math.max(run.expected || 0, pts.length ? pts[pts.length - 1].t : 0, 1);
-  const vmax = Math.max(0.5, ...pts.map((p) => p.v)) * 1.2;
-  axes(svg, W, H, L, B, 0, tmax, 0, vmax, 'depth at BDC, mm');
-  const X = (t) => L + (t / tmax) * (W - L - 10), Y = (v) => H - B - (v / vmax) * (H - B - 10);
-  if (pts.length) svg.append(sv('polyline', { class: 'series', points: pts.map((p) => `${X(p.t).toFixed(1)},${Y(p.v).toFixed(1)}`).join(' ') }));
+  timePlot('#depth-plot', 160, pts, Math.max(0.5, ...pts.map((p) => p.v)) * 1.2, 'depth at BDC, mm').series();
 }
 
 function renderLive() {

@@ -267,85 +267,68 @@ private:
 
     void step_set_depth(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         auto m = read_quantity(v, Dimension::length, file_.path, diags_, "set_depth", Range{0.0, 1.0, "", ""});
-        if (m && check_depth(*m * 1e3, v)) set_depth(*m * 1e3, item, lbl);
+        if (m && check_depth(*m * 1e3, v)) set_depth(*m * 1e3, a.item, a.label);
     }
 
     void step_set_rate(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (auto hz = rate_value(v, "set_rate")) set_rate(*hz, item, lbl, false);
+        if (auto hz = rate_value(v, "set_rate")) set_rate(*hz, a.item, a.label, false);
     }
 
     void step_set_level(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (auto hz = level_rate(v)) set_rate(*hz, item, lbl, false);
+        if (auto hz = level_rate(v)) set_rate(*hz, a.item, a.label, false);
     }
 
     void step_hold(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         if (auto d = time_value(v, "hold")) {
-            push(StepKind::hold, item, lbl).duration = *d;
+            push(StepKind::hold, a.item, a.label).duration = *d;
             duration += *d;
         }
     }
 
-    void step_ramp(const StepArgs& a) {
-        const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        MapReader r(v, file_.path, diags_, "ramp");
-        if (!r.valid()) return;
+    // The mapping of a ramp or a step: its target rate (`to` or `level`, Hz)
+    // and its time under `time_key` (s); nothing after the diagnostics.
+    struct RateAndTime {
+        double rate_hz;
+        double time_s;
+    };
+    std::optional<RateAndTime> rate_and_time(const YAML::Node& v, const char* step, std::string_view time_key,
+                                             const Range& range) {
+        MapReader r(v, file_.path, diags_, step);
+        if (!r.valid()) return std::nullopt;
         double to = 0.0;
         const bool to_ok = target_rate(r, to);
-        auto over = r.quantity("over", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
+        auto t = r.quantity(time_key, Dimension::time, Need::required, range);
         r.finish();
-        if (to_ok && over) {
-            auto& p = push(StepKind::ramp, item, lbl);
-            p.rate_hz = to;
-            p.duration = seconds_to_ns(*over);
+        if (!to_ok || !t) return std::nullopt;
+        return RateAndTime{to, *t};
+    }
+
+    void step_ramp(const StepArgs& a) {
+        if (const auto rt = rate_and_time(a.value, "ramp", "over", Range{1e-3, 3600.0, "", ""})) {
+            auto& p = push(StepKind::ramp, a.item, a.label);
+            p.rate_hz = rt->rate_hz;
+            p.duration = seconds_to_ns(rt->time_s);
             duration += p.duration;
-            st_.rate_hz = to;
+            st_.rate_hz = rt->rate_hz;
         }
     }
 
     void step_step(const StepArgs& a) {
-        const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        MapReader r(v, file_.path, diags_, "step");
-        if (!r.valid()) return;
-        double to = 0.0;
-        const bool to_ok = target_rate(r, to);
-        auto hold = r.quantity("hold", Dimension::time, Need::required, Range{0.0, 3600.0, "", ""});
-        r.finish();
-        if (to_ok && hold) {
-            if (!st_.power) diags_.warning(at(item), "step: the pen is not powered on at this point");
-            set_rate(to, item, lbl, true);
-            auto& h = push(StepKind::hold, item, lbl + " (hold)");
-            h.duration = seconds_to_ns(*hold);
+        if (const auto rt = rate_and_time(a.value, "step", "hold", Range{0.0, 3600.0, "", ""})) {
+            if (!st_.power) diags_.warning(at(a.item), "step: the pen is not powered on at this point");
+            set_rate(rt->rate_hz, a.item, a.label, true);
+            auto& h = push(StepKind::hold, a.item, a.label + " (hold)");
+            h.duration = seconds_to_ns(rt->time_s);
             duration += h.duration;
         }
     }
 
     void step_stall(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         MapReader r(v, file_.path, diags_, "stall");
         if (!r.valid()) return;
         auto d = r.quantity("for", Dimension::time, Need::required, Range{1e-3, 600.0, "", ""});
@@ -353,10 +336,10 @@ private:
         r.finish();
         if (d) {
             if (!st_.power || st_.rate_hz <= 0.0) {
-                diags_.error(at(item), "stall: the pen must be powered and running (power: on and a rate set) "
+                diags_.error(at(a.item), "stall: the pen must be powered and running (power: on and a rate set) "
                                        "before the brake is engaged");
             }
-            auto& p = push(StepKind::stall, item, lbl);
+            auto& p = push(StepKind::stall, a.item, a.label);
             p.duration = seconds_to_ns(*d);
             p.release_after = rel.value_or(true);
             duration += p.duration;
@@ -367,29 +350,23 @@ private:
 
     void step_release(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         if (!v.IsScalar() || v.Scalar() != "brake") {
             diags_.error(at(v), "release: expected 'release: brake'");
             return;
         }
-        push(StepKind::release, item, lbl);
+        push(StepKind::release, a.item, a.label);
         st_.brake = false;
     }
 
     void step_wait_until(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         MapReader r(v, file_.path, diags_, "wait_until");
         if (!r.valid()) return;
         auto c = r.choice("condition", {"rate_stable", "stopped", "running", "depth_reached"});
         auto t = r.quantity("timeout", Dimension::time, Need::required, Range{1e-3, 3600.0, "", ""});
         r.finish();
         if (c && t) {
-            auto& p = push(StepKind::wait_until, item, lbl + " " + *c);
+            auto& p = push(StepKind::wait_until, a.item, a.label + " " + *c);
             p.condition = *c == "rate_stable" ? WaitCondition::rate_stable
                           : *c == "stopped"   ? WaitCondition::stopped
                           : *c == "running"   ? WaitCondition::running
@@ -397,16 +374,13 @@ private:
             p.duration = seconds_to_ns(*t);
             duration += p.duration;
             if (p.condition == WaitCondition::rate_stable && st_.rate_hz <= 0.0) {
-                diags_.error(at(item), "wait_until rate_stable: no rate setpoint before this step");
+                diags_.error(at(a.item), "wait_until rate_stable: no rate setpoint before this step");
             }
         }
     }
 
     void step_repeat(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         MapReader r(v, file_.path, diags_, "repeat");
         if (!r.valid()) return;
         auto n = r.integer("count", Need::required, 1, 10000);
@@ -415,17 +389,17 @@ private:
         r.finish();
         if (!n || !body.IsDefined()) return;
         if (++depth_ > 8) {
-            diags_.error(at(item), "repeat: nested more than 8 levels deep");
+            diags_.error(at(a.item), "repeat: nested more than 8 levels deep");
             --depth_;
             return;
         }
-        if (!within_limits(item, *n, body)) {
+        if (!within_limits(a.item, *n, body)) {
             --depth_;
             return;
         }
         for (long long i = 1; i <= *n; ++i) {
             const std::size_t errs = diags_.error_count();
-            steps(body, "repeat.steps", suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
+            steps(body, "repeat.steps", a.suffix + " [" + std::to_string(i) + "/" + std::to_string(*n) + "]");
             if (diags_.error_count() > errs) break;  // one report per problem, not one per iteration
         }
         --depth_;
@@ -433,39 +407,34 @@ private:
 
     void step_sweep(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        sweep(v, item, suffix);
+        sweep(v, a.item, a.suffix);
     }
 
     void step_measure(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        measure(v, item, lbl, suffix);
+        measure(v, a.item, a.label, a.suffix);
+    }
+
+    // A step whose value is a word or text: it, or nullptr after an error
+    // saying what was `expected`.
+    const std::string* text_value(const YAML::Node& v, const char* expected) {
+        if (!v.IsScalar() || v.Scalar().empty()) {
+            diags_.error(at(v), expected);
+            return nullptr;
+        }
+        return &v.Scalar();
     }
 
     void step_prompt(const StepArgs& a) {
-        const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (!v.IsScalar() || v.Scalar().empty()) {
-            diags_.error(at(v), "prompt: expected the text to show the operator");
-            return;
+        if (const auto* text = text_value(a.value, "prompt: expected the text to show the operator")) {
+            push(StepKind::prompt, a.item, a.label).text = *text;
         }
-        push(StepKind::prompt, item, lbl).text = v.Scalar();
     }
 
     void step_fault(const StepArgs& a) {
         const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
         if (!capabilities_of(fixture_cfg_).injects_faults) {
-            diags_.error(at(item), "fault: fixture '" + fixture_cfg_.name +
+            diags_.error(at(a.item), "fault: fixture '" + fixture_cfg_.name +
                                        "' cannot inject faults (fault injection needs the sim backend)");
             return;
         }
@@ -475,31 +444,22 @@ private:
         }
         for (const auto& kv : v) {
             if (auto f = parse_fault(kv.first.Scalar(), kv.second, file_.path, diags_)) {
-                push(StepKind::fault, item, lbl + " " + kv.first.Scalar()).fault = *f;
+                push(StepKind::fault, a.item, a.label + " " + kv.first.Scalar()).fault = *f;
             }
         }
     }
 
     void step_mark(const StepArgs& a) {
-        const YAML::Node& v = a.value;
-        const YAML::Node& item = a.item;
-        [[maybe_unused]] const std::string& lbl = a.label;
-        [[maybe_unused]] const std::string& suffix = a.suffix;
-        if (!v.IsScalar() || v.Scalar().empty()) {
-            diags_.error(at(v), "mark: expected a name");
-            return;
+        if (const auto* name = text_value(a.value, "mark: expected a name")) {
+            push(StepKind::mark, a.item, a.label).text = *name;
+            marks_.insert(*name);
         }
-        push(StepKind::mark, item, lbl).text = v.Scalar();
-        marks_.insert(v.Scalar());
     }
 
     void step_reference(const StepArgs& a) {
         const YAML::Node& v = a.value;
         const YAML::Node& item = a.item;
-        if (!v.IsScalar() || v.Scalar().empty()) {
-            diags_.error(at(v), "reference: expected a method such as 'reference: touch_off'");
-            return;
-        }
+        if (!text_value(v, "reference: expected a method such as 'reference: touch_off'")) return;
         const auto method = reference_method_from_string(v.Scalar());
         if (!method) {
             diags_.error(at(v), "reference: unknown method '" + v.Scalar() + "' (known: touch_off)");

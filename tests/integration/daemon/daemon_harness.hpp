@@ -2,7 +2,9 @@
 // Test harness: the real `rig serve` process on a temp socket, state folder
 // and lock folder, and a tiny raw client of its socket. Every wait is bounded;
 // leftover processes are killed in destructors.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -35,6 +37,34 @@ namespace rig::test {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+
+/// A TCP connection to 127.0.0.1:port (the daemon's HTTP listener); throws
+/// when nothing answers.
+inline int connect_tcp(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot connect to port " + std::to_string(port));
+    }
+    return fd;
+}
+
+/// utime + stime of a process (all its threads), in seconds.
+inline double cpu_seconds(pid_t pid) {
+    const auto s = slurp("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream in(s.substr(s.rfind(')') + 2));  // fields after "pid (comm) "
+    std::string f;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> f; ++i) {
+        if (i == 14) utime = std::stoull(f);
+        if (i == 15) stime = std::stoull(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 /// A tiny raw client: bytes out, lines in.
 class Wire {

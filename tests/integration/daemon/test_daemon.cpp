@@ -76,14 +76,23 @@ TEST_CASE("three queued runs complete in FIFO order", "[daemon]") {
     }
 }
 
+namespace {
+/// Two long runs (60 s holds) of scenario `id` submitted: the first running
+/// (returned first), the second queued behind it.
+std::pair<std::string, std::string> running_and_queued(Rig& rig, Wire& w, const std::string& id) {
+    const auto sc = rig.hold_scenario(id, "60 s");
+    std::string a = rig.submit(w, sc)["run_id"];
+    std::string b = rig.submit(w, sc)["run_id"];
+    rig.wait_running(a);
+    return {a, b};
+}
+}  // namespace
+
 TEST_CASE("abort: a running run closes ABORTED, a queued one is removed", "[daemon]") {
     Rig rig;
     rig.start(true);
-    const auto sc = rig.hold_scenario("LONG", "60 s");
     Wire w(rig.socket);
-    const std::string a = rig.submit(w, sc)["run_id"];
-    const std::string b = rig.submit(w, sc)["run_id"];
-    rig.wait_running(a);
+    const auto [a, b] = running_and_queued(rig, w, "LONG");
 
     const auto qb = w.call({{"op", "abort"}, {"run_id", b}});
     REQUIRE(qb.value("ok", false));
@@ -227,11 +236,8 @@ TEST_CASE("a client disconnecting mid-run does not stop the run", "[daemon]") {
 TEST_CASE("SIGTERM mid-run: record closed ABORTED, state persisted, exit 0", "[daemon]") {
     Rig rig;
     rig.start(true);
-    const auto sc = rig.hold_scenario("TERM", "60 s");
     Wire w(rig.socket);
-    const std::string a = rig.submit(w, sc)["run_id"];
-    const std::string b = rig.submit(w, sc)["run_id"];
-    rig.wait_running(a);
+    const auto [a, b] = running_and_queued(rig, w, "TERM");
     w.send({{"id", "w"}, {"op", "watch"}, {"run_id", a}});
     rig.daemon->signal(SIGTERM);
     const auto ex = rig.daemon->wait(20s);

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "catch.hpp"
+#include "contains_each.hpp"
 #include "daemon_harness.hpp"
+#include "fork_child.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/daemon/protocol.hpp"
 
@@ -27,33 +29,15 @@ bool is_root() { return ::geteuid() == 0; }
 
 /// Runs `fn` in a child process under `uid`/`gid` and returns what it wrote.
 std::string as_user(uid_t uid, gid_t gid, const std::function<std::string()>& fn) {
-    int p[2];
-    REQUIRE(::pipe(p) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::close(p[0]);
-        std::string out;
-        if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
-            out = "setuid failed";
-        } else {
-            try {
-                out = fn();
-            } catch (const std::exception& e) {
-                out = std::string("exception: ") + e.what();
-            }
-        }
-        (void)!::write(p[1], out.data(), out.size());
-        ::_exit(0);
-    }
-    ::close(p[1]);
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    return out;
+    return in_child([&](std::string& out) {
+               if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
+                   out = "setuid failed";
+               } else {
+                   out = fn();
+               }
+               return 0;
+           })
+        .out;
 }
 
 /// Lets uid 65534 and friends (gid 65534) reach the daemon's socket.
@@ -208,12 +192,8 @@ TEST_CASE("abort and removal are authorised per operation and audited with the r
     CHECK(rig.wait_state(run_a, "done")["verdict"] == "ABORTED");
 
     const auto audit = slurp(rig.state / "audit.jsonl");
-    CHECK(audit.find("\"run.abort_denied\"") != std::string::npos);
-    CHECK(audit.find("uid 65533") != std::string::npos);
-    CHECK(audit.find("\"run.removed\"") != std::string::npos);
-    CHECK(audit.find("nobody (uid 65534)") != std::string::npos);
-    CHECK(audit.find("\"run.abort_requested\"") != std::string::npos);
-    CHECK(audit.find("root (uid 0)") != std::string::npos);
+    check_contains_each(audit, {"\"run.abort_denied\"", "uid 65533", "\"run.removed\"", "nobody (uid 65534)",
+                                "\"run.abort_requested\"", "root (uid 0)"});
 }
 
 TEST_CASE("a submission on a full state disk is refused, never acknowledged and lost", "[daemon][hardening][disk]") {

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "contains_each.hpp"
 #include "daemon_harness.hpp"
 #include "rig/core/utc_time.hpp"
 #include "rig/daemon/http.hpp"
@@ -26,19 +27,6 @@ struct HttpReply {
     std::string head, body;
     bool closed_early = false;  // the server closed without answering
 };
-
-int connect_tcp(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        throw std::runtime_error("cannot connect to port " + std::to_string(port));
-    }
-    return fd;
-}
 
 std::string read_all(int fd, std::chrono::milliseconds timeout) {
     std::string out;
@@ -489,15 +477,9 @@ TEST_CASE("rig serve --http: live events stream a run to its verdict", "[daemon]
         got += read_all(fd, 200ms);
     }
     ::close(fd);
-    CHECK(got.find("text/event-stream") != std::string::npos);
-    CHECK(got.find("event: state") != std::string::npos);
-    CHECK(got.find("\"event\":\"started\"") != std::string::npos);
-    CHECK(got.find("\"event\":\"step\"") != std::string::npos);
-    CHECK(got.find("\"yaml\":\"  - hold: 1 s\"") != std::string::npos);
-    CHECK(got.find("\"event\":\"progress\"") != std::string::npos);
-    CHECK(got.find("\"event\":\"measurement\"") != std::string::npos);
-    CHECK(got.find("\"event\":\"verdict\"") != std::string::npos);
-    CHECK(got.find(id) != std::string::npos);
+    check_contains_each(got, {"text/event-stream", "event: state", "\"event\":\"started\"", "\"event\":\"step\"",
+                              "\"yaml\":\"  - hold: 1 s\"", "\"event\":\"progress\"", "\"event\":\"measurement\"",
+                              "\"event\":\"verdict\"", id});
     // Decimated: never more progress events than pushes x the per-push bound.
     std::size_t progress = 0;
     for (auto at = got.find("\"event\":\"progress\""); at != std::string::npos; at = got.find("\"event\":\"progress\"", at + 1)) ++progress;

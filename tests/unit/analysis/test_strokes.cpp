@@ -35,14 +35,24 @@ double worst_bdc_error_ns(const std::vector<Stroke>& strokes, const std::vector<
     return worst;
 }
 
+// A synthetic sine at `f` Hz, its true BDC times, and the strokes found in it.
+struct SineStrokes {
+    Trace trace;
+    std::vector<double> truth;
+    std::vector<Stroke> strokes;
+};
+SineStrokes sine_strokes(const SynthSpec& spec, double f) {
+    Trace tr = rig::test::sine_trace(spec, f);
+    auto strokes = detect_strokes(tr.view(), 0, tr.size());
+    return {std::move(tr), rig::test::sine_bdc_ns(spec, f), std::move(strokes)};
+}
+
 }  // namespace
 
 TEST_CASE("sinusoid at 10 kHz: rate, depth and BDC times are exact", "[analysis][strokes]") {
     SynthSpec spec;
     const double f = 150.0;
-    const Trace tr = rig::test::sine_trace(spec, f);
-    const auto truth = rig::test::sine_bdc_ns(spec, f);
-    const auto strokes = detect_strokes(tr.view(), 0, tr.size());
+    const auto [tr, truth, strokes] = sine_strokes(spec, f);
 
     // 150 true BDCs in 1 s (phase 0.3 -> 150.3 cycles). The window opens on
     // a falling flank, so the first BDC's trough (phase 0.5) is inside it; the
@@ -93,9 +103,7 @@ TEST_CASE("1 um encoder quantisation: depth within half a count, mean rate withi
     // <= 2 x 3 us / (N T) ~ 6e-6.
     SynthSpec spec;
     spec.quantum_mm = 0.001;
-    const Trace tr = rig::test::sine_trace(spec, 150.0);
-    const auto truth = rig::test::sine_bdc_ns(spec, 150.0);
-    const auto strokes = detect_strokes(tr.view(), 0, tr.size());
+    const auto [tr, truth, strokes] = sine_strokes(spec, 150.0);
     REQUIRE(strokes.size() == 149);
     for (const Stroke& s : strokes) CHECK(s.depth_mm == Approx(1.25).margin(0.0006));
     CHECK(worst_bdc_error_ns(strokes, truth) < 3500.0);
@@ -112,9 +120,7 @@ TEST_CASE("jittered timestamps: the real timestamps are used, so the answer stay
     // bound ~0.016 d^3 / w ~ 40 ns per BDC.
     SynthSpec spec;
     spec.jitter_ns = 20000.0;
-    const Trace tr = rig::test::sine_trace(spec, 150.0);
-    const auto truth = rig::test::sine_bdc_ns(spec, 150.0);
-    const auto strokes = detect_strokes(tr.view(), 0, tr.size());
+    const auto [tr, truth, strokes] = sine_strokes(spec, 150.0);
     REQUIRE(strokes.size() == 149);
     CHECK(worst_bdc_error_ns(strokes, truth) < 100.0);
     const RateStats r = puncture_rate(strokes);

@@ -1,4 +1,5 @@
 #include "catch.hpp"
+#include "expect_diagnostics.hpp"
 #include "rig/core/yaml_reader.hpp"
 
 using namespace rig;
@@ -37,20 +38,12 @@ TEST_CASE("MapReader points at the value for wrong types, units and ranges", "[y
     CHECK_FALSE(r.boolean("flag"));
     CHECK_FALSE(r.string("missing"));
     r.finish();
-    auto items = d.sorted();
-    REQUIRE(items.size() == 6);
-    CHECK(items[0].where.line == 1);  // missing key: reported at the mapping
-    CHECK_THAT(items[0].message, Catch::Contains("missing required key 'missing'"));
-    CHECK(items[1].where.line == 1);
-    CHECK(items[1].where.column == 4);
-    CHECK_THAT(items[1].message, Catch::Contains("wrong unit 'ms'"));
-    CHECK(items[2].where.line == 2);
-    CHECK_THAT(items[2].message, Catch::Contains("found a list"));
-    CHECK(items[3].where.line == 3);
-    CHECK_THAT(items[3].message, Catch::Contains("above the maximum 2.5 mm (the fixture's max_depth)"));
-    CHECK(items[4].where.line == 4);
-    CHECK_THAT(items[4].message, Catch::Contains("whole number"));
-    CHECK(items[5].where.line == 5);
+    test::check_diagnostics(d, {{1, "missing required key 'missing'"},  // missing key: reported at the mapping
+                                {1, "wrong unit 'ms'", 4},
+                                {2, "found a list"},
+                                {3, "above the maximum 2.5 mm (the fixture's max_depth)"},
+                                {4, "whole number"},
+                                {5, ""}});
 }
 
 TEST_CASE("syntax errors and duplicate keys carry line and column", "[yaml]") {

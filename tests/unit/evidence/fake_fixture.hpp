@@ -1,27 +1,14 @@
 #pragma once
 // A fixture whose load cell and encoder read a known linear function of a
 // reference the test (or the workflow, through ReferenceLoad / GaugeBlock)
-// applies. Its clock only counts. Records what the workflow did to it.
+// applies. Its clock only counts (from 0). Records what the workflow did to it.
 #include <optional>
 
+#include "fake_clock.hpp"
+#include "fake_parts.hpp"
 #include "rig/calibration/workflow.hpp"
 
 namespace rig::test {
-
-class CountingClock final : public Clock {
-public:
-    [[nodiscard]] Nanos now() const override { return t_; }
-    Nanos sleep_until(Nanos deadline) noexcept override {
-        t_ = std::max(t_, deadline);
-        ++sleeps;
-        return t_;
-    }
-    [[nodiscard]] bool is_real_time() const override { return false; }
-    int sleeps = 0;
-
-private:
-    Nanos t_{0};
-};
 
 class FakeFixture final : public Fixture {
 public:
@@ -45,30 +32,13 @@ public:
     EStop& estop() override { return estop_; }
     void safe_state() noexcept override { ++safe_state_calls; }
     bool inject_fault(const FaultInjection&) noexcept override { return false; }
-    CountingClock clock_;
+    FakeClock clock_{Nanos{0}};
 
 private:
-    struct Power : PenPower {
-        bool on = false;
-        bool set(bool v) noexcept override { return on = v, true; }
-        [[nodiscard]] bool is_on() const noexcept override { return on; }
-    } power_;
-    struct Speed : SpeedCommand {
-        double r = 0;
-        bool set_rate_hz(double v) noexcept override { return r = v, true; }
-        [[nodiscard]] double rate_hz() const noexcept override { return r; }
-    } speed_;
-    struct Depth : DepthActuator {
-        double p = 0;
-        bool move_to_mm(double v) noexcept override { return p = v, true; }
-        bool busy(std::int64_t) noexcept override { return false; }
-        [[nodiscard]] double position_mm() const noexcept override { return p; }
-    } depth_;
-    struct Brake : StallBrake {
-        bool e = false;
-        bool set(bool v) noexcept override { return e = v, true; }
-        [[nodiscard]] bool is_engaged() const noexcept override { return e; }
-    } brake_;
+    FakePower power_;
+    FakeSpeed speed_;
+    FakeDepth depth_;
+    FakeBrake brake_;
     struct Enc : PositionEncoder {
         FakeFixture* f;
         explicit Enc(FakeFixture* ff) : f(ff) {}
@@ -85,9 +55,7 @@ private:
     struct Cur : CurrentSense {
         std::optional<double> read_a() noexcept override { return 0.0; }
     } current_;
-    struct Stop : EStop {
-        bool pressed() noexcept override { return false; }
-    } estop_;
+    ReleasedEStop estop_;
     FixtureConfig cfg_;
 };
 

@@ -28,6 +28,24 @@ struct WorkflowBench {
         o.today = "2025-11-25";
         o.samples_per_point = samples_per_point;
     }
+    /// A workflow's result and what it printed, given the operator's answers.
+    struct Session {
+        rig::WorkflowResult r;
+        std::string said;
+    };
+    Session load_cell(const std::string& answers) { return load_cell(answers, std_); }
+    Session load_cell(const std::string& answers, rig::ReferenceLoad& ref) {
+        std::istringstream in(answers);
+        std::ostringstream out;
+        auto r = rig::run_load_cell_calibration(fx, ref, {in, out}, o, &history, &audit);
+        return {std::move(r), out.str()};
+    }
+    Session encoder(const std::string& answers) {
+        std::istringstream in(answers);
+        std::ostringstream out;
+        auto r = rig::run_encoder_check(fx, std_, {in, out}, o, &history, &audit);
+        return {std::move(r), out.str()};
+    }
 };
 }  // namespace
 
@@ -108,13 +126,11 @@ TEST_CASE("load-cell workflow with scripted operator input", "[evidence][calibra
     fx.lc_offset_n = 0.05;
 
     SECTION("accepted: adjusted, recorded in history and audit trail") {
-        std::istringstream in("W-7 cert 2291\n\n100\n\nabc\n200\n\n500\n\n\ny\n");
-        std::ostringstream out;
-        const auto r = rig::run_load_cell_calibration(fx, std_, {in, out}, o, &history, &audit);
-        INFO(out.str());
+        const auto [r, said] = bench.load_cell("W-7 cert 2291\n\n100\n\nabc\n200\n\n500\n\n\ny\n");
+        INFO(said);
         CHECK(r.accepted);
         CHECK(r.result == "adjusted");  // 2 % as found, 0 as left
-        CHECK(out.str().find("is not a number") != std::string::npos);
+        CHECK(said.find("is not a number") != std::string::npos);
         CHECK(std_.applied == 3);
         CHECK(fx.safe_state_calls >= 1);
         CHECK(fx.clock_.sleeps == 4 * 50);
@@ -133,34 +149,26 @@ TEST_CASE("load-cell workflow with scripted operator input", "[evidence][calibra
         CHECK(audit.read()[0].old_value["scale"] == 2e-7);
     }
     SECTION("operator declines: nothing recorded") {
-        std::istringstream in("W-7\n\n100\n\n\nn\n");
-        std::ostringstream out;
-        const auto r = rig::run_load_cell_calibration(fx, std_, {in, out}, o, &history, &audit);
+        const auto [r, said] = bench.load_cell("W-7\n\n100\n\n\nn\n");
         CHECK_FALSE(r.accepted);
         CHECK(history.read().empty());
         CHECK(audit.read().empty());
     }
     SECTION("input ends mid-way: aborted, nothing recorded, weight removed") {
-        std::istringstream in("W-7\n\n100\n");
-        std::ostringstream out;
-        const auto r = rig::run_load_cell_calibration(fx, std_, {in, out}, o, &history, &audit);
+        const auto [r, said] = bench.load_cell("W-7\n\n100\n");
         CHECK(r.result == "aborted");
         CHECK(fx.applied_n == 0.0);
         CHECK(history.read().empty());
     }
     SECTION("a faulty channel aborts") {
         fx.failing_reads = 1000;
-        std::istringstream in("W-7\n\n");
-        std::ostringstream out;
-        const auto r = rig::run_load_cell_calibration(fx, std_, {in, out}, o, &history, &audit);
+        const auto [r, said] = bench.load_cell("W-7\n\n");
         CHECK(r.result == "aborted");
         CHECK(r.message.find("reads failed") != std::string::npos);
     }
     SECTION("weights that do not move the reading (nobody placed them) abort") {
         rig::OperatorPlacedStandard nobody;
-        std::istringstream in("W-7\n\n100\n\n\n");
-        std::ostringstream out;
-        const auto r = rig::run_load_cell_calibration(fx, nobody, {in, out}, o, &history, &audit);
+        const auto [r, said] = bench.load_cell("W-7\n\n100\n\n\n", nobody);
         CHECK(r.result == "aborted");
         CHECK(r.message.find("do not differ from the tare") != std::string::npos);
     }
@@ -172,10 +180,8 @@ TEST_CASE("encoder workflow with scripted operator input", "[evidence][calibrati
     fx.enc_zero_mm = 0.003;
     SECTION("within tolerance: pass, scale kept") {
         fx.enc_scale_error = 1.001;  // 1 um on 1 mm
-        std::istringstream in("GB-1.000 cert 88\n1.000\n\n\ny\n");
-        std::ostringstream out;
-        const auto r = rig::run_encoder_check(fx, std_, {in, out}, o, &history, &audit);
-        INFO(out.str());
+        const auto [r, said] = bench.encoder("GB-1.000 cert 88\n1.000\n\n\ny\n");
+        INFO(said);
         CHECK(r.accepted);
         CHECK(r.result == "pass");
         CHECK(r.record.scale == 1e-6);
@@ -183,9 +189,7 @@ TEST_CASE("encoder workflow with scripted operator input", "[evidence][calibrati
     }
     SECTION("out of tolerance: adjusted to the gauge") {
         fx.enc_scale_error = 1.005;
-        std::istringstream in("GB-2.000\n2.000\n\n\ny\n");
-        std::ostringstream out;
-        const auto r = rig::run_encoder_check(fx, std_, {in, out}, o, &history, &audit);
+        const auto [r, said] = bench.encoder("GB-2.000\n2.000\n\n\ny\n");
         CHECK(r.result == "adjusted");
         CHECK(r.record.scale == Approx(1e-6 / 1.005));
         CHECK(history.read().size() == 1);

@@ -22,6 +22,13 @@ struct Chip {
 };
 hw::AdcChannel force_ch(double n_per_count = 1e-4, double offset = 0.0) { return {ads::mux_byte(0, 1), 64, n_per_count, offset}; }
 hw::AdcChannel current_ch(double a_per_count = 1e-6) { return {ads::mux_byte(2, 8), 1, a_per_count, 0.0}; }
+// The load-cell bridge's front end: PGA 64 behind the input buffer.
+hw::Ads1256Settings bridge_settings() {
+    hw::Ads1256Settings s;
+    s.pga_gain = 64;
+    s.input_buffer = true;
+    return s;
+}
 }  // namespace
 
 TEST_CASE("ADS1256 code tables and sign extension", "[hw][ads1256]") {
@@ -77,9 +84,7 @@ TEST_CASE("ADS1256 channels convert both inputs through each gain's own calibrat
     Chip c;
     c.emu.gain_error = {0.02, 0, 0, 0, 0, 0, -0.01};  // PGA 1: +2 %, PGA 64: -1 %
     c.emu.offset_v = {1e-3, 0, 0, 0, 0, 0, 20e-6};
-    hw::Ads1256Settings s;
-    s.pga_gain = 64;
-    s.input_buffer = true;
+    auto s = bridge_settings();
     hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
     adc.configure();
     c.emu.ain_v = {0.0100, 0.0, 1.25, 0, 0, 0, 0, 0, 0.0};
@@ -109,9 +114,7 @@ TEST_CASE("ADS1256 timing: each conversion stamped at DRDY, held values flagged,
         const double s = static_cast<double>(t.count()) * 1e-9;
         return ain == 0 ? 0.01 * std::sin(2 * M_PI * 150 * s) : ain == 2 ? 1.0 : 0.0;
     };
-    hw::Ads1256Settings s;
-    s.pga_gain = 64;
-    s.input_buffer = true;
+    auto s = bridge_settings();
     s.drdy_timeout = 2ms;
     hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
     adc.configure();
@@ -161,9 +164,7 @@ TEST_CASE("ADS1256 timing: each conversion stamped at DRDY, held values flagged,
 TEST_CASE("ADS1256 two-ADC wiring: each input converts continuously at the data rate", "[hw][ads1256]") {
     Chip c;
     c.emu.ain_v = {0.0100, 0.0, 0, 0, 0, 0, 0, 0, 0.0};
-    hw::Ads1256Settings s;
-    s.pga_gain = 64;
-    s.input_buffer = true;
+    auto s = bridge_settings();
     hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
     adc.configure();
     hw::Ads1256Single one(adc, c.emu.drdy(), force_ch(), c.clock);
@@ -281,9 +282,7 @@ TEST_CASE("ADS1256 serviced at DRDY: each input's rate near the datasheet's cycl
           "[hw][ads1256][defect1]") {
     Chip c;
     c.emu.ain_v = {0.0100, 0.0, 1.0, 0, 0, 0, 0, 0, 0.0};
-    hw::Ads1256Settings s;
-    s.pga_gain = 64;
-    s.input_buffer = true;
+    auto s = bridge_settings();
     s.drdy_timeout = 2ms;
     hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
     adc.configure();
@@ -321,9 +320,7 @@ TEST_CASE("ADS1256 full-scale codes are clips, told apart from a failed read", "
     // driver returns no value for them and says the reading was a clip, so the
     // loop flags the sample sample_force_clipped / sample_current_clipped.
     Chip c;
-    hw::Ads1256Settings s;
-    s.pga_gain = 64;
-    s.input_buffer = true;
+    auto s = bridge_settings();
     hw::Ads1256 adc(c.emu, c.emu.drdy(), c.clock, s);
     adc.configure();
     hw::Ads1256Channels ch(adc, c.emu.drdy(), force_ch(), current_ch(), c.clock);

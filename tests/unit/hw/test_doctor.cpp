@@ -1,7 +1,10 @@
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
+#include <string_view>
 
 #include "catch.hpp"
+#include "contains_each.hpp"
 #include "skip.hpp"
 #include "rig/hw/doctor.hpp"
 #include "temp_dir.hpp"
@@ -59,6 +62,18 @@ struct FakePi {
     }
 };
 
+/// `rig doctor` on the machine `env` exits with `rc` and prints each of
+/// `lines`; returns what it printed.
+std::string check_doctor(const FixtureConfig& cfg, const hw::DoctorEnv& env, int rc,
+                         std::initializer_list<std::string_view> lines) {
+    std::ostringstream out;
+    const int got = hw::run_doctor(&cfg, out, env);
+    INFO(out.str());
+    CHECK(got == rc);
+    rig::test::check_contains_each(out.str(), lines);
+    return out.str();
+}
+
 }  // namespace
 
 TEST_CASE("doctor on this machine without GPIO: clear message, non-zero, no crash", "[hw][doctor]") {
@@ -79,55 +94,38 @@ TEST_CASE("doctor: PWM chip by device, Pi 4 audio, output persistence, E-stop ci
     FakePi pi;
     auto cfg = pi4_config();
     SECTION("all good") {
-        std::ostringstream out;
-        CHECK(hw::run_doctor(&cfg, out, pi.env) == 0);
-        INFO(out.str());
-        CHECK_THAT(out.str(), Catch::Contains("OK    pwm: device fe20c000.pwm is pwmchip0") &&
-                                  Catch::Contains("OK    estop: normally-closed") &&
-                                  Catch::Contains("OK    gpio: released outputs return to input") &&
-                                  Catch::Contains("OK    watchdog: /dev/watchdog present") &&
-                                  Catch::Contains("OK    pwm: analogue audio is not using the PWM block"));
+        check_doctor(cfg, pi.env, 0,
+                     {"OK    pwm: device fe20c000.pwm is pwmchip0", "OK    estop: normally-closed",
+                      "OK    gpio: released outputs return to input", "OK    watchdog: /dev/watchdog present",
+                      "OK    pwm: analogue audio is not using the PWM block"});
     }
     SECTION("failures") {
         touch(pi.env.boot_config, "dtparam=audio=on\n");
         touch(pi.env.sys_root / "module/pinctrl_bcm2835/parameters/persist_gpio_outputs", "Y\n");
         fs::remove(pi.env.sys_root / "class/pwm/pwmchip0/device");
         cfg.hardware.safety.estop_contact = EStopContact::normally_open;
-        std::ostringstream out;
-        CHECK(hw::run_doctor(&cfg, out, pi.env) == 1);
-        INFO(out.str());
-        CHECK_THAT(out.str(), Catch::Contains("FAIL  pwm: dtparam=audio=on") &&
-                                  Catch::Contains("FAIL  estop: normally-open contact") &&
-                                  Catch::Contains("WARN  gpio: released outputs keep their last level") &&
-                                  Catch::Contains("FAIL  pwm: no PWM chip of device 'fe20c000.pwm'"));
+        check_doctor(cfg, pi.env, 1,
+                     {"FAIL  pwm: dtparam=audio=on", "FAIL  estop: normally-open contact",
+                      "WARN  gpio: released outputs keep their last level",
+                      "FAIL  pwm: no PWM chip of device 'fe20c000.pwm'"});
     }
 }
 
 TEST_CASE("doctor on a fake Pi tree: every check OK", "[hw][doctor]") {
     FakePi pi;
-    auto cfg = pi4_config();
-    std::ostringstream out;
-    const int rc = hw::run_doctor(&cfg, out, pi.env);
-    INFO(out.str());
-    CHECK(rc == 0);
-    const std::string s = out.str();
-    CHECK_THAT(s, Catch::Contains("OK    gpio: chip 'pinctrl-bcm2711' is"));
-    CHECK_THAT(s, Catch::Contains("(58 lines)"));
-    CHECK_THAT(s, Catch::Contains("OK    gpio: every line offset is below 58"));
-    CHECK_THAT(s, Catch::Contains("OK    spi: /dev/spidev0.1 (LS7366R encoder) present and permitted"));
-    CHECK_THAT(s, Catch::Contains("OK    spi: /dev/spidev0.0 (ADS1256 ADC) present and permitted"));
-    CHECK_THAT(s, Catch::Contains("OK    pwm:"));
-    CHECK_THAT(s, Catch::Contains("OK    groups: member of 'gpio'"));
-    CHECK_THAT(s, Catch::Contains("OK    rtprio"));
-    CHECK_THAT(s, Catch::Contains("OK    kernel: PREEMPT_RT"));
-    CHECK_THAT(s, Catch::Contains("OK    cpu: loop CPU 3 is isolated"));
+    const auto s = check_doctor(pi4_config(), pi.env, 0,
+                                {"OK    gpio: chip 'pinctrl-bcm2711' is", "(58 lines)",
+                                 "OK    gpio: every line offset is below 58",
+                                 "OK    spi: /dev/spidev0.1 (LS7366R encoder) present and permitted",
+                                 "OK    spi: /dev/spidev0.0 (ADS1256 ADC) present and permitted", "OK    pwm:",
+                                 "OK    groups: member of 'gpio'", "OK    rtprio", "OK    kernel: PREEMPT_RT",
+                                 "OK    cpu: loop CPU 3 is isolated"});
     CHECK_THAT(s, !Catch::Contains("FAIL") && !Catch::Contains("WARN"));
 }
 
 TEST_CASE("doctor on a fake Pi tree: each problem is a FAIL or WARN with a fix", "[hw][doctor]") {
     FakePi pi;
     auto cfg = pi4_config();
-    std::ostringstream out;
     int expected_rc = 1;
     std::string expected;
     SECTION("wrong chip label (a Pi 5 file on a Pi 4)") {
@@ -160,14 +158,11 @@ TEST_CASE("doctor on a fake Pi tree: each problem is a FAIL or WARN with a fix",
         expected_rc = 0;
         expected = "WARN  rtprio: RLIMIT_RTPRIO is 0, below priority 80";
     }
-    const int rc = hw::run_doctor(&cfg, out, pi.env);
-    INFO(out.str());
-    CHECK(rc == expected_rc);
-    CHECK_THAT(out.str(), Catch::Contains(expected));
+    const auto says = check_doctor(cfg, pi.env, expected_rc, {expected});
     if (expected_rc == 0) {
-        CHECK_THAT(out.str(), Catch::Contains("WARN  kernel: PREEMPT, not PREEMPT_RT"));
-        CHECK_THAT(out.str(), Catch::Contains("WARN  memlock"));
-        CHECK_THAT(out.str(), Catch::Contains("WARN  cpu: loop CPU 3 is not isolated -> fix: add isolcpus=3"));
+        INFO(says);
+        CHECK_THAT(says, Catch::Contains("WARN  kernel: PREEMPT, not PREEMPT_RT") && Catch::Contains("WARN  memlock") &&
+                             Catch::Contains("WARN  cpu: loop CPU 3 is not isolated -> fix: add isolcpus=3"));
     }
 }
 

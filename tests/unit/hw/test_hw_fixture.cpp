@@ -13,15 +13,9 @@
 using namespace rig;
 using rig::test::FakeGpio;
 using rig::test::GpioRecord;
+using rig::test::sysfs_value;
 
 namespace {
-
-std::string first_line(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::string s;
-    std::getline(in, s);
-    return s;
-}
 
 FixtureConfig pi4_config() {
     Diagnostics d;
@@ -88,9 +82,9 @@ TEST_CASE("hardware fixture: safe outputs first, then chips, homing last", "[hw]
     CHECK(b.gpio.log[0] == GpioRecord{GpioRecord::request_output, 17, false, {}});
     CHECK(b.gpio.log[1] == GpioRecord{GpioRecord::request_output, 27, false, {}});
     CHECK(b.gpio.index_of(GpioRecord::request_output, 22, false) > 1);
-    CHECK(first_line(b.pwm("duty_cycle")) == "0");
-    CHECK(first_line(b.pwm("period")) == "50000");
-    CHECK(first_line(b.pwm("enable")) == "1");
+    CHECK(sysfs_value(b.pwm("duty_cycle")) == "0");
+    CHECK(sysfs_value(b.pwm("period")) == "50000");
+    CHECK(sysfs_value(b.pwm("enable")) == "1");
     CHECK(b.counter.mdr0() == 0x03);
     CHECK(b.adc.reg(3) == 0xF0);  // 30 kSPS
     CHECK(b.platform.spi_settings["/dev/spidev0.1"].mode == 0);
@@ -125,7 +119,7 @@ TEST_CASE("hardware fixture: parts read and drive the emulated rig", "[hw][fixtu
     CHECK(f.power().set(true));
     CHECK(b.gpio.output(17) == true);
     CHECK(f.speed().set_rate_hz(150));
-    CHECK(first_line(b.pwm("duty_cycle")) == "37500");
+    CHECK(sysfs_value(b.pwm("duty_cycle")) == "37500");
     CHECK(f.depth().move_to_mm(1.0));
     std::int64_t t = 0;
     while (f.depth().busy(t)) t += 100'000;
@@ -205,7 +199,7 @@ TEST_CASE("hardware fixture: safe_state and destruction leave the rig safe befor
         fx->safe_state();
         CHECK(b.gpio.output(17) == false);
         CHECK(b.gpio.output(27) == false);
-        CHECK(first_line(b.pwm("duty_cycle")) == "0");
+        CHECK(sysfs_value(b.pwm("duty_cycle")) == "0");
         CHECK(fx->speed().rate_hz() == 0.0);
         fx->safe_state();  // idempotent
         CHECK(b.gpio.output(17) == false);
@@ -213,8 +207,8 @@ TEST_CASE("hardware fixture: safe_state and destruction leave the rig safe befor
     SECTION("destruction") {
         fx.reset();
         b.check_released_safe({17, 27});
-        CHECK(first_line(b.pwm("duty_cycle")) == "0");
-        CHECK(first_line(b.pwm("enable")) == "0");
+        CHECK(sysfs_value(b.pwm("duty_cycle")) == "0");
+        CHECK(sysfs_value(b.pwm("enable")) == "0");
         for (unsigned line : {17u, 27u, 22u, 23u, 24u, 25u, 5u}) CHECK_FALSE(b.gpio.is_requested(line));
         // safe_state() ran first: the pen went off before any line was released.
         const long first_release = b.gpio.index_of(GpioRecord::release, 5);
@@ -245,8 +239,8 @@ TEST_CASE("hardware fixture: a failure during construction leaves everything saf
     for (unsigned line : {17u, 27u, 22u, 23u, 24u, 25u, 5u}) CHECK_FALSE(b.gpio.is_requested(line));
     CHECK(b.gpio.last_index_of(GpioRecord::write, 17, false) < b.gpio.last_index_of(GpioRecord::release, 17));
     CHECK(b.gpio.last_index_of(GpioRecord::write, 27, false) < b.gpio.last_index_of(GpioRecord::release, 27));
-    CHECK(first_line(b.pwm("duty_cycle")) == "0");
-    CHECK(first_line(b.pwm("enable")) == "0");
+    CHECK(sysfs_value(b.pwm("duty_cycle")) == "0");
+    CHECK(sysfs_value(b.pwm("enable")) == "0");
 }
 
 TEST_CASE("make_hw_fixture on a machine without GPIO fails with a clear message", "[hw][fixture]") {

@@ -19,15 +19,7 @@ using namespace rig;
 using rig::test::FakeClock;
 using rig::test::FakeGpio;
 using rig::test::GpioRecord;
-
-namespace {
-std::string first_line(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::string s;
-    std::getline(in, s);
-    return s;
-}
-}  // namespace
+using rig::test::sysfs_value;
 
 TEST_CASE("pen power and brake drive their line, and go low before release", "[hw][gpio]") {
     FakeGpio g;
@@ -319,7 +311,7 @@ TEST_CASE("sysfs PWM on the kernel's rules: first start on a fresh export, a pre
         CHECK(speed.set_rate_hz(-3.0));
         CHECK(kernel.channel(ch).duty == 0);
         CHECK(speed.set_rate_hz(37.0));
-        CHECK(first_line(ch / "duty_cycle") == "9250");
+        CHECK(sysfs_value(ch / "duty_cycle") == "9250");
     }
     // Destroyed: duty 0 and disabled.
     CHECK(kernel.channel(ch).duty == 0);
@@ -369,7 +361,7 @@ TEST_CASE("sysfs PWM errors name the path", "[hw][pwm]") {
     SECTION("export does not produce the channel") {
         rig::test::make_fake_pwm_chip(tmp.path(), 0, 1, false);
         CHECK_THROWS_WITH(hw::open_sysfs_pwm(s), Catch::Contains((tmp.path() / "pwmchip0" / "pwm0" / "duty_cycle").string()));
-        CHECK(first_line(tmp.path() / "pwmchip0" / "export") == "0");  // it did export
+        CHECK(sysfs_value(tmp.path() / "pwmchip0" / "export") == "0");  // it did export
     }
     SECTION("a missing attribute") {
         rig::test::make_fake_pwm_chip(tmp.path(), 0, 1, true);

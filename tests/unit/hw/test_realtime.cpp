@@ -7,9 +7,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "catch.hpp"
+#include "fork_child.hpp"
 #include "skip.hpp"
 #include "rig/hw/realtime.hpp"
 
@@ -139,13 +141,8 @@ TEST_CASE("apply_realtime without privileges reports the fallback and carries on
     }
     // A child drops to an unprivileged user, asks for SCHED_FIFO and memory
     // locking with a 64 KiB memlock limit, and reports through its exit status.
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::close(fds[0]);
-        if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(10);
+    const auto child = rig::test::in_child([&](std::string& msg) {
+        if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return 10;
         rlimit rl{0, 0};
         ::setrlimit(RLIMIT_RTPRIO, &rl);
         rl = {64 * 1024, 64 * 1024};
@@ -157,18 +154,11 @@ TEST_CASE("apply_realtime without privileges reports the fallback and carries on
         int policy = -1;
         sched_param sp{};
         ::pthread_getschedparam(::pthread_self(), &policy, &sp);
-        std::string msg;
         for (const auto& f : r.failed) msg += f + "\n";
-        (void)!::write(fds[1], msg.data(), msg.size());
-        ::_exit(!r.fifo && policy == SCHED_OTHER && (!r.memory_locked || asan) ? 0 : 1);
-    }
-    ::close(fds[1]);
-    std::string text;
-    char buf[512];
-    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
-    ::close(fds[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
+        return !r.fifo && policy == SCHED_OTHER && (!r.memory_locked || asan) ? 0 : 1;
+    });
+    const std::string& text = child.out;
+    const int status = child.status;
     INFO(text);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
@@ -199,12 +189,7 @@ TEST_CASE("apply_realtime locks what is mapped before the loop, not the process'
     // In a child, so that the lock does not outlive the test: lock, then
     // allocate and touch 64 MiB (as a long run's recorder or a daemon would).
     // With MCL_FUTURE that memory would be locked too.
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::close(fds[0]);
+    const auto child = rig::test::in_child([](std::string& out) {
         hw::RealtimeOptions o;
         o.lock_memory = true;
         o.prefault_stack_kib = 256;
@@ -215,16 +200,12 @@ TEST_CASE("apply_realtime locks what is mapped before the loop, not the process'
         for (std::size_t i = 0; i < n; i += 4096) p[i] = 1;
         v[2] = vm_lck_kib();
         std::free(p);
-        (void)!::write(fds[1], v, sizeof v);
-        ::_exit(0);
-    }
-    ::close(fds[1]);
+        out.assign(reinterpret_cast<const char*>(v), sizeof v);
+        return 0;
+    });
     long v[3] = {0, 0, 0};
-    const auto got = ::read(fds[0], v, sizeof v);
-    ::close(fds[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(got == static_cast<ssize_t>(sizeof v));
+    REQUIRE(child.out.size() == sizeof v);
+    std::memcpy(v, child.out.data(), sizeof v);
     if (v[0] == 0) PENRIG_SKIP("mlockall not permitted here (RLIMIT_MEMLOCK / CAP_IPC_LOCK)");
     INFO("VmLck after locking " << v[1] << " KiB, after a 64 MiB allocation " << v[2] << " KiB");
     CHECK(v[1] >= 256);               // the prefaulted stack (and code) is locked

@@ -6,53 +6,18 @@
 // second thread drains the rings as the recorder does.
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <thread>
 
+#include "alloc_counter.hpp"
 #include "catch.hpp"
+#include "fake_clock.hpp"
+#include "fake_parts.hpp"
 #include "rig/runner/loop.hpp"
 #include "rig/scenario/scenario.hpp"
 #include "temp_dir.hpp"
 
 namespace {
-thread_local bool t_counting = false;
-std::atomic<std::uint64_t> g_loop_allocs{0};
-}  // namespace
-
-// Under ASan/TSan the sanitizer's runtime owns operator new (shared
-// libraries bind to it, so a replacement here mixes two allocators): the
-// count is taken in the optimised build, and the sanitizer builds report the
-// test SKIPPED.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define PENRIG_COUNTS_ALLOCATIONS 0
-#else
-#define PENRIG_COUNTS_ALLOCATIONS 1
-void* operator new(std::size_t n) {
-    if (t_counting) g_loop_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n != 0 ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif
-
-namespace {
 using rig::Nanos;
-
-// Counts time only; the loop's deadlines are reached at once.
-class StepClock final : public rig::Clock {
-public:
-    [[nodiscard]] Nanos now() const override { return t_; }
-    Nanos sleep_until(Nanos deadline) noexcept override { return t_ = std::max(t_, deadline); }
-    [[nodiscard]] bool is_real_time() const override { return false; }
-
-private:
-    Nanos t_{0};
-};
 
 // A pen that strokes at its rate setpoint (needle position a sine of the
 // clock), pushes 2 N at the bottom, and obeys every command; nothing allocates.
@@ -72,39 +37,22 @@ public:
     rig::FaceReferenceDrive& reference() override { return ref_; }
     void safe_state() noexcept override {
         power_.on = false;
-        speed_.r = 0;
-        brake_.e = false;
+        speed_.rate = 0;
+        brake_.engaged = false;
     }
     bool inject_fault(const rig::FaultInjection&) noexcept override { return true; }
 
 private:
-    double phase() const { return std::sin(2 * M_PI * speed_.r * 1e-9 * static_cast<double>(clock_.now().count())); }
-    struct Power : rig::PenPower {
-        bool on = false;
-        bool set(bool v) noexcept override { return on = v, true; }
-        [[nodiscard]] bool is_on() const noexcept override { return on; }
-    } power_;
-    struct Speed : rig::SpeedCommand {
-        double r = 0;
-        bool set_rate_hz(double v) noexcept override { return r = v, true; }
-        [[nodiscard]] double rate_hz() const noexcept override { return r; }
-    } speed_;
-    struct Depth : rig::DepthActuator {
-        double p = 0;
-        bool move_to_mm(double v) noexcept override { return p = v, true; }
-        bool busy(std::int64_t) noexcept override { return false; }
-        [[nodiscard]] double position_mm() const noexcept override { return p; }
-    } depth_;
-    struct Brake : rig::StallBrake {
-        bool e = false;
-        bool set(bool v) noexcept override { return e = v, true; }
-        [[nodiscard]] bool is_engaged() const noexcept override { return e; }
-    } brake_;
+    double phase() const { return std::sin(2 * M_PI * speed_.rate * 1e-9 * static_cast<double>(clock_.now().count())); }
+    rig::test::FakePower power_;
+    rig::test::FakeSpeed speed_;
+    rig::test::FakeDepth depth_;
+    rig::test::FakeBrake brake_;
     struct Enc : rig::PositionEncoder {
         StrokingFixture* f;
         explicit Enc(StrokingFixture* ff) : f(ff) {}
         std::optional<double> read_mm() noexcept override {
-            return f->power_.on && !f->brake_.e ? f->depth_.p * (0.5 + 0.5 * f->phase()) : 0.0;
+            return f->power_.on && !f->brake_.engaged ? f->depth_.mm * (0.5 + 0.5 * f->phase()) : 0.0;
         }
     } encoder_{this};
     struct Load : rig::LoadCell {
@@ -115,9 +63,7 @@ private:
     struct Cur : rig::CurrentSense {
         std::optional<double> read_a() noexcept override { return 0.3; }
     } current_;
-    struct Stop : rig::EStop {
-        bool pressed() noexcept override { return false; }
-    } estop_;
+    rig::test::ReleasedEStop estop_;
     // The nightly plan's cartridge-face references: a touch-off of 50 ms
     // that finds contact (what the loop does around it is what is counted).
     struct Ref : rig::FaceReferenceDrive {
@@ -128,7 +74,7 @@ private:
         void stop() noexcept override { until = 0; }
     } ref_;
     rig::FixtureConfig cfg_;
-    StepClock clock_;
+    rig::test::FakeClock clock_{Nanos{0}};  // deadlines are reached at once
 };
 }  // namespace
 
@@ -167,10 +113,10 @@ TEST_CASE("the acquisition loop makes no heap allocation after it starts", "[run
         }
     });
     std::thread acquisition([&] {
-        g_loop_allocs.store(0);
-        t_counting = true;  // from the loop's start on, as the runner's realtime_setup hook marks it
+        rig::test::g_allocations.store(0);
+        rig::test::t_count_allocations = true;  // from the loop's start on, as the runner's realtime_setup hook marks it
         loop.run();
-        t_counting = false;
+        rig::test::t_count_allocations = false;
     });
     acquisition.join();
     recorder.join();
@@ -180,5 +126,5 @@ TEST_CASE("the acquisition loop makes no heap allocation after it starts", "[run
     // The sanitizer builds still run the loop against a draining thread
     // (what TSan checks); only the count needs the optimised build.
     if (!PENRIG_COUNTS_ALLOCATIONS) PENRIG_SKIP("allocation counting needs the optimised build (the sanitizer owns operator new)");
-    CHECK(g_loop_allocs.load() == 0);
+    CHECK(rig::test::g_allocations.load() == 0);
 }

@@ -13,11 +13,7 @@ using test::find;
 
 namespace {
 std::string rate_scenario(const std::string& fault) {
-    std::string s = "steps:\n  - set_depth: 1.0 mm\n  - set_level: 3\n";
-    if (!fault.empty()) s += "  - fault: " + fault + "\n";
-    s += "  - power: on\n  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
-         "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n  - power: off\n";
-    return s;
+    return test::steady_measure_steps(fault, "puncture_rate", "rate");
 }
 }  // namespace
 

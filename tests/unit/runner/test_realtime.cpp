@@ -12,21 +12,10 @@ using namespace rig;
 namespace {
 Scenario short_scenario(const test::TempDir& dir, const std::string& timing) {
     // A copy of the default fixture with a chosen timing budget.
-    auto text = read_file(test::source_dir() / "fixtures" / "sim.yaml");
-    const auto at = text.find("timing:");
-    const auto end = text.find("\n\n", at);
-    text.replace(at, end - at, timing);
-    std::ofstream(dir / "fx.yaml") << text;
-    const auto spec = (test::source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
-    std::ofstream(dir / "s.yaml") << "id: RT\ntitle: rt\nversion: \"1\"\nspec: " << spec << "\nfixture: fx.yaml\n"
-                                  << "steps:\n  - set_level: 3\n  - set_depth: 1 mm\n  - power: on\n"
-                                     "  - hold: 400 ms\n  - measure: {what: puncture_rate, id: rate, window: 300 ms}\n"
-                                     "  - measure: {what: loop_timing, id: timing, window: previous}\n";
-    Diagnostics d;
-    auto sc = load_scenario(dir / "s.yaml", d);
-    INFO([&] { std::ostringstream o; d.print(o); return o.str(); }());
-    REQUIRE(sc);
-    return std::move(*sc);
+    return test::load_on_fixture(dir, test::sim_fixture_with("timing:", "\n\n", timing), "RT",
+                                 "steps:\n  - set_level: 3\n  - set_depth: 1 mm\n  - power: on\n"
+                                 "  - hold: 400 ms\n  - measure: {what: puncture_rate, id: rate, window: 300 ms}\n"
+                                 "  - measure: {what: loop_timing, id: timing, window: previous}\n");
 }
 
 RunResult run_realtime(const Scenario& sc, const test::TempDir& dir) {

@@ -41,10 +41,8 @@ TEST_CASE("registry: every kind is complete, named once, and its quantities are 
 
 TEST_CASE("registry: an unknown kind is refused with the registered names", "[registry][scenario]") {
     test::TempDir dir;
-    const auto spec = (test::source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
-    const auto fixture = (test::source_dir() / "fixtures" / "sim.yaml").string();
-    std::ofstream(dir / "t.yaml") << "id: T\ntitle: t\nversion: \"1\"\nspec: " << spec << "\nfixture: " << fixture
-                                  << "\nsteps:\n  - hold: 1 s\n  - measure: {what: puncture_rat}\n";
+    std::ofstream(dir / "t.yaml") << test::scenario_head("T", (test::source_dir() / "fixtures" / "sim.yaml").string())
+                                  << "steps:\n  - hold: 1 s\n  - measure: {what: puncture_rat}\n";
     Diagnostics d;
     CHECK_FALSE(load_scenario(dir / "t.yaml", d));
     std::ostringstream o;
@@ -96,25 +94,16 @@ TEST_CASE("timing rule end to end: samples woken 110 us late on a 5 kHz, 200 us 
     // would have woken the loop: every 50th sample 110 us late. Re-analysis
     // (the same measurement code as the run) must keep every measurement valid.
     test::TempDir dir;
-    auto text = read_file(test::source_dir() / "fixtures" / "sim.yaml");
-    const auto at = text.find("sample_rate:");
-    REQUIRE(at != std::string::npos);
-    text.replace(at, text.find('\n', at) - at, "sample_rate: 5 kHz");
-    std::ofstream(dir / "fx.yaml") << text;
-    const auto spec = (test::source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
-    std::ofstream(dir / "s.yaml") << "id: PI4\ntitle: t\nversion: \"1\"\nspec: " << spec << "\nfixture: fx.yaml\n"
-                                  << "steps:\n  - reference: touch_off\n  - set_level: 3\n  - set_depth: 1 mm\n  - power: on\n"
-                                     "  - hold: 1 s\n  - measure: {what: puncture_rate, id: rate, window: 2 s}\n"
-                                     "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
-                                     "  - measure: {what: loop_timing, id: timing, window: previous}\n";
-    Diagnostics d;
-    auto sc = load_scenario(dir / "s.yaml", d);
-    INFO([&] { std::ostringstream o; d.print(o); return o.str(); }());
-    REQUIRE(sc);
-    REQUIRE(sc->fixture.timing.max_missed_samples == 0);
-    REQUIRE(sc->fixture.timing.lateness == 200us);
+    const auto sc = test::load_on_fixture(
+        dir, test::sim_fixture_with("sample_rate:", "\n", "sample_rate: 5 kHz"), "PI4",
+        "steps:\n  - reference: touch_off\n  - set_level: 3\n  - set_depth: 1 mm\n  - power: on\n"
+        "  - hold: 1 s\n  - measure: {what: puncture_rate, id: rate, window: 2 s}\n"
+        "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
+        "  - measure: {what: loop_timing, id: timing, window: previous}\n");
+    REQUIRE(sc.fixture.timing.max_missed_samples == 0);
+    REQUIRE(sc.fixture.timing.lateness == 200us);
     test::SimRun run;
-    const auto r = run.run(*sc);
+    const auto r = run.run(sc);
     REQUIRE(r.verdict == Verdict::pass);
     auto samples = read_samples(r.dir / "samples.bin");
     std::size_t delayed = 0;
@@ -184,20 +173,15 @@ TEST_CASE("a scenario with no measurement ends ERROR: nothing was measured", "[r
 
 TEST_CASE("an ERROR loop_timing has no value (null), never 0", "[runner][sim]") {
     test::TempDir dir;
-    auto text = read_file(test::source_dir() / "fixtures" / "sim.yaml");
-    const auto at = text.find("timing:");
-    text.replace(at, text.find("\n\n", at) - at,
-                 "timing:\n  lateness_budget: 1 us\n  max_late_fraction: 0 %\n  max_missed_samples: 0");
-    std::ofstream(dir / "fx.yaml") << text;
-    const auto spec = (test::source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();
-    std::ofstream(dir / "s.yaml") << "id: T\ntitle: t\nversion: \"1\"\nspec: " << spec << "\nfixture: fx.yaml\n"
-                                  << "steps:\n  - set_level: 3\n  - power: on\n  - hold: 300 ms\n"
-                                     "  - measure: {what: loop_timing, id: timing, window: previous}\n";
-    Diagnostics d;
-    auto sc = load_scenario(dir / "s.yaml", d);
-    REQUIRE(sc);
+    const auto sc = test::load_on_fixture(
+        dir,
+        test::sim_fixture_with("timing:", "\n\n",
+                               "timing:\n  lateness_budget: 1 us\n  max_late_fraction: 0 %\n  max_missed_samples: 0"),
+        "T",
+        "steps:\n  - set_level: 3\n  - power: on\n  - hold: 300 ms\n"
+        "  - measure: {what: loop_timing, id: timing, window: previous}\n");
     test::SimRun run;
-    const auto r = run.run(*sc);
+    const auto r = run.run(sc);
     const auto& t = test::find(r, "timing");
     REQUIRE(t.outcome == Outcome::error);  // the sim's 2 us jitter breaks a 1 us budget
     CHECK_FALSE(t.value.has_value());

@@ -15,12 +15,7 @@ using test::find;
 namespace {
 
 std::string force_scenario(const std::string& fault) {
-    std::string s = "steps:\n";
-    if (!fault.empty()) s += "  - fault: " + fault + "\n";
-    s += "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
-         "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
-         "  - measure: {what: strike_force, id: force, window: 500 ms}\n  - power: off\n";
-    return s;
+    return test::steady_measure_steps(fault, "strike_force", "force");
 }
 
 std::string stall_scenario(const std::string& fault) {

@@ -39,22 +39,30 @@ TEST_CASE("smoke on the sim: PASS, accurate against ground truth, valid record",
     CHECK(run.fixture->speed().rate_hz() == 0.0);
 }
 
+namespace {
+/// Re-analysis gives every measurement of the run exactly (all but the sim's
+/// truth, which only the run knows).
+void check_reproduced(const std::vector<Measurement>& again, const RunResult& r) {
+    REQUIRE(again.size() == r.measurements.size());
+    for (std::size_t i = 0; i < again.size(); ++i) {
+        auto a = again[i].to_json();
+        auto b = r.measurements[i].to_json();
+        b.erase("truth");
+        b.erase("error");
+        b.erase("truth_detail");
+        INFO(b.dump() << "\nvs\n" << a.dump());
+        CHECK(a == b);
+    }
+}
+}  // namespace
+
 TEST_CASE("rig analyze reproduces every measurement exactly from the raw samples", "[runner][sim][analyze]") {
     for (const char* s : {"scenarios/smoke.yaml", "scenarios/stall-recover.yaml", "scenarios/step-response.yaml",
                           "scenarios/speed-regulation.yaml"}) {
         test::SimRun run;
         const auto r = run.run(test::load_shipped(s));
-        const auto again = reanalyze(r.dir);
-        REQUIRE(again.size() == r.measurements.size());
-        for (std::size_t i = 0; i < again.size(); ++i) {
-            auto a = again[i].to_json();
-            auto b = r.measurements[i].to_json();
-            b.erase("truth");
-            b.erase("error");
-            b.erase("truth_detail");
-            INFO(s << ": " << b.dump() << "\nvs\n" << a.dump());
-            CHECK(a == b);
-        }
+        INFO(s);
+        check_reproduced(reanalyze(r.dir), r);
     }
 }
 
@@ -85,16 +93,7 @@ TEST_CASE("rig analyze streams a long run: the record reproduced exactly, memory
     // Bounded by the longest window plus the trim threshold, not by the run:
     // at most 2 x 2^18 samples held (the whole run is 3.3x that).
     CHECK(st.peak_retained_samples <= (std::size_t{1} << 19));
-    REQUIRE(again.size() == r.measurements.size());
-    for (std::size_t i = 0; i < again.size(); ++i) {
-        auto a = again[i].to_json();
-        auto b = r.measurements[i].to_json();
-        b.erase("truth");
-        b.erase("error");
-        b.erase("truth_detail");
-        INFO(b.dump() << "\nvs\n" << a.dump());
-        CHECK(a == b);
-    }
+    check_reproduced(again, r);
 }
 
 TEST_CASE("stall latency is measured within 0.5 ms of the model's own truth", "[runner][sim][stall]") {

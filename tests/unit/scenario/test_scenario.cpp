@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "catch.hpp"
+#include "expect_diagnostics.hpp"
 #include "rig/scenario/run_checks.hpp"
 #include "rig/scenario/scenario.hpp"
 #include "test_files.hpp"
@@ -158,13 +159,8 @@ TEST_CASE("references to missing spec or fixture files are reported at the refer
     Diagnostics d;
     auto p = dir.scenario("id: x\ntitle: t\nversion: \"1\"\nspec: nope.yaml\nfixture: gone.yaml\nsteps: [{hold: 1 s}]\n");
     CHECK_FALSE(load_scenario(p, d));
-    auto items = d.sorted();
-    REQUIRE(items.size() == 2);
-    CHECK(items[0].where.line == 4);
-    CHECK(items[0].where.column == 7);
-    CHECK_THAT(items[0].message, Catch::Contains("spec: no such file") && Catch::Contains("nope.yaml"));
-    CHECK(items[1].where.line == 5);
-    CHECK_THAT(items[1].message, Catch::Contains("fixture: no such file"));
+    test::check_diagnostics(d, {{4, "spec: no such file", 7}, {5, "fixture: no such file"}});
+    CHECK_THAT(d.sorted()[0].message, Catch::Contains("nope.yaml"));
 }
 
 TEST_CASE("errors inside the referenced spec are reported in that file", "[scenario]") {

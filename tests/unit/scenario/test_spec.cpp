@@ -1,4 +1,5 @@
 #include "catch.hpp"
+#include "expect_diagnostics.hpp"
 #include "rig/scenario/spec.hpp"
 #include "rig/drivers/fixture_config.hpp"
 #include "test_files.hpp"
@@ -29,16 +30,10 @@ TEST_CASE("spec errors carry line and column", "[spec]") {
                             d);
     REQUIRE(f);
     CHECK_FALSE(parse_spec(std::move(*f), d));
-    auto items = d.sorted();
-    REQUIRE(items.size() == 4);
-    CHECK(items[0].where.line == 3);
-    CHECK_THAT(items[0].message, Catch::Contains("missing unit"));
-    CHECK(items[1].where.line == 3);
-    CHECK_THAT(items[1].message, Catch::Contains("level 'two'"));
-    CHECK(items[2].where.line == 4);
-    CHECK_THAT(items[2].message, Catch::Contains("wrong unit 'Hz'"));
-    CHECK(items[3].where.line == 6);  // retry needs its delay
-    CHECK_THAT(items[3].message, Catch::Contains("retry_delay"));
+    test::check_diagnostics(d, {{3, "missing unit"},
+                                {3, "level 'two'"},
+                                {4, "wrong unit 'Hz'"},
+                                {6, "retry_delay"}});  // retry needs its delay
 }
 
 TEST_CASE("fixture files: calibration records are required and checked", "[fixture]") {
@@ -49,9 +44,5 @@ TEST_CASE("fixture files: calibration records are required and checked", "[fixtu
                             d);
     REQUIRE(f);
     CHECK_FALSE(parse_fixture(std::move(*f), d));
-    auto items = d.sorted();
-    REQUIRE(items.size() == 2);
-    CHECK(items[0].where.line == 6);
-    CHECK_THAT(items[0].message, Catch::Contains("wrong unit 'um'"));
-    CHECK_THAT(items[1].message, Catch::Contains("YYYY-MM-DD"));
+    test::check_diagnostics(d, {{6, "wrong unit 'um'"}, {0, "YYYY-MM-DD"}});
 }

@@ -22,6 +22,21 @@ inline FixtureConfig default_sim_config() {
     return *cfg;
 }
 
+/// The default fixture with no skin phantom: the needle strokes in free air.
+inline FixtureConfig no_phantom() {
+    auto cfg = default_sim_config();
+    cfg.sim.phantom_enabled = false;
+    return cfg;
+}
+
+/// No phantom, and the encoder zeroed at the cartridge face (`zero: face`):
+/// its readings stand against the true protrusion.
+inline FixtureConfig face_zeroed_no_phantom() {
+    auto cfg = no_phantom();
+    cfg.sim.encoder_zero_at_face = true;
+    return cfg;
+}
+
 struct Reading {
     std::int64_t t_ns = 0;
     std::int64_t deadline_ns = 0;
@@ -53,6 +68,11 @@ public:
             if (keep) log.push_back(r);
             if (woke > deadline_ns) deadline_ns = woke - (woke - deadline_ns) % period_ns;  // skip missed slots
         }
+    }
+    /// The pen powered and commanded to `rate_hz` (what a run's `power: on` at a level does).
+    void start(double rate_hz) {
+        fx.power().set(true);
+        fx.speed().set_rate_hz(rate_hz);
     }
     [[nodiscard]] std::int64_t now_ns() { return fx.clock().now().count(); }
     [[nodiscard]] const GroundTruth& truth() const { return *fx.ground_truth(); }

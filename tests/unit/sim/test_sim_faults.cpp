@@ -6,9 +6,7 @@
 #include "sim_test_support.hpp"
 
 using namespace rig;
-using rig::test::default_sim_config;
-using rig::test::SimLoop;
-using rig::test::true_rate_hz;
+using namespace rig::test;
 
 namespace {
 
@@ -26,8 +24,7 @@ struct Outcome {
 
 Outcome steady(const FixtureConfig& cfg, double rate_hz, double dial_mm, double settle_s = 2.0) {
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(rate_hz);
+    loop.start(rate_hz);
     REQUIRE(loop.fx.depth().move_to_mm(dial_mm));
     loop.run_for(settle_s);
     const auto from = loop.now_ns();
@@ -114,8 +111,7 @@ TEST_CASE("fault extra_friction raises the current by dT/Kt, depth unchanged", "
 TEST_CASE("fault brake_torque below the stall torque: the brake cannot stop the rotor", "[sim][faults]") {
     const auto cfg = with_fault(default_sim_config(), FaultKind::brake_torque, 2e-3);
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     loop.run_for(1.0);
     loop.fx.brake().set(true);
     loop.run_for(1.0);
@@ -127,8 +123,7 @@ TEST_CASE("fault stall_protection_missing: the drive is never cut", "[sim][fault
     const auto cfg = default_sim_config();
     SimLoop loop(cfg);
     CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::stall_protection_missing, 1.0}));
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     loop.run_for(1.0);
     loop.fx.brake().set(true);
     loop.run_for(2.0, true);
@@ -146,8 +141,7 @@ TEST_CASE("fault stall_protection_missing: the drive is never cut", "[sim][fault
 TEST_CASE("fault stall_protection_slow sets the detection time", "[sim][faults][stall]") {
     const auto cfg = with_fault(default_sim_config(), FaultKind::stall_protection_slow, 0.3);
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     loop.run_for(1.0);
     loop.fx.brake().set(true);
     loop.run_for(0.6);
@@ -158,16 +152,13 @@ TEST_CASE("fault stall_protection_slow sets the detection time", "[sim][faults][
 }
 
 TEST_CASE("fault encoder_count_loss: readings drift from the true position", "[sim][faults][sensors]") {
-    auto cfg = default_sim_config();
-    cfg.sim.phantom_enabled = false;
-    cfg.sim.encoder_zero_at_face = true;  // readings against the true protrusion (`zero: face`)
+    const auto cfg = face_zeroed_no_phantom();
     // Depth as the rig sees it: the highest encoder reading around each true
     // BDC, against the true BDC protrusion.
     auto worst_depth_error_mm = [&](double loss) {
         SimLoop loop(cfg);
         if (loss > 0.0) CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::encoder_count_loss, loss}));
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(50.0);
+        loop.start(50.0);
         REQUIRE(loop.fx.depth().move_to_mm(1.0));
         loop.run_for(3.0, true);
         double worst = 0.0;
@@ -245,8 +236,7 @@ TEST_CASE("faults from the fixture file apply from t = 0 and inject_fault at run
     auto cfg = default_sim_config();
     cfg.sim.phantom_enabled = false;
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     REQUIRE(loop.fx.depth().move_to_mm(1.0));
     loop.run_for(1.5);
     const auto t_inject = loop.now_ns();

@@ -78,14 +78,11 @@ TEST_CASE("fault current_offset and current_noise change the current reading onl
 }
 
 TEST_CASE("fault encoder_zero_error: readings deeper by the error, true BDC unchanged", "[sim][faults][sensors]") {
-    auto cfg = default_sim_config();
-    cfg.sim.phantom_enabled = false;
-    cfg.sim.encoder_zero_at_face = true;  // readings against the true protrusion (`zero: face`)
+    const auto cfg = face_zeroed_no_phantom();
     auto peak_reading = [&](double zero_error_m) {
         SimLoop loop(cfg);
         if (zero_error_m != 0.0) CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::encoder_zero_error, zero_error_m}));
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(100.0);
+        loop.start(100.0);
         REQUIRE(loop.fx.depth().move_to_mm(1.0));
         loop.run_for(1.5, true);
         double peak = -1e9;
@@ -106,8 +103,7 @@ TEST_CASE("fault encoder_count_gain: the counter runs ahead in the direction of 
     cfg.sim.phantom_enabled = false;
     SimLoop loop(cfg);
     CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::encoder_count_gain, 0.02}));
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(100.0);
+    loop.start(100.0);
     REQUIRE(loop.fx.depth().move_to_mm(1.0));
     loop.run_for(2.0, true);
     double lo = 1e9, hi = -1e9;
@@ -125,13 +121,11 @@ TEST_CASE("fault rate_error: the pen regulates to setpoint x (1 + error)", "[sim
     auto cfg = default_sim_config();
     SimLoop loop(cfg);
     CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::rate_error, 0.015}));
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(120.0);
+    loop.start(120.0);
     REQUIRE(loop.fx.depth().move_to_mm(1.0));
     loop.run_for(2.0);
     SimLoop nominal(cfg);
-    nominal.fx.power().set(true);
-    nominal.fx.speed().set_rate_hz(120.0);
+    nominal.start(120.0);
     REQUIRE(nominal.fx.depth().move_to_mm(1.0));
     nominal.run_for(2.0);
     const double r = true_rate_hz(loop.truth(), kSec, 2 * kSec);
@@ -147,8 +141,7 @@ TEST_CASE("fault winding_resistance: more droop under load", "[sim][faults][moto
             c.sim.phantom_enabled = loaded;
             SimLoop loop(c);
             if (r_ohm > 0.0) CHECK(loop.fx.inject_fault(FaultInjection{FaultKind::winding_resistance, r_ohm}));
-            loop.fx.power().set(true);
-            loop.fx.speed().set_rate_hz(150.0);
+            loop.start(150.0);
             REQUIRE(loop.fx.depth().move_to_mm(2.0));
             loop.run_for(2.0);
             return true_rate_hz(loop.truth(), kSec, 2 * kSec);

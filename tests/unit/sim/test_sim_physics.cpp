@@ -9,10 +9,7 @@
 #include "sim_test_support.hpp"
 
 using namespace rig;
-using rig::test::default_sim_config;
-using rig::test::kTwoPi;
-using rig::test::SimLoop;
-using rig::test::true_rate_hz;
+using namespace rig::test;
 
 namespace {
 
@@ -38,12 +35,6 @@ double regulated_speed(const SimParams& p, double w_sp) {
 
 double stroke_rate(const SimParams& p, double w) { return w * p.strokes_per_rev / kTwoPi; }
 
-FixtureConfig no_phantom() {
-    auto cfg = default_sim_config();
-    cfg.sim.phantom_enabled = false;
-    return cfg;
-}
-
 double mean_peak_force(const GroundTruth& gt, std::int64_t from_ns) {
     double sum = 0.0;
     int n = 0;
@@ -61,8 +52,7 @@ TEST_CASE("free-running motor at full drive reaches (Kt*V - R*Tc)/(Kt*Ke + R*b)"
     auto cfg = no_phantom();
     cfg.sim.speed_control = SpeedControl::open_loop;  // duty = rate / max_rate: full drive at max_rate
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(cfg.sim.max_rate_hz);
+    loop.start(cfg.sim.max_rate_hz);
     loop.run_for(1.5);
     const double expected_hz = stroke_rate(cfg.sim, free_run_speed(cfg.sim, cfg.sim.supply_voltage_v));
     const double measured_hz = true_rate_hz(loop.truth(), kSec, loop.now_ns());
@@ -83,8 +73,7 @@ TEST_CASE("regulated rate for each speed level matches the firmware's steady sta
     const auto cfg = no_phantom();
     for (double level_hz : {50.0, 100.0, 150.0, 200.0}) {
         SimLoop loop(cfg);
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(level_hz);
+        loop.start(level_hz);
         loop.run_for(1.5);
         const double w_sp = kTwoPi * level_hz / cfg.sim.strokes_per_rev;
         const double expected_hz = stroke_rate(cfg.sim, regulated_speed(cfg.sim, w_sp));
@@ -106,8 +95,7 @@ TEST_CASE("start-up: nothing before the boot delay, then a ramp to the commanded
     loop.run_for(0.2);
     CHECK(loop.truth().strokes.empty());  // unpowered: no motion
     const std::int64_t t_on = loop.now_ns();
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     loop.run_for(cfg.sim.boot_delay_s * 0.9);
     CHECK(loop.fx.snapshot().rotor_speed_rad_s == 0.0);
     CHECK_FALSE(loop.fx.snapshot().drive_on);
@@ -121,12 +109,10 @@ TEST_CASE("start-up: nothing before the boot delay, then a ramp to the commanded
 }
 
 TEST_CASE("without a phantom the protrusion at BDC equals the dial within 1 um", "[sim][physics]") {
-    auto cfg = no_phantom();
-    cfg.sim.encoder_zero_at_face = true;  // readings against the true protrusion (`zero: face`)
+    const auto cfg = face_zeroed_no_phantom();
     for (double dial_mm : {0.0, 0.5, 1.25, 2.5}) {
         SimLoop loop(cfg);
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(50.0);  // dense samples near BDC: 200 per stroke
+        loop.start(50.0);  // dense samples near BDC: 200 per stroke
         REQUIRE(loop.fx.depth().move_to_mm(dial_mm));
         loop.run_for(2.0);
         REQUIRE_FALSE(loop.fx.depth().busy(loop.now_ns()));
@@ -157,8 +143,7 @@ TEST_CASE("strike force rises with depth and is bounded by the phantom's spring 
     double previous = -1.0;
     for (double dial_mm : {0.0, 0.5, 1.5, 2.5}) {
         SimLoop loop(cfg);
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(150.0);
+        loop.start(150.0);
         REQUIRE(loop.fx.depth().move_to_mm(dial_mm));
         loop.run_for(2.0);
         const auto t_from = loop.now_ns();
@@ -193,8 +178,7 @@ TEST_CASE("the motor speed dips under load", "[sim][physics]") {
     const auto cfg = default_sim_config();
     auto run = [&](double dial_mm, double& min_speed) {
         SimLoop loop(cfg);
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(150.0);
+        loop.start(150.0);
         REQUIRE(loop.fx.depth().move_to_mm(dial_mm));
         loop.run_for(2.0);
         const auto t_from = loop.now_ns();
@@ -222,8 +206,7 @@ TEST_CASE("the stall brake stops the rotor and the firmware cuts the drive after
     REQUIRE(cfg.sim.brake_torque_n_m >
             cfg.sim.back_emf_v_s_per_rad * cfg.sim.supply_voltage_v / cfg.sim.resistance_ohm);  // > stall torque
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     REQUIRE(loop.fx.depth().move_to_mm(1.0));
     loop.run_for(1.0);
     const auto t_brake = loop.now_ns();
@@ -263,8 +246,7 @@ TEST_CASE("after a stall cut the firmware retries after its delay; released it r
     const auto cfg = default_sim_config();
     REQUIRE(cfg.sim.after_stall == StallRecovery::retry);
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     loop.run_for(1.0);
     loop.fx.brake().set(true);
     loop.run_for(1.0);  // cut at ~0.12 s, retry at ~0.62 s into the held brake, cut again
@@ -295,8 +277,7 @@ TEST_CASE("after a stall cut a latching firmware stays off until a power cycle",
     auto cfg = default_sim_config();
     cfg.sim.after_stall = StallRecovery::latch;
     SimLoop loop(cfg);
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(100.0);
+    loop.start(100.0);
     loop.run_for(1.0);
     loop.fx.brake().set(true);
     loop.run_for(0.3);
@@ -425,8 +406,7 @@ TEST_CASE("E-stop, safe state and part state", "[sim][parts]") {
     loop.fx.release_estop();
     CHECK_FALSE(loop.fx.estop().pressed());
 
-    loop.fx.power().set(true);
-    loop.fx.speed().set_rate_hz(150.0);
+    loop.start(150.0);
     loop.fx.brake().set(true);
     loop.fx.brake().set(false);
     CHECK(loop.fx.power().is_on());
@@ -454,8 +434,7 @@ TEST_CASE("calibration records turn raw codes into readings", "[sim][sensors]") 
     cfg.sim.current_noise_a = 0.0;
     auto run = [](const FixtureConfig& c) {
         SimLoop loop(c);
-        loop.fx.power().set(true);
-        loop.fx.speed().set_rate_hz(100.0);
+        loop.start(100.0);
         loop.run_for(0.5, true);
         return loop.log;
     };
