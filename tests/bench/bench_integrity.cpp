@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
             }
         }
     }
-    std::printf("no-false-PASS grid: %zu fault cases x %llu seeds = %d runs, measurements rate/depth/force\n\n",
+    std::printf("no-false-PASS grid: %zu fault cases x %llu seeds = %d runs, measurements rate/depth/force/stall latency/stall retry delay\n\n",
                 grid_faults().size(), static_cast<unsigned long long>(seeds), runs);
     std::printf("%-20s %8s %8s %8s\n", "measurement truth", "PASS", "FAIL", "ERROR");
     for (const auto& [row, c] : table) {
