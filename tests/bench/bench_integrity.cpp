@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
                 if (m.outcome == Outcome::pass && m.truth && m.value &&
                     std::abs(*m.value - *m.truth) > stated_accuracy(m.name, *m.truth)) {
                     ++wrong_pass;
+                    std::fprintf(stderr, "PASS beyond the stated accuracy: %s, seed %llu: %s value %g truth %g\n",
+                                 f.label.c_str(), static_cast<unsigned long long>(seed), m.name.c_str(), *m.value,
+                                 *m.truth);
                 }
             }
         }
