@@ -206,7 +206,7 @@ TEST_CASE("two clients watching one run both get its events and verdict", "[daem
 
 TEST_CASE("watch: a depth the closing reference revokes is provisional live, then ERROR", "[daemon][integrity]") {
     Rig rig;
-    rig.start(true);
+    rig.start();
     Wire w(rig.socket);
     const std::string id = rig.submit(w, rig.revoked_depth_scenario("REVOKED"))["run_id"];
     Wire a(rig.socket);
@@ -217,6 +217,7 @@ TEST_CASE("watch: a depth the closing reference revokes is provisional live, the
     for (const auto& e : ev) {
         if (e["event"] == "measurement" && e["measurement"]["id"] == "depth") depth.push_back(e);
     }
+    INFO(json(depth).dump());
     // Judged first, provisional: never a bare PASS on the stream.
     REQUIRE(depth.size() == 2);
     CHECK(depth[0]["provisional"] == true);

@@ -506,7 +506,7 @@ TEST_CASE("rig serve --http: live events stream a run to its verdict", "[daemon]
 
 TEST_CASE("rig serve --http: the live stream marks a depth provisional until its closing reference", "[daemon][http][integrity]") {
     DashRig rig;
-    rig.start_http({}, true);
+    rig.start_http();
     const int fd = connect_tcp(rig.port);
     const std::string req = "GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
     (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
