@@ -34,6 +34,7 @@ constexpr std::array kFaults{
     FaultDef{"loop_lateness", FaultKind::loop_lateness, Dimension::time, 0.0, 1.0, true},
     FaultDef{"load_cell_full_scale", FaultKind::load_cell_full_scale, Dimension::force, 1e-3, 1000.0, true},
     FaultDef{"current_full_scale", FaultKind::current_full_scale, Dimension::current, 1e-4, 1000.0, true},
+    FaultDef{"encoder_scale_error", FaultKind::encoder_scale_error, Dimension::ratio, -0.5, 0.5, true},
 };
 constexpr std::array<std::string_view, kFaults.size()> kNames = [] {
     std::array<std::string_view, kFaults.size()> n{};

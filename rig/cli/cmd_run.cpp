@@ -13,6 +13,7 @@
 #include "rig/core/atomic_file.hpp"
 #include "rig/reports/summary.hpp"
 #include "rig/runner/runner.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/runner/samples_file.hpp"
 #include "rig/session/run_session.hpp"
 
@@ -32,6 +33,10 @@ public:
                   << step_.substr(0, 50) << (last_.empty() ? "" : "  | " + last_) << std::flush;
     }
     void on_measurement(const Measurement& m) override { last_ = m.id + " " + to_string(m.outcome); }
+    void on_provisional_measurement(const Measurement& m, const std::string&) override {
+        last_ = m.id + " " + to_string(m.outcome) + " (provisional)";
+    }
+    void on_final_measurement(const Measurement& m) override { on_measurement(m); }
     void on_finished(Verdict, const std::string&) override { std::cerr << "\r\033[K" << std::flush; }
 
 private:
@@ -48,7 +53,17 @@ public:
     void on_step(std::size_t index, const PlanStep& step, double t) override {
         emit({{"event", "step"}, {"index", index}, {"line", step.where.line}, {"label", step.label}, {"t_s", t}});
     }
-    void on_measurement(const Measurement& m) override { emit({{"event", "measurement"}, {"measurement", m.to_json()}}); }
+    void on_measurement(const Measurement& m) override {
+        emit({{"event", "measurement"}, {"measurement", m.to_json()}, {"provisional", false}});
+    }
+    void on_provisional_measurement(const Measurement& m, const std::string& awaiting) override {
+        auto mj = m.to_json();
+        mj["outcome"] = provisional_outcome(m.outcome);
+        emit({{"event", "measurement"}, {"measurement", mj}, {"provisional", true}, {"awaiting", awaiting}});
+    }
+    void on_final_measurement(const Measurement& m) override {
+        emit({{"event", "measurement"}, {"measurement", m.to_json()}, {"provisional", false}, {"final", true}});
+    }
     void on_finished(Verdict v, const std::string& reason) override {
         emit({{"event", "verdict"}, {"verdict", to_string(v)}, {"reason", reason}});
     }

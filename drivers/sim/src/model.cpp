@@ -157,6 +157,7 @@ bool SimModel::apply_fault(const FaultInjection& f) noexcept {
         case FaultKind::loop_lateness: wake_.set_lateness(std::llround(f.value * 1e9)); return true;
         case FaultKind::load_cell_full_scale: load_cell_.set_full_scale(f.value); return true;
         case FaultKind::current_full_scale: current_.set_full_scale(f.value); return true;
+        case FaultKind::encoder_scale_error: encoder_.set_scale_error(f.value); return true;
     }
     return false;
 }

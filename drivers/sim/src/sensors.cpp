@@ -27,7 +27,8 @@ void EncoderSensor::start_at(double y_m) noexcept {
 }
 
 double EncoderSensor::reading_at_mm(double y_m) const noexcept {
-    const std::int64_t c = count_ + (true_count(y_m) - last_true_);
+    const auto d = static_cast<double>(true_count(y_m) - last_true_);
+    const std::int64_t c = count_ + std::llround(d * (1.0 + scale_error_) + scale_carry_);
     return (static_cast<double>(c) * tr_.cal_scale + tr_.cal_offset) * 1e3;
 }
 
@@ -51,6 +52,14 @@ double EncoderSensor::read_mm(double y_m) noexcept {
             for (std::int64_t k = 0; k < n; ++k) lost -= rng_.uniform() < count_gain_ ? 1 : 0;
         }
         delta += delta > 0 ? -lost : lost;
+    }
+    if (delta != 0 && scale_error_ != 0.0) {
+        // A scale error: (1 + e) counts per true count, the fraction carried
+        // to the next read (no rounding bias over many small moves).
+        scale_carry_ += static_cast<double>(delta) * scale_error_;
+        const auto whole = static_cast<std::int64_t>(std::trunc(scale_carry_));
+        scale_carry_ -= static_cast<double>(whole);
+        delta += whole;
     }
     count_ += delta;
     const double m = static_cast<double>(count_) * tr_.cal_scale + tr_.cal_offset;

@@ -55,6 +55,7 @@ public:
     // Faults (FaultKind encoder_*).
     void set_count_loss(double p) noexcept { count_loss_ = p; }
     void set_count_gain(double p) noexcept { count_gain_ = p; }
+    void set_scale_error(double e) noexcept { scale_error_ = e; }
     /// The counter's zero moves by `m` (a reference that is not at the face):
     /// every later reading is `m` too deep.
     void shift_zero(double m) noexcept;
@@ -65,6 +66,8 @@ private:
     Instrument tr_;
     double count_loss_ = 0.0;
     double count_gain_ = 0.0;
+    double scale_error_ = 0.0;
+    double scale_carry_ = 0.0;  // the fraction of a count the scale error has not yet added
     bool zero_at_face_ = false;
     std::int64_t count_ = 0;
     std::int64_t last_true_ = 0;

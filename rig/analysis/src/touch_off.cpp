@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "rig/core/samples.hpp"
@@ -14,6 +15,61 @@ std::string format_um(double mm) {
     o << mm * 1e3 << " um";
     return o.str();
 }
+
+namespace {
+
+/// Least-squares speed (mm/s) of the samples [a, b] whose position lies
+/// within [x_lo, x_hi]; nullopt with fewer than kMinScalePoints.
+std::optional<double> speed_between(TraceView v, std::size_t a, std::size_t b, double x_lo, double x_hi) {
+    const std::int64_t t0 = v.t_ns[a];  // centred: no cancellation in the sums
+    double st = 0.0, sx = 0.0, stt = 0.0, stx = 0.0;
+    std::size_t n = 0;
+    for (std::size_t k = a; k <= b; ++k) {
+        const double x = v.position_mm[k];
+        if (x < x_lo || x > x_hi) continue;
+        const double t = static_cast<double>(v.t_ns[k] - t0) * 1e-9;
+        st += t, sx += x, stt += t * t, stx += t * x;
+        ++n;
+    }
+    if (n < kMinScalePoints) return std::nullopt;
+    const double nn = static_cast<double>(n);
+    const double dtt = stt - st * st / nn;
+    if (!(dtt > 0.0)) return std::nullopt;
+    return (stx - st * sx / nn) / dtt;
+}
+
+/// The encoder's scale error against the drive's known speed: the approach
+/// (from the end of the dwell before, up to where the advance turns) and the
+/// retract (from the deepest point to the start of the dwell after), each
+/// trimmed at both ends. Timed by the sequence's dwells, not by a rest
+/// reading: a needle still settling on the cam must not cut the passes short.
+std::optional<double> encoder_scale_error(TraceView v, std::size_t lo, std::size_t hi, std::size_t deep, TimeWindow w,
+                                          const TouchOffParams& p) {
+    std::size_t a = lo;
+    while (a < hi && v.t_ns[a] < w.begin_ns + p.dwell.count()) ++a;
+    // The turn: two counts back from the highest reading so far (a quantised
+    // reading may repeat).
+    std::size_t turn = a;
+    for (std::size_t k = a; k < hi; ++k) {
+        if (v.position_mm[k] >= v.position_mm[turn]) turn = k;
+        else if (v.position_mm[k] < v.position_mm[turn] - 2.0 * p.count_mm) break;
+    }
+    std::size_t end = deep;
+    while (end + 1 < hi && v.t_ns[end + 1] <= w.end_ns - p.dwell.count()) ++end;
+    if (a >= hi || turn <= a || end <= deep) return std::nullopt;
+    const double in_travel = v.position_mm[turn] - v.position_mm[a];
+    const double out_travel = v.position_mm[deep] - v.position_mm[end];
+    const auto in = speed_between(v, a, turn, v.position_mm[a] + kScaleTrimFraction * in_travel,
+                                  v.position_mm[turn] - kScaleTrimFraction * in_travel);
+    const auto out = speed_between(v, deep, end, v.position_mm[end] + kScaleTrimFraction * out_travel,
+                                   v.position_mm[deep] - kScaleTrimFraction * out_travel);
+    if (!in || !out) return std::nullopt;
+    const double e_in = *in / p.approach_speed_mm_s - 1.0;
+    const double e_out = -*out / p.approach_speed_mm_s - 1.0;
+    return std::abs(e_in) >= std::abs(e_out) ? e_in : e_out;
+}
+
+}  // namespace
 
 TouchOffResult analyse_touch_off(TraceView v, TimeWindow w, const TouchOffParams& p) {
     TouchOffResult r;
@@ -58,6 +114,24 @@ TouchOffResult analyse_touch_off(TraceView v, TimeWindow w, const TouchOffParams
     std::size_t deep = lo;
     for (std::size_t k = lo; k < hi; ++k) {
         if (v.position_mm[k] >= v.position_mm[deep]) deep = k;
+    }
+    if (p.approach_speed_mm_s > 0.0 && p.scale_limit > 0.0) {
+        const auto scale = encoder_scale_error(v, lo, hi, deep, w, p);
+        if (!scale) {
+            r.invalid = "encoder: too few samples on the touch-off's approach or retract to check the encoder's "
+                        "scale; no cartridge-face reference";
+            return r;
+        }
+        r.scale_error = *scale;
+        if (std::abs(*scale) > p.scale_limit) {
+            std::ostringstream m;
+            m.precision(3);
+            m << "encoder: it read the touch-off drive's travel " << *scale * 100.0 << " % "
+              << (*scale > 0.0 ? "long" : "short") << " (limit +/-" << p.scale_limit * 100.0
+              << " %): counts gained or lost, every depth that much off; no cartridge-face reference";
+            r.invalid = m.str();
+            return r;
+        }
     }
     std::size_t start = deep;
     while (start > lo && v.position_mm[start - 1] <= v.position_mm[start]) --start;

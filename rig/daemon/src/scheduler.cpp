@@ -12,6 +12,7 @@
 #include "daemon_impl.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/utc_time.hpp"
+#include "rig/scenario/face_reference.hpp"
 #include "rig/reports/audit_log.hpp"
 
 namespace rig::daemon {
@@ -89,7 +90,22 @@ public:
     }
     void on_measurement(const Measurement& m) override {
         post([mj = m.to_json()](Impl& d, ActiveRun& a) {
-            d.broadcast(a.run_id, {{"event", "measurement"}, {"measurement", mj}});
+            d.broadcast(a.run_id, {{"event", "measurement"}, {"measurement", mj}, {"provisional", false}});
+        });
+    }
+    void on_provisional_measurement(const Measurement& m, const std::string& awaiting) override {
+        // The outcome itself says so: a client that reads only the outcome
+        // must not see a bare PASS the closing reference may still revoke.
+        auto mj = m.to_json();
+        mj["outcome"] = provisional_outcome(m.outcome);
+        post([mj = std::move(mj), awaiting](Impl& d, ActiveRun& a) {
+            d.broadcast(a.run_id, {{"event", "measurement"}, {"measurement", mj}, {"provisional", true},
+                                   {"awaiting", awaiting}});
+        });
+    }
+    void on_final_measurement(const Measurement& m) override {
+        post([mj = m.to_json()](Impl& d, ActiveRun& a) {
+            d.broadcast(a.run_id, {{"event", "measurement"}, {"measurement", mj}, {"provisional", false}, {"final", true}});
         });
     }
 

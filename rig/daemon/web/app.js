@@ -155,9 +155,13 @@ function onRunEvent(ev) {
     case 'measurement': {
       const m = ev.measurement;
       const lim = (m.low == null && m.high == null) ? '—' : `${m.low == null ? '' : fmt(m.low, 3)} … ${m.high == null ? '' : fmt(m.high, 3)}`;
-      $('#measurements tbody').append(el('tr', { 'data-outcome': m.outcome }, el('td', {}, m.label), el('td', {}, m.line),
+      // A provisional outcome (a closing reference still to come) is shown as
+      // such; its final event replaces the row.
+      const row = el('tr', { 'data-outcome': m.outcome, 'data-id': m.id }, el('td', {}, m.label), el('td', {}, m.line),
         el('td', {}, m.name), el('td', {}, m.value == null ? '—' : `${fmt(m.value, 4)} ${m.unit || ''}`), el('td', {}, lim),
-        el('td', { class: 'v-' + m.outcome }, m.outcome)));
+        el('td', { class: ev.provisional ? 'v-provisional' : 'v-' + m.outcome }, m.outcome));
+      const old = ev.final ? [...document.querySelectorAll('#measurements tbody tr')].find((r) => r.dataset.id === m.id) : null;
+      if (old) old.replaceWith(row); else $('#measurements tbody').append(row);
       break;
     }
     case 'verdict': {

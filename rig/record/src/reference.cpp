@@ -33,6 +33,8 @@ nlohmann::json FaceReference::to_json() const {
     j["points"] = points;
     put(j, "rest_return_mm", rest_return_mm);
     put(j, "baseline_n", baseline_n);
+    put(j, "scale_error", scale_error);
+    put(j, "scale_limit", scale_limit);
     put(j, "drift_to_next_mm", drift_to_next_mm);
     if (truth_mm) {
         j["truth_mm"] = *truth_mm;
@@ -62,6 +64,8 @@ FaceReference FaceReference::from_json(const nlohmann::json& j) {
     r.points = j.value("points", std::size_t{0});
     r.rest_return_mm = opt_number(j, "rest_return_mm");
     r.baseline_n = opt_number(j, "baseline_n");
+    r.scale_error = opt_number(j, "scale_error");
+    r.scale_limit = opt_number(j, "scale_limit");
     r.drift_to_next_mm = opt_number(j, "drift_to_next_mm");
     r.truth_mm = opt_number(j, "truth_mm");
     return r;

@@ -263,6 +263,12 @@ RunResult Runner::run() {
     std::vector<Event> events;
     std::vector<StepSpan> spans(sc_.plan.size());
     std::vector<Measurement> measurements;
+    // Measurements announced as provisional (their closing reference still to come).
+    struct Provisional {
+        std::size_t index;      // into measurements
+        std::string awaiting;   // the closing reference's id
+    };
+    std::vector<Provisional> provisional;
     std::vector<FaceReference> references;
     std::string reason;
     Verdict terminal = Verdict::pass;  // pass = no terminal condition
@@ -338,13 +344,24 @@ RunResult Runner::run() {
                                 spdlog::warn("{}: no cartridge-face reference: {}", fr.id, fr.reason);
                             }
                             close_reference(references, measurements, sc_.fixture);
+                            // Depths that waited for this closing check now have their final outcome.
+                            std::erase_if(provisional, [&](const Provisional& p) {
+                                if (p.awaiting != fr.id) return false;
+                                if (obs_) obs_->on_final_measurement(measurements[p.index]);
+                                return true;
+                            });
                         }
                         if (sc_.plan[ev.step].kind == StepKind::measure) {
                             for (auto& m : take_measurement(sc_, ev.step, ev.t_ns, data_view(), measurements)) {
                                 spdlog::debug("{} {} = {} {} [{}]", m.id, m.name,
                                              m.value ? std::to_string(*m.value) : std::string("-"), m.unit,
                                              to_string(m.outcome));
-                                if (obs_) obs_->on_measurement(m);
+                                if (auto awaiting = awaiting_closing(sc_, ev.step, m)) {
+                                    provisional.push_back({measurements.size(), *awaiting});
+                                    if (obs_) obs_->on_provisional_measurement(m, *awaiting);
+                                } else if (obs_) {
+                                    obs_->on_measurement(m);
+                                }
                                 measurements.push_back(std::move(m));
                             }
                         }
@@ -560,7 +577,12 @@ RunResult Runner::run() {
     res.record = nlohmann::json(rec);
     res.run_record = std::move(rec);
     spdlog::info("run {} ended: {}{}", res.run_id, to_string(res.verdict), reason.empty() ? "" : " (" + reason + ")");
-    if (obs_) obs_->on_finished(res.verdict, reason);
+    if (obs_) {
+        // The run ended before their closing check (aborted, a step that
+        // never ran): final as recorded.
+        for (const auto& p : provisional) obs_->on_final_measurement(res.measurements[p.index]);
+        obs_->on_finished(res.verdict, reason);
+    }
     return res;
 }
 

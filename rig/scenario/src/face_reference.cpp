@@ -9,12 +9,17 @@
 namespace rig {
 namespace {
 using analysis::format_um;
+std::string reference_id(std::size_t step) { return "reference@" + std::to_string(step); }
 }  // namespace
+
+double scale_limit(const FixtureConfig& fx) {
+    return kScaleBudgetFraction * kDepthAccuracyCounts * encoder_count_mm(fx) / fx.max_depth_mm;
+}
 
 FaceReference take_reference(const Scenario& sc, std::size_t index, const RunData& data) {
     const PlanStep& p = sc.plan[index];
     FaceReference r;
-    r.id = "reference@" + std::to_string(index);
+    r.id = reference_id(index);
     r.step = static_cast<std::uint32_t>(index);
     r.line = p.where.line;
     r.method = std::string(to_string(p.method));
@@ -28,9 +33,13 @@ FaceReference take_reference(const Scenario& sc, std::size_t index, const RunDat
     ap.stop_force_n = sc.fixture.reference.touch_off.stop_force_n;
     const double q = encoder_count_mm(sc.fixture);
     ap.count_mm = q;
+    ap.approach_speed_mm_s = sc.fixture.reference.touch_off.approach_speed_m_s * 1e3;
+    ap.scale_limit = scale_limit(sc.fixture);
+    r.scale_limit = ap.scale_limit;
     const auto a = analysis::analyse_touch_off(data.trace, analysis::TimeWindow{span.start_ns, span.end_ns}, ap);
     r.baseline_n = a.baseline_n;
     r.rest_return_mm = a.rest_return_mm;
+    r.scale_error = a.scale_error;
     r.points = a.points;
     if (a.invalid || !a.face_mm) {
         r.reason = a.invalid.value_or("touch-off: no face found");
@@ -62,6 +71,20 @@ const FaceReference* reference_for(std::span<const FaceReference> refs, std::int
         if (std::llround(r.t_s * 1e9) <= begin_ns) found = &r;
     }
     return found;
+}
+
+std::optional<std::string> awaiting_closing(const Scenario& sc, std::size_t step, const Measurement& m) {
+    if (m.outcome == Outcome::error) return std::nullopt;
+    const auto it = m.stats.find("reference");
+    if (it == m.stats.end() || !it->is_object() || !it->value("valid", false)) return std::nullopt;
+    for (std::size_t k = step + 1; k < sc.plan.size(); ++k) {
+        if (sc.plan[k].kind == StepKind::reference) return reference_id(k);
+    }
+    return std::nullopt;
+}
+
+std::string provisional_outcome(Outcome o) {
+    return std::string(to_string(o)) + " (provisional: awaiting closing reference)";
 }
 
 void close_reference(std::span<FaceReference> refs, std::span<Measurement> measurements, const FixtureConfig& fx) {

@@ -202,6 +202,23 @@ struct Rig {
                                   "\n  - measure: {what: loop_timing, window: previous}\n  - power: off\n");
     }
 
+    /// A depth judged on a face reference, then an encoder zero error before
+    /// the closing reference: the depth is provisional when judged (a value
+    /// in tolerance) and ERROR once the closing reference finds the face
+    /// moved (rig/daemon/README.md "Provisional outcomes"). On the lockstep
+    /// sim (a wall-clock run on a loaded machine has gaps, and its depth is
+    /// ERROR before any reference is closed); the leading hold gives a
+    /// watcher time to attach.
+    std::filesystem::path revoked_depth_scenario(const std::string& name) const {
+        return scenario(name,
+                        "  - hold: 2 s\n  - reference: touch_off\n  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+                        "  - wait_until: {condition: rate_stable, timeout: 2 s}\n"
+                        "  - measure: {what: protrusion_depth, id: depth, window: 300 ms}\n"
+                        "  - fault: {encoder_zero_error: 80 um}\n  - power: off\n"
+                        "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n"
+                        "  - reference: touch_off\n");
+    }
+
     /// As `rig submit` does: the file's text and the spec it includes.
     static json submission(const std::filesystem::path& scenario_path) {
         const std::string text = slurp(scenario_path);

@@ -215,6 +215,33 @@ TEST_CASE("two clients watching one run both get its events and verdict", "[daem
     CHECK(ec[0]["verdict"] == ea.back()["verdict"]);
 }
 
+TEST_CASE("watch: a depth the closing reference revokes is provisional live, then ERROR", "[daemon][integrity]") {
+    Rig rig;
+    rig.start();
+    Wire w(rig.socket);
+    const std::string id = rig.submit(w, rig.revoked_depth_scenario("REVOKED"))["run_id"];
+    Wire a(rig.socket);
+    a.send({{"id", "wa"}, {"op", "watch"}, {"run_id", id}});
+    const auto ev = events_until_verdict(a, "wa");
+    REQUIRE_FALSE(ev.empty());
+    std::vector<json> depth;
+    for (const auto& e : ev) {
+        if (e["event"] == "measurement" && e["measurement"]["id"] == "depth") depth.push_back(e);
+    }
+    INFO(json(depth).dump());
+    // Judged first, provisional: never a bare PASS on the stream.
+    REQUIRE(depth.size() == 2);
+    CHECK(depth[0]["provisional"] == true);
+    CHECK(depth[0]["awaiting"].get<std::string>().rfind("reference@", 0) == 0);
+    CHECK(depth[0]["measurement"]["outcome"] == "PASS (provisional: awaiting closing reference)");
+    // Then final, after the closing reference: ERROR naming the encoder.
+    CHECK(depth[1]["provisional"] == false);
+    CHECK(depth[1]["final"] == true);
+    CHECK(depth[1]["measurement"]["outcome"] == "ERROR");
+    CHECK(depth[1]["measurement"]["message"].get<std::string>().rfind("encoder:", 0) == 0);
+    CHECK(ev.back()["verdict"] == "ERROR");
+}
+
 TEST_CASE("a client disconnecting mid-run does not stop the run", "[daemon]") {
     Rig rig;
     rig.start(true);

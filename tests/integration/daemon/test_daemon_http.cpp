@@ -486,6 +486,33 @@ TEST_CASE("rig serve --http: live events stream a run to its verdict", "[daemon]
     CHECK(progress > 3);
 }
 
+TEST_CASE("rig serve --http: the live stream marks a depth provisional until its closing reference", "[daemon][http][integrity]") {
+    DashRig rig;
+    rig.start_http();
+    const int fd = connect_tcp(rig.port);
+    const std::string req = "GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(300ms);
+    Wire w(rig.socket);
+    const std::string id = rig.submit(w, rig.revoked_depth_scenario("SSE-REVOKED"))["run_id"];
+    std::string got;
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (got.find("\"event\":\"verdict\"") == std::string::npos && std::chrono::steady_clock::now() < until) {
+        got += read_all(fd, 200ms);
+    }
+    ::close(fd);
+    const auto provisional = got.find("\"outcome\":\"PASS (provisional: awaiting closing reference)\"");
+    REQUIRE(provisional != std::string::npos);
+    CHECK(got.find("\"provisional\":true") != std::string::npos);
+    // The final outcome comes after the provisional one, before the verdict.
+    const auto final_at = got.find("\"final\":true", provisional);
+    REQUIRE(final_at != std::string::npos);
+    const auto verdict_at = got.find("\"event\":\"verdict\"");
+    CHECK(final_at < verdict_at);
+    CHECK(got.find("\"outcome\":\"ERROR\"", provisional) < verdict_at);
+    CHECK(got.find(id) != std::string::npos);
+}
+
 TEST_CASE("rig serve --http: /metrics passes promtool check metrics", "[daemon][http]") {
     const char* promtool = "/usr/bin/promtool";
     if (::access(promtool, X_OK) != 0) PENRIG_SKIP("promtool is not installed (bookworm package prometheus)");

@@ -41,6 +41,16 @@ inline std::vector<GridFault> grid_faults() {
     for (const char* v : {"1.5 %", "-1.5 %", "4 %", "-8 %"}) g.push_back({std::string("{rate_error: ") + v + "}", std::string("rate_error ") + v, false});
     for (const char* v : {"0.5 %", "2 %"}) g.push_back({std::string("{encoder_count_loss: ") + v + "}", std::string("encoder_count_loss ") + v, true});
     g.push_back({"{encoder_count_gain: 1 %}", "encoder_count_gain 1 %", true});
+    // Scale (gain) errors of either sign: from t = 0 (the reference's scale
+    // check) and mid-run (the closing reference's); 0.02 % moves a 1 mm depth
+    // by 0.2 um, inside the stated accuracy (PASS allowed, and accurate).
+    for (const char* v : {"0.02 %", "0.1 %", "-0.1 %", "0.3 %", "-0.5 %", "1 %", "-2 %"}) {
+        g.push_back({std::string("{encoder_scale_error: ") + v + "}", std::string("encoder_scale_error ") + v, true});
+    }
+    for (const char* v : {"0.3 %", "-1 %"}) {
+        g.push_back({std::string("{encoder_scale_error: ") + v + "}", std::string("encoder_scale_error mid-run ") + v,
+                     true, true});
+    }
     for (const char* v : {"0.3 N/s", "-2 N/s"}) g.push_back({std::string("{load_cell_drift: ") + v + "}", std::string("load_cell_drift ") + v, true});
     for (const char* v : {"0.4 N", "-0.25 N"}) g.push_back({std::string("{load_cell_offset: ") + v + "}", std::string("load_cell_offset ") + v, true});
     // Encoder zero errors before the reference (found with the face: depth
@@ -60,6 +70,9 @@ inline std::vector<GridFault> grid_faults() {
     for (const char* v : {"5 mA", "-30 mA"}) g.push_back({std::string("{current_offset: ") + v + "}", std::string("current_offset ") + v, true});
     g.push_back({"{loop_lateness: 90 us}", "loop_lateness 90 us", true});
     g.push_back({"{winding_resistance: 9 ohm}", "winding_resistance 9 ohm", false});
+    // Stall protection faults of the pen: FAIL on the stall measurements.
+    g.push_back({"{stall_protection_slow: 350 ms}", "stall_protection_slow 350 ms", false});
+    g.push_back({"{stall_protection_missing: true}", "stall_protection_missing", false});
     return g;
 }
 
@@ -90,7 +103,13 @@ inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::ui
         "  - hold: 200 ms\n"
         "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n"
         "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
-        "  - measure: {what: strike_force, id: force, window: previous}\n  - power: off\n"
+        "  - measure: {what: strike_force, id: force, window: previous}\n"
+        // As STALL-01: the brake stops the needle, the firmware must cut the
+        // current and retry; the encoder keeps counting through it, so
+        // counts lost mid-run accumulate over a longer run before the
+        // closing reference.
+        "  - stall: {for: 400 ms}\n  - hold: 1.2 s\n  - measure: {what: stall_protection, id: stall}\n"
+        "  - power: off\n"
         "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n  - reference: touch_off\n";
     const auto file = dir / ("grid-" + std::to_string(seed) + ".yaml");
     std::ofstream(file) << text;

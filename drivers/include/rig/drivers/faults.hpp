@@ -39,6 +39,9 @@ enum class FaultKind {
                                //   force, N (a PGA gain too high for the load): strikes clip
     current_full_scale,        // value: the current ADC reaches its full-scale code at this
                                //   current, A: start-up and stall currents clip
+    encoder_scale_error,       // value: the counter counts (1 + value) counts per true count, ratio
+                               //   (signed; a wrong scale pitch or interpolation): every distance
+                               //   that fraction long or short
 };
 
 struct FaultInjection {

@@ -79,6 +79,19 @@ CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis:
     return r;
 }
 
+CheckResult depth_encoder_checks(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm,
+                                 const FaceReference* ref) {
+    CheckResult r = encoder_consistency(v, strokes, count_mm);
+    if (ref == nullptr || !ref->scale_error || !ref->scale_limit) return r;
+    std::optional<std::string> reason;
+    if (std::abs(*ref->scale_error) > *ref->scale_limit) {
+        reason = ref->reason.empty() ? "encoder: scale error beyond its limit at " + ref->id : ref->reason;
+        if (!r.failure) r.failure = reason;
+    }
+    r.record.push_back(entry("encoder", "scale", *ref->scale_error, *ref->scale_limit, "ratio", reason));
+    return r;
+}
+
 std::vector<double> force_baselines(analysis::TraceView v, std::span<const analysis::Stroke> strokes) {
     std::vector<double> out;
     out.reserve(strokes.size());

@@ -17,6 +17,10 @@
 //   tens of counts). Hardware reads the LS7366R status too (drivers/hw).
 // - encoder / stroke_length_drift: BDC - top per stroke, the same way and
 //   limit (counts gained and lost within a stroke).
+// - encoder / scale: the scale check of the reference the depth is measured
+//   from (touch_off.hpp: the encoder's speed against the touch-off drive's
+//   known speed), copied from the reference so the depth's record shows it;
+//   a failed one has already made the reference, and so the depth, invalid.
 // - load_cell / baseline_drift: the no-contact baseline of every stroke (mean
 //   force while the needle is within kClearBandMm of its top, clear of the
 //   phantom), max - min over the window, within kBaselineDriftFraction of the
@@ -36,6 +40,7 @@
 
 #include "rig/analysis/strokes.hpp"
 #include "rig/analysis/trace.hpp"
+#include "rig/record/reference.hpp"
 
 namespace rig::checks {
 
@@ -55,6 +60,10 @@ nlohmann::json entry(const char* instrument, const char* check, double value, do
 
 /// Encoder consistency over the strokes (count_mm: one count, mm).
 CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm);
+
+/// encoder_consistency plus the scale check of `ref` (when it has one).
+CheckResult depth_encoder_checks(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm,
+                                 const FaceReference* ref);
 
 /// Per-stroke no-contact baselines (N), in stroke order; NaN for a stroke
 /// without a sample near its top.

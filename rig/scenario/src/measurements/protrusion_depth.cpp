@@ -54,7 +54,7 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          .value = d.mean_mm - face,
          .invalid = invalid,
          // The encoder's own consistency over the window's strokes.
-         .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
+         .check = checks::depth_encoder_checks(c.data.trace, wm.strokes, c.encoder_count_mm(), ref),
          .stats = std::move(stats),
          .of_truth = [](std::span<const analysis::Stroke> truth) {
              const auto t = analysis::depth_stats(truth, window_stats_options());

@@ -42,6 +42,8 @@
 //    IR compensation keeps its estimate, so its speed estimate reads high under
 //    load and the loaded speed droops: speed regulation gets worse.
 //  - encoder_count_gain: each encoder count is doubled with this probability.
+//  - encoder_scale_error: the counter counts (1 + value) counts per true count
+//    (deterministic, signed): every distance that fraction long or short.
 //  - encoder_zero_error: the counter's zero moves by the value (readings that
 //    much deeper): an encoder zero that is not at the cartridge face.
 //

@@ -30,7 +30,18 @@
 //    the same place on the cam, so counts lost or gained on the way show;
 //  - at least kMinFitPoints contact samples, a positive contact stiffness;
 //  - the face at least kMinApproachMm beyond the rest position (a needle
-//    resting on the gauge would make the baseline a contact force).
+//    resting on the gauge would make the baseline a contact force);
+//  - scale: the drive moves the needle at a known speed during the approach
+//    and the retract (a stepper's step rate on hardware, the plunger's
+//    commanded speed on the sim): a length standard independent of the
+//    encoder. The encoder's speed over the middle of each (least squares of
+//    position on the samples' time, kScaleTrimFraction of the travel left out
+//    at each end for the drive's ramps and the contact turn) against that
+//    speed gives the encoder's scale error; the worse of the two must lie
+//    within scale_limit. A counter that gains or loses a fraction of its
+//    counts reads every distance that fraction long or short, the depth from
+//    the face too, and no return or closing check sees it (both ends are read
+//    by the same wrong scale).
 //
 // Thread-safety: pure function.
 
@@ -49,11 +60,17 @@ inline constexpr double kReturnLimitCounts = 10.0;
 /// The face must lie at least this far beyond the rest position: a needle
 /// resting on the gauge makes the rest baseline a contact force.
 inline constexpr double kMinApproachMm = 0.1;
+/// Left out at each end of the approach and the retract for the scale fit.
+inline constexpr double kScaleTrimFraction = 0.1;
+/// The scale fit needs at least this many samples on each pass.
+inline constexpr std::size_t kMinScalePoints = 50;
 
 struct TouchOffParams {
     std::chrono::nanoseconds dwell{std::chrono::milliseconds(100)};  // the sequence's rest dwell
     double stop_force_n = 0.15;  // the probe's stop force above the baseline
     double count_mm = 1e-3;      // one encoder count, mm
+    double approach_speed_mm_s = 0.0;  // the drive's approach and retract speed (0: no scale check)
+    double scale_limit = 0.0;          // |scale error| allowed (ratio; 0: no scale check)
 };
 
 struct TouchOffResult {
@@ -64,6 +81,7 @@ struct TouchOffResult {
     std::size_t points = 0;               // samples in the fit
     std::optional<double> baseline_n;     // mean force at rest before
     std::optional<double> rest_return_mm; // rest after - rest before
+    std::optional<double> scale_error;    // encoder speed / drive speed - 1, the worse of approach and retract
     std::optional<std::string> invalid;   // why not valid (names the instrument)
 };
 

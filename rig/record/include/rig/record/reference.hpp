@@ -33,6 +33,8 @@ struct FaceReference {
     std::size_t points = 0;                            // samples in the fit
     std::optional<double> rest_return_mm;  // rest reading after - before (the encoder return check)
     std::optional<double> baseline_n;      // load-cell reading at rest (no contact) before the touch-off
+    std::optional<double> scale_error;     // encoder speed / the drive's known speed - 1 (the scale check)
+    std::optional<double> scale_limit;     // |scale_error| allowed (ratio)
     /// The next reference step's face relative to this one (mm): counts lost
     /// or gained between them (the closing check of the depths measured on this one).
     std::optional<double> drift_to_next_mm;

@@ -87,6 +87,17 @@ public:
     virtual void on_step(std::size_t /*index*/, const PlanStep& /*step*/, double /*t_s*/) {}
     virtual void on_progress(double /*t_s*/, double /*expected_s*/, double /*rate_hz*/, double /*depth_mm*/) {}
     virtual void on_measurement(const Measurement& /*m*/) {}
+    /// A measurement judged on a cartridge-face reference whose closing check
+    /// (a later `reference:` step, face_reference.hpp) is still to come: that
+    /// check may still turn it into ERROR, so a live client must not take its
+    /// outcome as final. `awaiting`: the closing reference's id. Default: as
+    /// on_measurement (an observer that keeps only the record's final state).
+    virtual void on_provisional_measurement(const Measurement& m, const std::string& /*awaiting*/) {
+        on_measurement(m);
+    }
+    /// The final outcome of a measurement announced as provisional: after its
+    /// closing check, or at the end of a run that never reached it.
+    virtual void on_final_measurement(const Measurement& /*m*/) {}
     virtual void on_finished(Verdict /*v*/, const std::string& /*reason*/) {}
 };
 
