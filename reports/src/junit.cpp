@@ -54,7 +54,9 @@ std::string junit_xml(const run_record::RunRecord& rec) {
         cases << "    <testcase name=\"" << esc(m.id) << "\" classname=\"" << esc(suite + "." + m.name) << "\" time=\""
               << (dur > 0 ? dur : 0.0) << "\">\n";
         const std::string what =
-            m.name + " = " + num(m.value) + " " + m.unit + ", limits " + limits(m) + " (" + m.limits_source + ")";
+            m.name + " = " + num(m.value) +
+            (m.uncertainty ? " +/- " + num(m.uncertainty->U) + " (U, k = " + num(m.uncertainty->k) + ")" : "") + " " +
+            m.unit + ", limits " + limits(m) + " (" + m.limits_source + ")";
         const std::string msg = what + (m.message.empty() ? "" : ": " + m.message);
         if (m.outcome == Outcome::fail) {
             ++failures;
@@ -66,6 +68,14 @@ std::string junit_xml(const run_record::RunRecord& rec) {
         std::string props;
         for (const auto& r : m.requirements) props += "        <property name=\"requirement\" value=\"" + esc(r) + "\"/>\n";
         if (m.truth) props += "        <property name=\"truth\" value=\"" + num(m.truth) + "\"/>\n";
+        // The value's expanded uncertainty and the decision rule it was judged
+        // under; ERROR carries no value, so no U.
+        if (m.uncertainty) {
+            props += "        <property name=\"uncertainty_U\" value=\"" + num(m.uncertainty->U) + " " + esc(m.unit) +
+                     " (k = " + num(m.uncertainty->k) + ")\"/>\n";
+        }
+        props += std::string("        <property name=\"decision_rule\" value=\"") + to_string(m.decision_rule) +
+                 (m.conditional ? " (conditional: within U of a limit)" : "") + "\"/>\n";
         if (!props.empty()) cases << "      <properties>\n" << props << "      </properties>\n";
         cases << "      <system-out>" << esc(what) << "</system-out>\n    </testcase>\n";
     }

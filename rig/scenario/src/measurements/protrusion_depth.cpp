@@ -1,5 +1,8 @@
 // protrusion_depth: needle tip position at BDC relative to the cartridge-face
 // reference, mm, over the window; judged on the mean.
+#include <algorithm>
+#include <cmath>
+
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/face_reference.hpp"
 #include "rig/scenario/scenario.hpp"
@@ -42,6 +45,13 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     }
     nlohmann::json stats = {{"mean", d.mean_mm - face}, {"sd", d.sd_mm},        {"min", d.min_mm - face},
                             {"max", d.max_mm - face},   {"strokes", d.count}, {"dial", c.m.dial_mm}};
+    {
+        // The needle's travel over the window (the budget's interpolation term).
+        const auto range = analysis::index_range(c.data.trace, c.window);
+        const auto pos = c.data.trace.position_mm.subspan(range.begin, range.size());
+        const auto [lo, hi] = std::minmax_element(pos.begin(), pos.end());
+        stats["stroke_mm"] = pos.empty() ? 0.0 : *hi - *lo;
+    }
     if (ref != nullptr) {
         stats["reference"] = {{"id", ref->id}, {"valid", ref->valid}, {"t_s", ref->t_s},
                               {"face_mm", ref->value_mm ? nlohmann::json(*ref->value_mm) : nlohmann::json(nullptr)},
@@ -62,6 +72,37 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          }})};
 }
 
+/// Depth = mean BDC reading - the face's reading. The BDC reading's
+/// quantisation does not average out (a pen at a steady depth gives every
+/// stroke the same rounding), so it enters whole; the parabola through the
+/// three samples at the top misses a cosine's vertex by at most
+/// A (w T)^4 / 43 (A the half stroke, w the stroke's angular rate, T the
+/// sample period; computed over all phases): A (w T)^4 / 32 is stated. The
+/// face comes with its own U (face_reference.hpp). The scale error acts on
+/// the distance from the face. The window's spread over sqrt(n) bounds the
+/// random part of the readings that does average (noise, interpolation).
+Uncertainty budget(const BudgetInput& in) {
+    const auto& c = in.c;
+    const double v = *in.r.value;
+    const double count = c.encoder_count_mm();
+    const double sd = in.r.stats.value("sd", 0.0);
+    const double n = std::max(1.0, in.r.stats.value("strokes", 1.0));
+    const double span_s = std::max(1e-9, in.r.window_end_s - in.r.window_start_s);
+    const double w = 2.0 * 3.141592653589793 * static_cast<double>(in.r.strokes) / span_s;
+    const double wt = w / c.sc.fixture.sample_rate_hz;
+    const double half_stroke = in.r.stats.value("stroke_mm", 0.0) / 2.0;
+    Budget b;
+    b.rectangular("encoder resolution (BDC reading)", count / 2.0, "mm", 1.0, "half a count (calibration record)");
+    b.rectangular("BDC interpolation (parabola at the top)", half_stroke * wt * wt * wt * wt / 32.0, "mm", 1.0,
+                  "A (w T)^4 / 32 at the window's stroke and rate");
+    add_scale_calibration(b, c.sc.fixture, "encoder", v);
+    const FaceReference* ref = reference_for(c.data.references, c.window.begin_ns);
+    b.certificate("cartridge-face reference", ref != nullptr ? ref->uncertainty_mm.value_or(0.0) : 0.0, 2.0, "mm",
+                  1.0, ref != nullptr ? "U (k = 2) of " + ref->id : std::string("no reference"));
+    b.type_a("statistical (window spread)", sd, std::sqrt(n), "mm", 1.0, "SD of the per-stroke depths / sqrt(n)");
+    return b.combine();
+}
+
 }  // namespace
 
 /// What its value depends on (the calibration gate).
@@ -78,6 +119,7 @@ extern const MeasureKind kProtrusionDepth{
     .plot = "per_stroke_depth",
     .instruments = kInstruments,
     .face_referenced = true,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -1,5 +1,7 @@
 // puncture_rate: 1 / (time between successive BDCs), Hz, over the window;
 // judged on the mean (SD, min, max recorded beside it).
+#include <algorithm>
+
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
@@ -42,6 +44,22 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          }})};
 }
 
+/// The mean of n per-interval rates: a BDC instant's error enters two
+/// neighbouring intervals with opposite signs, so over the window the
+/// instants' errors telescope to the first and last (r^2 (e_n - e_0) / n).
+/// The rates' SD over the window bounds the instants' part of their scatter
+/// (r^2 sqrt(2) sd(e) <= SD), hence SD / n: the type A input. The clock's
+/// frequency error scales every rate.
+Uncertainty budget(const BudgetInput& in) {
+    const double sd = in.r.stats.value("sd", 0.0);
+    const double n = std::max(1.0, in.r.stats.value("intervals", 1.0));
+    Budget b;
+    b.type_a("BDC instants (telescoped over the window)", sd, n, "Hz", 1.0,
+             "the per-interval rates' SD over the number of intervals");
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
+}
+
 }  // namespace
 
 /// What its value depends on (the calibration gate).
@@ -57,6 +75,7 @@ extern const MeasureKind kPunctureRate{
     .measure = measure,
     .plot = "rate_band",
     .instruments = kInstruments,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -140,6 +140,20 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return out;
 }
 
+/// Latency and retry delay are durations between instants found at samples
+/// (the still band's first sample, the current's crossings of the cut-off);
+/// the retry count is a count of discrete events (no uncertainty of its own).
+Uncertainty budget(const BudgetInput& in) {
+    Budget b;
+    if (in.r.name == "stall_retries") {
+        b.rectangular("count of discrete events", 0.0, "count", 1.0, "a retry is seen or not");
+        return b.combine();
+    }
+    add_instant_pair(b, in.c, 1e3);
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
+}
+
 }  // namespace
 
 /// What its value depends on (the calibration gate).
@@ -157,6 +171,7 @@ extern const MeasureKind kStallProtection{
     .measure = measure,
     .plot = "stall_trace",
     .instruments = kInstruments,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -45,6 +45,16 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return {r};
 }
 
+/// Power-on and the band entry are instants found at samples (the power
+/// event at the loop tick that switched it, the entry at a BDC); the clock's
+/// frequency error scales the duration.
+Uncertainty budget(const BudgetInput& in) {
+    Budget b;
+    add_instant_pair(b, in.c, 1e3);
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
+}
+
 }  // namespace
 
 /// What its value depends on (the calibration gate).
@@ -61,6 +71,7 @@ extern const MeasureKind kStartupTime{
     .measure = measure,
     .plot = "startup",
     .instruments = kInstruments,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -1,6 +1,7 @@
 // step_response: rise time 10-90 %, overshoot and settling time (2 % band) of
 // the puncture rate after a setpoint step, as MATLAB `stepinfo` defines them.
 #include <algorithm>
+#include <cmath>
 
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
@@ -150,6 +151,27 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return out;
 }
 
+/// Rise and settling times are durations between the step's instant and
+/// crossings interpolated on the per-interval rates; overshoot is a ratio of
+/// rates. The rate samples' scatter at the final level (the settled band's
+/// spread) moves a crossing by scatter / slope; stated here as the instants
+/// and time base for the times, and the final level's scatter relative to the
+/// step for the overshoot.
+Uncertainty budget(const BudgetInput& in) {
+    Budget b;
+    const auto& s = in.r.stats;
+    if (in.r.name == "overshoot") {
+        const double step = std::abs(s.value("to_hz", 0.0) - s.value("from_hz", 0.0));
+        const double spread = std::abs(s.value("settling_max_hz", 0.0) - s.value("settling_min_hz", 0.0));
+        b.rectangular("rate scatter at the peak", step > 0.0 ? spread / 2.0 : 0.0, "Hz",
+                      step > 0.0 ? 100.0 / step : 0.0, "half the settled rates' range, over the step");
+        return b.combine();
+    }
+    add_instant_pair(b, in.c, 1e3);
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
+}
+
 }  // namespace
 
 /// What its value depends on (the calibration gate).
@@ -167,6 +189,7 @@ extern const MeasureKind kStepResponse{
     .measure = measure,
     .plot = "step_response",
     .instruments = kInstruments,
+    .budget = budget,
 };
 
 }  // namespace rig
