@@ -98,6 +98,45 @@ void add_instant_pair(Budget& b, const MeasureContext& c, double to_unit) {
                   "the window's p99 wake-up lateness, " + num(p99_s * 1e6) + " us per instant");
 }
 
+double rate_scatter_hz(std::span<const double> rate_hz) {
+    // Second differences: white scatter of SD s gives SD sqrt(6) s; the
+    // median absolute value / 0.6745 is that SD, robust to a step or a ramp.
+    const std::size_t n = rate_hz.size();
+    if (n < 4) return 0.0;
+    std::vector<double> d2;
+    for (std::size_t k = 1; k + 1 < n; ++k) d2.push_back(std::abs(rate_hz[k + 1] - 2.0 * rate_hz[k] + rate_hz[k - 1]));
+    std::nth_element(d2.begin(), d2.begin() + static_cast<std::ptrdiff_t>(d2.size() / 2), d2.end());
+    return d2[d2.size() / 2] / 0.6745 / std::sqrt(6.0);
+}
+
+analysis::RateSamples window_rate_samples(const MeasureContext& c, std::chrono::nanoseconds lead) {
+    const analysis::TimeWindow w{c.window.begin_ns - lead.count(), c.window.end_ns};
+    const auto range = analysis::index_range(c.data.trace, w);
+    const auto strokes = analysis::detect_strokes(c.data.trace, range.begin, range.end, c.stroke_options());
+    return analysis::rate_samples(strokes, c.window);
+}
+
+void add_rate_crossing(Budget& b, const MeasureContext& c, std::string what, double t_cross_ns,
+                       std::chrono::nanoseconds lead, double to_unit) {
+    const auto rs = window_rate_samples(c, lead);
+    const std::size_t n = rs.rate_hz.size();
+    const double sigma = rate_scatter_hz(rs.rate_hz);
+    double sens = 0.0;
+    if (n >= 4) {
+        std::size_t k = 1;
+        while (k + 1 < n && rs.t_ns[k] < t_cross_ns) ++k;
+        const double dt_s = (rs.t_ns[k] - rs.t_ns[k - 1]) * 1e-9;
+        const double dr = std::abs(rs.rate_hz[k] - rs.rate_hz[k - 1]);
+        // d(instant)/d(rate) = 1 / slope, capped: noise cannot move the
+        // crossing past the interval it is interpolated in.
+        const double per_hz_s = dr > 0.0 ? dt_s / dr : 0.0;
+        sens = sigma > 0.0 ? std::min(per_hz_s, dt_s / sigma) * to_unit : 0.0;
+    }
+    b.type_a(what + " crossing (rate scatter / slope)", sigma, 1.0, "Hz", sens,
+             "the per-interval rates' scatter (second differences) over the slope between the two rate samples around "
+             "the crossing, at most that interval");
+}
+
 void state_uncertainty(const MeasureContext& c, const MeasureKind& kind, const checks::RunStartChecks* run_start,
                        Measurement& r) {
     r.decision_rule = c.sc.spec.decision_rule;

@@ -73,8 +73,9 @@ std::vector<Measurement> measure(const MeasureContext& c) {
 }
 
 /// Depth = mean BDC reading - the face's reading. The BDC reading's
-/// quantisation does not average out (a pen at a steady depth gives every
-/// stroke the same rounding), so it enters whole; the parabola through the
+/// quantisation averages over the strokes (the stroke rate is not locked to
+/// the sample clock, so each stroke's vertex is interpolated from samples at
+/// a different phase); the parabola through the
 /// three samples at the top misses a cosine's vertex by at most
 /// A (w T)^4 / 43 (A the half stroke, w the stroke's angular rate, T the
 /// sample period; computed over all phases): A (w T)^4 / 32 is stated. The
@@ -92,7 +93,9 @@ Uncertainty budget(const BudgetInput& in) {
     const double wt = w / c.sc.fixture.sample_rate_hz;
     const double half_stroke = in.r.stats.value("stroke_mm", 0.0) / 2.0;
     Budget b;
-    b.rectangular("encoder resolution (BDC reading)", count / 2.0, "mm", 1.0, "half a count (calibration record)");
+    b.rectangular("encoder resolution (BDC reading)", count / 2.0, "mm", 1.0 / std::sqrt(n),
+                  "half a count (calibration record), over sqrt(n) strokes: the BDC falls at a different phase of "
+                  "the samples each stroke, so the rounding of the interpolated vertex varies stroke to stroke");
     b.rectangular("BDC interpolation (parabola at the top)", half_stroke * wt * wt * wt * wt / 32.0, "mm", 1.0,
                   "A (w T)^4 / 32 at the window's stroke and rate");
     add_scale_calibration(b, c.sc.fixture, "encoder", v);

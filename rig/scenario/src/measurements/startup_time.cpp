@@ -45,12 +45,14 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return {r};
 }
 
-/// Power-on and the band entry are instants found at samples (the power
-/// event at the loop tick that switched it, the entry at a BDC); the clock's
-/// frequency error scales the duration.
+/// Power-on is the loop tick's own stamp; the band entry is interpolated on
+/// the per-interval rates, where their scatter moves it by scatter / slope
+/// (the rate creeps into a 2 % band: a small slope); the clock's frequency
+/// error scales the duration.
 Uncertainty budget(const BudgetInput& in) {
     Budget b;
-    add_instant_pair(b, in.c, 1e3);
+    const double t_entry_ns = static_cast<double>(in.c.window.begin_ns) + *in.r.value * 1e6;
+    add_rate_crossing(b, in.c, "band entry", t_entry_ns, std::chrono::nanoseconds(0), 1e3);
     add_time_base(b, in.c.sc.fixture, *in.r.value);
     return b.combine();
 }

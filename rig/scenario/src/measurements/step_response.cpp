@@ -151,23 +151,34 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return out;
 }
 
-/// Rise and settling times are durations between the step's instant and
-/// crossings interpolated on the per-interval rates; overshoot is a ratio of
-/// rates. The rate samples' scatter at the final level (the settled band's
-/// spread) moves a crossing by scatter / slope; stated here as the instants
-/// and time base for the times, and the final level's scatter relative to the
-/// step for the overshoot.
+/// Rise and settling times are durations between the step's instant (the
+/// loop tick's stamp) and crossings interpolated on the per-interval rates,
+/// which the rates' scatter moves by scatter / slope; overshoot is one rate
+/// sample (the peak) relative to the step.
 Uncertainty budget(const BudgetInput& in) {
     Budget b;
     const auto& s = in.r.stats;
     if (in.r.name == "overshoot") {
+        // The peak is one rate sample: its scatter over the step.
         const double step = std::abs(s.value("to_hz", 0.0) - s.value("from_hz", 0.0));
-        const double spread = std::abs(s.value("settling_max_hz", 0.0) - s.value("settling_min_hz", 0.0));
-        b.rectangular("rate scatter at the peak", step > 0.0 ? spread / 2.0 : 0.0, "Hz",
-                      step > 0.0 ? 100.0 / step : 0.0, "half the settled rates' range, over the step");
+        const auto rs = window_rate_samples(in.c, std::chrono::milliseconds(250));
+        b.type_a("peak rate sample (rate scatter)", rate_scatter_hz(rs.rate_hz), 1.0, "Hz",
+                 step > 0.0 ? 100.0 / step : 0.0, "the per-interval rates' scatter (second differences) over the step");
         return b.combine();
     }
-    add_instant_pair(b, in.c, 1e3);
+    // The step's instant is the loop tick's own stamp; the other end is a
+    // crossing on the per-interval rates (10 % and 90 % for the rise time).
+    const auto at = [&](const char* key) {
+        const auto it = s.find(key);
+        return it != s.end() && it->is_number() ? std::optional<double>(it->get<double>() * 1e9) : std::nullopt;
+    };
+    constexpr std::chrono::nanoseconds kLead(250'000'000);
+    if (in.r.name == "rise_time") {
+        if (const auto t = at("t10_s")) add_rate_crossing(b, in.c, "10 %", *t, kLead, 1e3);
+        if (const auto t = at("t90_s")) add_rate_crossing(b, in.c, "90 %", *t, kLead, 1e3);
+    } else if (const auto t = at("settled_s")) {
+        add_rate_crossing(b, in.c, "2 % band (last exit)", *t, kLead, 1e3);
+    }
     add_time_base(b, in.c.sc.fixture, *in.r.value);
     return b.combine();
 }

@@ -16,10 +16,13 @@
 //
 // Thread-safety: pure functions; Budget is a value.
 
+#include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "rig/analysis/analysis.hpp"
 #include "rig/drivers/fixture_config.hpp"
 #include "rig/record/measurement.hpp"
 
@@ -76,6 +79,21 @@ void add_time_base(Budget& b, const FixtureConfig& fx, double value);
 /// on-time interval: the timing rule's), plus the sample stamps' jitter (the
 /// window's p99 lateness, rectangular, both ends). `to_unit`: result per second.
 void add_instant_pair(Budget& b, const MeasureContext& c, double to_unit);
+
+/// The per-interval rates of the window, strokes found from `lead` before it.
+analysis::RateSamples window_rate_samples(const MeasureContext& c, std::chrono::nanoseconds lead);
+/// The scatter (SD, Hz) of per-interval rates about their smooth course,
+/// from their second differences (median-based: robust to a step).
+double rate_scatter_hz(std::span<const double> rate_hz);
+
+/// An instant where the per-interval rate crosses a level, interpolated
+/// between the two rate samples around it: the rates' scatter (from their
+/// second differences over the window, robust: a smooth response cancels)
+/// over the rate's slope there, at most the interval between the two samples.
+/// `what` names the crossing; `t_cross_ns` in the run's time base; strokes
+/// are found from `lead` before the window. `to_unit`: result per second.
+void add_rate_crossing(Budget& b, const MeasureContext& c, std::string what, double t_cross_ns,
+                       std::chrono::nanoseconds lead, double to_unit);
 
 /// States r's uncertainty with `kind`'s budget and applies the spec's decision
 /// rule. Only a measurement with a value (PASS or FAIL) gets one: ERROR and a
