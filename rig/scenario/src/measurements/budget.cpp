@@ -9,15 +9,12 @@
 #include "rig/scenario/scenario.hpp"
 #include "rig/scenario/uncertainty.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 
 namespace {
-std::string num(double v) {
-    std::ostringstream o;
-    o.precision(4);
-    o << v;
-    return o.str();
-}
+std::string num(double v) { return kind_parts::num(v, 4); }
 }  // namespace
 
 Budget& Budget::add(std::string name, const char* type, const char* distribution, double value, double divisor,

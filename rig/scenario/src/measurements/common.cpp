@@ -7,16 +7,12 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 
-namespace {
-std::string num(double v) {
-    std::ostringstream o;
-    o.precision(6);
-    o << v;
-    return o.str();
-}
-}  // namespace
+using kind_parts::num;
+
 
 analysis::TimingBudgetParams timing_budget(const FixtureConfig& fx) {
     analysis::TimingBudgetParams b;

@@ -7,6 +7,7 @@
 #include "rig/scenario/face_reference.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
 #include "stroke_statistic.hpp"
 
 namespace rig {
@@ -17,8 +18,8 @@ constexpr Quantity kQuantities[] = {
 };
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
-    if (!st.depth_set) errors.emplace_back("measure protrusion_depth: no set_depth before this step");
-    if (!st.powered_ever) errors.emplace_back("measure protrusion_depth: the pen is never powered on before this step");
+    kind_parts::require_depth_set("protrusion_depth", st, errors);
+    kind_parts::require_powered("protrusion_depth", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState& st) {
@@ -66,10 +67,7 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          // The encoder's own consistency over the window's strokes.
          .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
          .stats = std::move(stats),
-         .of_truth = [](std::span<const analysis::Stroke> truth) {
-             const auto t = analysis::depth_stats(truth, window_stats_options());
-             return t.ok() ? std::optional<double>(t.mean_mm) : std::nullopt;
-         }})};
+         .of_truth = kind_parts::truth_of(&analysis::depth_stats, &analysis::DepthStats::mean_mm)})};
 }
 
 /// Depth = mean BDC reading - the face's reading. The BDC reading's
@@ -108,9 +106,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
-
 extern const MeasureKind kProtrusionDepth{
     .name = "protrusion_depth",
     .description = "protrusion depth: needle tip position at bottom dead centre relative to the cartridge-face "
@@ -120,7 +115,7 @@ extern const MeasureKind kProtrusionDepth{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_depth",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
     .face_referenced = true,
     .budget = budget,
 };

@@ -5,6 +5,7 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
 #include "stroke_statistic.hpp"
 
 namespace rig {
@@ -15,8 +16,8 @@ constexpr Quantity kQuantities[] = {
 };
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
-    if (st.rate_hz <= 0.0) errors.emplace_back("measure puncture_rate: no rate setpoint before this step");
-    if (!st.powered_ever) errors.emplace_back("measure puncture_rate: the pen is never powered on before this step");
+    kind_parts::require_rate("puncture_rate", st, errors);
+    kind_parts::require_powered("puncture_rate", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState& st) {
@@ -38,10 +39,7 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
          .stats = {{"mean", rate.mean_hz}, {"sd", rate.sd_hz}, {"min", rate.min_hz}, {"max", rate.max_hz},
                    {"intervals", rate.count}, {"setpoint", c.m.setpoint_hz}},
-         .of_truth = [](std::span<const analysis::Stroke> truth) {
-             const auto t = analysis::puncture_rate(truth, window_stats_options());
-             return t.ok() ? std::optional<double>(t.mean_hz) : std::nullopt;
-         }})};
+         .of_truth = kind_parts::truth_of(&analysis::puncture_rate, &analysis::RateStats::mean_hz)})};
 }
 
 /// The mean of n per-interval rates: a BDC instant's error enters two
@@ -62,9 +60,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
-
 extern const MeasureKind kPunctureRate{
     .name = "puncture_rate",
     .description = "puncture rate: 1 / (time between successive bottom dead centres), Hz; mean, SD, min and max "
@@ -74,7 +69,7 @@ extern const MeasureKind kPunctureRate{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "rate_band",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
     .budget = budget,
 };
 

@@ -6,6 +6,8 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 namespace {
 
@@ -73,9 +75,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
-
 extern const MeasureKind kSpeedRegulation{
     .name = "speed_regulation",
     .description = "speed regulation: (no-load rate - loaded rate) / loaded rate x 100 %, from two earlier "
@@ -86,7 +85,7 @@ extern const MeasureKind kSpeedRegulation{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
     .budget = budget,
 };
 

@@ -8,6 +8,8 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 namespace {
 
@@ -207,9 +209,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder", "current_sense"};
-
 extern const MeasureKind kStallProtection{
     .name = "stall_protection",
     .description = "stall protection: brake engaged, needle motion ceases (onset: the first sample of 20 ms within "
@@ -221,7 +220,7 @@ extern const MeasureKind kStallProtection{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "stall_trace",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoderCurrent,
     .budget = budget,
 };
 

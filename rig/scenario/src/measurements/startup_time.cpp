@@ -2,6 +2,8 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 namespace {
 
@@ -13,7 +15,7 @@ bool anchor(const Scenario&, const Event& e) { return e.kind == EventKind::power
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
     if (!st.powered_ever) errors.emplace_back("measure startup_time: no 'power: on' before this step");
-    if (st.rate_hz <= 0.0) errors.emplace_back("measure startup_time: no rate setpoint before this step");
+    kind_parts::require_rate("startup_time", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
@@ -59,9 +61,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
-
 extern const MeasureKind kStartupTime{
     .name = "startup_time",
     .description = "start-up time: power on to the puncture rate inside the spec's start-up band around the "
@@ -72,7 +71,7 @@ extern const MeasureKind kStartupTime{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "startup",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
     .budget = budget,
 };
 

@@ -6,6 +6,8 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 namespace {
 
@@ -185,9 +187,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
-
 extern const MeasureKind kStepResponse{
     .name = "step_response",
     .description = "step response of the puncture rate after a setpoint step, as MATLAB stepinfo defines it: "
@@ -199,7 +198,7 @@ extern const MeasureKind kStepResponse{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "step_response",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
     .budget = budget,
 };
 

@@ -8,6 +8,7 @@
 
 #include "rig/scenario/run_checks.hpp"
 
+#include "kind_parts.hpp"
 #include "stroke_statistic.hpp"
 
 namespace rig {
@@ -18,8 +19,8 @@ constexpr Quantity kQuantities[] = {
 };
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
-    if (!st.depth_set) errors.emplace_back("measure strike_force: no set_depth before this step");
-    if (!st.powered_ever) errors.emplace_back("measure strike_force: the pen is never powered on before this step");
+    kind_parts::require_depth_set("strike_force", st, errors);
+    kind_parts::require_powered("strike_force", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
@@ -54,10 +55,7 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          .check = checks::load_cell_baseline(baselines, drift_limit),
          .stats = {{"mean", corrected}, {"raw_mean", f.mean_n}, {"sd", f.sd_n}, {"min", f.min_n}, {"max", f.max_n},
                    {"strokes", f.count}, {"baseline_n", n > 0 ? bsum / static_cast<double>(n) : 0.0}},
-         .of_truth = [](std::span<const analysis::Stroke> truth) {
-             const auto t = analysis::strike_force_stats(truth, window_stats_options());
-             return t.ok() ? std::optional<double>(t.mean_n) : std::nullopt;
-         }})};
+         .of_truth = kind_parts::truth_of(&analysis::strike_force_stats, &analysis::ForceStats::mean_n)})};
 }
 
 /// Force = mean (peak - the stroke's no-contact baseline). The largest of
@@ -91,9 +89,6 @@ Uncertainty budget(const BudgetInput& in) {
 
 }  // namespace
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder", "load_cell"};
-
 extern const MeasureKind kStrikeForce{
     .name = "strike_force",
     .description = "strike force: peak load-cell force per stroke, tare removed, N; judged on the window mean; "
@@ -103,7 +98,7 @@ extern const MeasureKind kStrikeForce{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_force",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoderLoadCell,
     .budget = budget,
 };
 
