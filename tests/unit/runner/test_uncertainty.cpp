@@ -123,3 +123,10 @@ TEST_CASE("guarded acceptance: a value within U of a limit is FAIL, marked condi
         CHECK(!m.conditional);
     }
 }
+
+TEST_CASE("every registered measurement kind states an uncertainty budget", "[uncertainty]") {
+    for (const MeasureKind* k : measure_kinds()) {
+        INFO(k->name);
+        CHECK(k->budget != nullptr);
+    }
+}
