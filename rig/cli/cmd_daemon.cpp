@@ -195,6 +195,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         bool realtime = false, no_sign = false, http_allow_remote = false;
         std::string publish_db;
         std::size_t max_queue = 64, max_queue_per_user = 16;
+        std::size_t keep_finished = 200;
         std::size_t http_max_connections = 32;
         unsigned http_idle_timeout_s = 15;
         std::int64_t heartbeat_timeout_ms = daemon::DaemonConfig{}.heartbeat_timeout.count();
@@ -226,6 +227,10 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     serve->add_option("--max-queue-per-user", so->max_queue_per_user, "Most runs one user may have queued")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    serve->add_option("--keep-finished", so->keep_finished,
+                      "Finished runs the daemon remembers (state file, status, history); their folders stay")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     serve->add_option("--http", so->http,
@@ -263,6 +268,7 @@ void add_daemon_commands(CLI::App& app, Commands& cmds) {
             cfg.library_dir = library_dir();
             cfg.max_queue = so->max_queue;
             cfg.max_queue_per_user = so->max_queue_per_user;
+            cfg.keep_finished = so->keep_finished;
             cfg.http.listen = so->http;
             cfg.http.allow_remote = so->http_allow_remote;
             cfg.http.proxy_user_header = so->http_proxy_user_header;

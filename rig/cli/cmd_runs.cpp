@@ -194,11 +194,9 @@ void add_runs_command(CLI::App& app, Commands& cmds) {
             index::RunIndex idx(index_path());
             std::vector<index::PruneDecision> plan;
             try {
+                const auto waiting = index::runs_waiting_to_publish(state);  // outbox and over-cap list
                 plan = index::plan_prune(idx, {o->keep_days, o->keep_last}, std::chrono::system_clock::now(),
-                                         [&state](const std::string& id) {
-                                             std::error_code ec;
-                                             return fs::exists(index::outbox_entry(state, id), ec);
-                                         });
+                                         [&waiting](const std::string& id) { return waiting.count(id) > 0; });
             } catch (const std::invalid_argument& e) {
                 std::cerr << "rig runs prune: " << e.what() << "\n";
                 return exit_error;

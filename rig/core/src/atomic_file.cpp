@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -118,10 +119,18 @@ std::string read_input_file_bounded(const std::filesystem::path& path, std::size
     };
     if (static_cast<std::size_t>(st.st_size) > max_bytes) throw InputFileError(K::too_large, limit_msg());
     // The file may grow while read: read at most one byte beyond the limit.
+    // The buffer starts at the file's size (+1 to see growth) and doubles only
+    // if the file grew: the text is kept (a queued scenario holds its fixture
+    // and spec texts), so its capacity must be the file's size, not the limit
+    // (512 KiB per file held by each of the daemon's 64 queued runs otherwise).
     std::string out;
-    out.resize(max_bytes + 1);
+    out.resize(static_cast<std::size_t>(st.st_size) + 1);
     std::size_t got = 0;
-    while (got < out.size()) {
+    for (;;) {
+        if (got == out.size()) {
+            if (out.size() > max_bytes) break;
+            out.resize(std::min(max_bytes + 1, 2 * out.size()));
+        }
         const ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -132,6 +141,7 @@ std::string read_input_file_bounded(const std::filesystem::path& path, std::size
     }
     if (got > max_bytes) throw InputFileError(K::too_large, limit_msg());
     out.resize(got);
+    out.shrink_to_fit();  // only when the file grew while read
     return out;
 }
 

@@ -211,6 +211,11 @@ struct Daemon::Impl {
     void on_run_finished(const std::shared_ptr<ActiveRun>& job, const Finished& f);
     void broadcast(const std::string& run_id, nlohmann::json ev);
     void broadcast_verdict(const RunEntry& e);
+    /// Gives the allocator's free pages back to the system (after each run).
+    void release_free_memory();
+    std::uint64_t trims = 0;  // release_free_memory() calls, for health
+    /// What the daemon holds per run and per client, and its heap (health's "memory").
+    [[nodiscard]] nlohmann::json memory_json() const;
     LoadOptions load_options(const Submission& sub) const;
     void audit(const std::string& actor, const std::string& action, const std::string& subject,
                const nlohmann::json& detail);

@@ -343,6 +343,7 @@ nlohmann::json Daemon::Impl::op_health(const nlohmann::json& id) {
              {"queue_length", queue_length()},
              {"limits", {{"max_queue", cfg.max_queue}, {"max_queue_per_user", cfg.max_queue_per_user},
                          {"max_request_bytes", kMaxRequestBytes}, {"max_file_bytes", kMaxInputFileBytes}}},
+             {"memory", memory_json()},
              {"uptime_s", up}});
 }
 

@@ -1,5 +1,6 @@
 // The queue and the worker: which run goes next, starting it through a
 // RunSession, finishing it, saving the state, telling the watchers.
+#include <malloc.h>
 #include <systemd/sd-daemon.h>
 
 #include <spdlog/spdlog.h>
@@ -178,7 +179,9 @@ void Daemon::Impl::finish_entry(RunEntry& e, RunState st, std::string verdict, s
     e.verdict = std::move(verdict);
     e.reason = std::move(reason);
     e.ended_utc = utc_now();
-    e.submission.scenario_text.clear();
+    // Released, not cleared: clear() keeps the capacity, and the daemon
+    // remembers --keep-finished runs (a scenario may be up to the request limit).
+    std::string().swap(e.submission.scenario_text);
     e.submission.includes.clear();
     scenarios.erase(e.run_id);
 }
@@ -324,12 +327,51 @@ void Daemon::Impl::on_run_finished(const std::shared_ptr<ActiveRun>& job, const 
     // The session (and a model fixture) goes now, on this thread, not with
     // the last reference in some later callback.
     job->session.reset();
+    release_free_memory();
     persist();
     if (shutting_down) {
         finish_shutdown();
     } else {
         dispatch();
     }
+}
+
+void Daemon::Impl::release_free_memory() {
+    // A run's buffers are allocated and freed on the worker and acquisition
+    // threads, in their own glibc arenas; freed, they stay mapped (measured:
+    // 1.3 MB of live heap under 46 MiB of RSS after 2 107 runs, RSS still
+    // creeping). malloc_trim(0) gives every arena's free pages back, so the
+    // daemon's RSS between runs is its live heap, whatever the last run held.
+    // Once per run, on this thread, after the session is gone: a few ms.
+    (void)::malloc_trim(0);
+    ++trims;
+}
+
+nlohmann::json Daemon::Impl::memory_json() const {
+    std::size_t watches = 0;
+    for (const auto& s : sessions) watches += s->watches.size();
+    std::size_t scenario_bytes = 0;
+    for (const auto& e : runs) {
+        // Heap bytes only (an empty string's inline buffer costs nothing more).
+        const auto cap = e.submission.scenario_text.capacity();
+        if (cap > std::string().capacity()) scenario_bytes += cap;
+    }
+    for (const auto& [id, sc] : scenarios) {
+        if (sc) {
+            scenario_bytes +=
+                sc->source.text.capacity() + sc->spec.source.text.capacity() + sc->fixture.source.text.capacity();
+        }
+    }
+    const struct mallinfo2 mi = ::mallinfo2();
+    return {{"runs_remembered", runs.size()},
+            {"keep_finished", cfg.keep_finished},
+            {"scenarios_held", scenarios.size()},
+            {"scenario_text_bytes", scenario_bytes},
+            {"clients", sessions.size()},
+            {"watches", watches},
+            {"heap_in_use_bytes", mi.uordblks + mi.hblkhd},
+            {"heap_free_bytes", mi.fordblks},
+            {"trims", trims}};
 }
 
 // ---------------------------------------------------------------- events

@@ -4,13 +4,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <sstream>
+#include <system_error>
 
 #include "rig/core/atomic_file.hpp"
 #include "rig/core/utc_time.hpp"
 #include "rig/index/retention.hpp"
 #include "rig/index/run_index.hpp"
 #include "rig/record/record.hpp"
+#include "rig/reports/audit_log.hpp"
 
 namespace rig::fleet {
 
@@ -206,28 +212,93 @@ PublishResult publish_run_dir(Db& db, const fs::path& run_dir, const PublicKey& 
     return PublishResult::published;
 }
 
-void enqueue(const fs::path& state_dir, const fs::path& run_dir) {
+namespace {
+std::string outbox_line(const std::string& run_id, const std::string& dir, const std::string& utc) {
+    return nlohmann::json{{"run_id", run_id}, {"dir", dir}, {"queued_utc", utc}}.dump() + "\n";
+}
+
+std::size_t outbox_entries(const fs::path& box) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(box, ec)) n += e.is_regular_file() && e.path().extension() == ".json";
+    return n;
+}
+
+/// One line appended and fsynced (O_APPEND: a crash leaves at worst a torn last line, which names no run).
+void append_synced(const fs::path& file, const std::string& line) {
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + file.string());
+    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+    const int e = errno;
+    ::close(fd);
+    if (!ok) throw std::system_error(e, std::generic_category(), "cannot append to " + file.string());
+}
+
+/// Over-cap runs into the outbox, oldest first, while it has room; the rest stay listed.
+void refill_from_over_cap(const fs::path& state_dir, std::size_t max_entries) {
+    const fs::path list = index::outbox_over_cap(state_dir);
+    std::error_code ec;
+    if (!fs::exists(list, ec)) return;
+    std::size_t n = outbox_entries(state_dir / "outbox");
+    std::istringstream in(read_file(list));
+    std::string rest;
+    bool moved = false;
+    for (std::string line; std::getline(in, line);) {
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        if (!j.is_object() || !j.contains("run_id") || !j["run_id"].is_string()) continue;  // a torn line
+        if (n < max_entries) {
+            // The entry first, then the list without it: a crash in between
+            // leaves the run in both, and publishing is idempotent.
+            write_file_atomic(index::outbox_entry(state_dir, j["run_id"].get<std::string>()), line + "\n");
+            ++n;
+            moved = true;
+        } else {
+            rest += line + "\n";
+        }
+    }
+    if (!moved) return;
+    if (rest.empty()) {
+        fs::remove(list);
+    } else {
+        write_file_atomic(list, rest);
+    }
+}
+}  // namespace
+
+Enqueued enqueue(const fs::path& state_dir, const fs::path& run_dir, std::size_t max_entries) {
     const auto rec = run_record::read_record((run_dir / "record.json").string());
     const auto entry = index::outbox_entry(state_dir, rec.run_id);
     fs::create_directories(entry.parent_path());
-    write_file_atomic(entry, nlohmann::json{{"run_id", rec.run_id},
-                                            {"dir", fs::absolute(run_dir).lexically_normal().string()},
-                                            {"queued_utc", utc_now()}}
-                                 .dump() +
-                                 "\n");
+    const auto line = outbox_line(rec.run_id, fs::absolute(run_dir).lexically_normal().string(), utc_now());
+    std::error_code ec;
+    if (!fs::exists(entry, ec) && outbox_entries(entry.parent_path()) >= max_entries) {
+        append_synced(index::outbox_over_cap(state_dir), line);
+        return Enqueued::over_cap;
+    }
+    write_file_atomic(entry, line);
+    return Enqueued::queued;
 }
 
-FlushReport flush_outbox(const fs::path& state_dir, const std::string& url, const PublicKey& key) {
+FlushReport flush_outbox(const fs::path& state_dir, const std::string& url, const PublicKey& key,
+                         std::size_t max_entries) {
     FlushReport rep;
     const fs::path box = state_dir / "outbox";
     std::error_code ec;
     if (!fs::is_directory(box, ec)) return rep;
+    std::size_t over_cap = 0;
+    try {
+        refill_from_over_cap(state_dir, max_entries);
+        over_cap = index::runs_waiting_to_publish(state_dir).size() - outbox_entries(box);
+    } catch (const std::exception& e) {
+        rep.error = std::string("cannot move over-cap runs into the outbox: ") + e.what();
+        return rep;
+    }
     std::vector<fs::path> entries;
     for (const auto& e : fs::directory_iterator(box, ec)) {
         if (e.is_regular_file() && e.path().extension() == ".json") entries.push_back(e.path());
     }
     std::sort(entries.begin(), entries.end());
-    rep.pending = entries.size();
+    rep.pending = entries.size() + over_cap;
     if (entries.empty()) return rep;
     std::optional<Db> db;
     try {
@@ -268,7 +339,21 @@ FlushReport flush_outbox(const fs::path& state_dir, const std::string& url, cons
 
 void publish_finished_run(const fs::path& state_dir, const std::string& url, const fs::path& run_dir) noexcept {
     try {
-        enqueue(state_dir, run_dir);
+        if (enqueue(state_dir, run_dir) == Enqueued::over_cap) {
+            // The alarm: the run is kept and listed (over-cap.jsonl), said in the log and the audit trail.
+            const auto run_id = run_record::read_record((run_dir / "record.json").string()).run_id;
+            spdlog::error("fleet database: the outbox is full ({} runs wait); run {} is listed in {} and will be "
+                          "queued as the outbox drains; its folder {} is kept until it is published",
+                          kOutboxMaxEntries, run_id, index::outbox_over_cap(state_dir).string(), run_dir.string());
+            try {
+                AuditLog(state_dir / "audit.jsonl")
+                    .append("rig", "fleet.outbox_full", run_id, nullptr,
+                            {{"dir", run_dir.string()}, {"outbox_entries", kOutboxMaxEntries},
+                             {"listed_in", index::outbox_over_cap(state_dir).string()}});
+            } catch (const std::exception& e) {
+                spdlog::error("audit trail: cannot record fleet.outbox_full of {}: {}", run_id, e.what());
+            }
+        }
         const auto rep = flush_outbox(state_dir, url, load_public_key(state_dir / "keys" / "rig.pub"));
         if (!rep.error.empty()) spdlog::warn("fleet database: {} run(s) wait in the outbox: {}", rep.pending, rep.error);
     } catch (const std::exception& e) {

@@ -1,5 +1,8 @@
 #include "rig/index/retention.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 #include <set>
 #include <stdexcept>
 
@@ -9,6 +12,25 @@ namespace rig::index {
 
 std::filesystem::path outbox_entry(const std::filesystem::path& state_dir, const std::string& run_id) {
     return state_dir / "outbox" / (run_id + ".json");
+}
+
+std::filesystem::path outbox_over_cap(const std::filesystem::path& state_dir) {
+    return state_dir / "outbox" / "over-cap.jsonl";
+}
+
+std::set<std::string> runs_waiting_to_publish(const std::filesystem::path& state_dir) {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(state_dir / "outbox", ec)) {
+        if (e.is_regular_file() && e.path().extension() == ".json") out.insert(e.path().stem().string());
+    }
+    std::ifstream over(outbox_over_cap(state_dir));
+    for (std::string line; std::getline(over, line);) {
+        // A torn last line (a crash while appending) names no run: skipped.
+        const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_object() && j.contains("run_id") && j["run_id"].is_string()) out.insert(j["run_id"].get<std::string>());
+    }
+    return out;
 }
 
 std::vector<PruneDecision> plan_prune(const RunIndex& idx, const RetentionRule& rule,

@@ -1,6 +1,8 @@
 // The real `rig serve` over its socket (see daemon_harness.hpp).
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "catch.hpp"
 #include "daemon_harness.hpp"
 #include "rig/daemon/protocol.hpp"
@@ -404,4 +406,43 @@ TEST_CASE("years ahead of the sim's due dates: health says expired, a certificat
     rig.wait_state(s["run_id"], "done");
     const auto record = rig.record(s["run_id"]);  // a named copy: the loop must not outlive a temporary
     for (const auto& c : record["calibration"]) CHECK(c["status"] == "expired");
+}
+
+// What the daemon holds per run is bounded and goes with the run (DESIGN §5:
+// flat over a rig's life): queued scenarios hold their texts at their size
+// (not the 512 KiB input limit each), finished runs beyond --keep-finished are
+// forgotten, no scenario, watch or client stays behind, and the allocator's
+// free pages are given back after every run. Sizes, not RSS: nothing timed.
+TEST_CASE("per-run state is bounded and released after each run", "[daemon][memory]") {
+    Rig rig;
+    rig.extra_args = {"--keep-finished", "3", "--max-queue-per-user", "16"};
+    rig.start();
+    const auto sc = rig.hold_scenario("SHORT", "100 ms");
+    Wire w(rig.socket);
+    std::vector<std::string> ids;
+    std::size_t most_held = 0;
+    for (int i = 0; i < 8; ++i) {
+        const auto r = rig.submit(w, sc);
+        REQUIRE(r.value("ok", false));
+        ids.push_back(r["run_id"]);
+        const auto m = w.call({{"op", "health"}})["memory"];
+        const auto held = m["scenarios_held"].get<std::size_t>();
+        most_held = std::max(most_held, held);
+        // Scenario, spec and fixture texts: a few KiB each, not 3 x 512 KiB.
+        CHECK(m["scenario_text_bytes"].get<std::size_t>() <= held * 64 * 1024);
+    }
+    CHECK(most_held >= 1);
+    for (const auto& id : ids) (void)rig.wait_state(id, "done");
+    // The first runs are forgotten by the daemon; their folders stay.
+    CHECK_FALSE(rig.status(ids.front()).value("ok", true));
+    CHECK(std::filesystem::exists(rig.state / "runs" / ids.front() / "record.json"));
+    const auto m = w.call({{"op", "health"}})["memory"];
+    CHECK(m["runs_remembered"] == 3);
+    CHECK(m["keep_finished"] == 3);
+    CHECK(m["scenarios_held"] == 0);
+    CHECK(m["scenario_text_bytes"] == 0);
+    CHECK(m["watches"] == 0);
+    CHECK(m["clients"].get<std::size_t>() <= 2);  // this one, and the last status poll's if its close is not yet seen
+    CHECK(m["trims"] == 8);
+    CHECK(m.contains("heap_in_use_bytes"));  // glibc's figure; 0 under ASan, which replaces malloc
 }

@@ -33,3 +33,22 @@ TEST_CASE("write_file_atomic respects the umask", "[core][atomic_file]") {
     for (const auto& e : std::filesystem::directory_iterator(tmp.path())) leftovers += e.path().filename().string()[0] == '.';
     CHECK(leftovers == 0);
 }
+
+// The text read is kept (a queued scenario in the daemon holds its fixture and
+// spec texts until the run ends): it must cost the file's size, not the
+// 512 KiB limit, or 64 queued runs hold 32 MiB of empty buffer.
+TEST_CASE("read_input_file_bounded holds the file's size, not the limit", "[core][atomic_file]") {
+    rig::test::TempDir tmp;
+    const std::string text(3000, 'x');
+    rig::write_file_atomic(tmp / "f.yaml", text);
+    const auto got = rig::read_input_file_bounded(tmp / "f.yaml");
+    CHECK(got == text);
+    CHECK(got.capacity() < 2 * text.size());
+    rig::write_file_atomic(tmp / "empty.yaml", "");
+    CHECK(rig::read_input_file_bounded(tmp / "empty.yaml").empty());
+    // The limit still holds, to the byte.
+    rig::write_file_atomic(tmp / "big.yaml", std::string(rig::kMaxInputFileBytes, 'y'));
+    CHECK(rig::read_input_file_bounded(tmp / "big.yaml").size() == rig::kMaxInputFileBytes);
+    rig::write_file_atomic(tmp / "bigger.yaml", std::string(rig::kMaxInputFileBytes + 1, 'y'));
+    CHECK_THROWS_AS(rig::read_input_file_bounded(tmp / "bigger.yaml"), rig::InputFileError);
+}

@@ -1,3 +1,4 @@
+#include <set>
 #include <thread>
 
 #include "catch.hpp"
@@ -5,6 +6,7 @@
 #include "real_run.hpp"
 #include "rig/core/atomic_file.hpp"
 #include "rig/fleet/fleet_db.hpp"
+#include "rig/index/retention.hpp"
 #include "skip.hpp"
 
 using namespace rig;
@@ -119,4 +121,53 @@ TEST_CASE("fleet database: migrate, publish, duplicate, tampered, immutable, out
     CHECK(count(d, "runs") == "2");
     CHECK(count(d, "measurements") ==
           std::to_string(a.record.at("measurements").size() + b.record.at("measurements").size()));
+}
+
+// The outbox's cap (no database needed: the database is unreachable
+// throughout). A run that finds the outbox full is listed in over-cap.jsonl,
+// kept from pruning, alarmed in the audit trail, and moved into the outbox
+// as room frees up: never dropped.
+TEST_CASE("fleet outbox: capped, over-cap runs listed, kept, alarmed and re-queued", "[fleet][outbox]") {
+    TempDir tmp;
+    const auto a = real_run(tmp, scenario::smoke);
+    const auto b = real_run(tmp, scenario::fail);
+    const auto c = real_run(tmp, scenario::smoke);
+    const auto& state = a.state;
+    const std::string down = "postgresql://127.0.0.1:1/fleet?connect_timeout=2";
+    const auto box = state / "outbox";
+    const auto over = index::outbox_over_cap(state);
+
+    CHECK(fleet::enqueue(state, a.dir, 2) == fleet::Enqueued::queued);
+    CHECK(fleet::enqueue(state, b.dir, 2) == fleet::Enqueued::queued);
+    CHECK(fleet::enqueue(state, c.dir, 2) == fleet::Enqueued::over_cap);
+    CHECK_FALSE(fs::exists(index::outbox_entry(state, c.run_id)));
+    CHECK(read_file(over).find(c.run_id) != std::string::npos);
+    CHECK(fleet::enqueue(state, a.dir, 2) == fleet::Enqueued::queued);  // already queued: rewritten, not over cap
+    CHECK(index::runs_waiting_to_publish(state) == std::set<std::string>{a.run_id, b.run_id, c.run_id});
+
+    // Database down, outbox still full: nothing moves, all three are pending.
+    auto rep = fleet::flush_outbox(state, down, PublicKey{}, 2);
+    CHECK_FALSE(rep.error.empty());
+    CHECK(rep.pending == 3);
+    CHECK(fs::exists(over));
+
+    // a went out (as a flush would remove it): c takes its place, the list goes.
+    fs::remove(index::outbox_entry(state, a.run_id));
+    rep = fleet::flush_outbox(state, down, PublicKey{}, 2);
+    CHECK(rep.pending == 2);
+    CHECK(fs::exists(index::outbox_entry(state, c.run_id)));
+    CHECK_FALSE(fs::exists(over));
+    CHECK(nlohmann::json::parse(read_file(index::outbox_entry(state, c.run_id))).at("dir") ==
+          fs::absolute(c.dir).lexically_normal().string());
+
+    // The daemon's hook at the real cap: the run is listed and the audit trail says so.
+    for (std::size_t i = 0; i < fleet::kOutboxMaxEntries; ++i) {
+        write_file_atomic(box / ("filler-" + std::to_string(100000 + i) + ".json"), "{}\n");
+    }
+    fleet::publish_finished_run(state, down, a.dir);
+    CHECK(read_file(over).find(a.run_id) != std::string::npos);
+    const auto audit = read_file(state / "audit.jsonl");
+    const auto last = nlohmann::json::parse(audit.substr(audit.rfind('\n', audit.size() - 2) + 1));
+    CHECK(last.at("action") == "fleet.outbox_full");
+    CHECK(last.at("subject") == a.run_id);
 }

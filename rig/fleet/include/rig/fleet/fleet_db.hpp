@@ -27,6 +27,16 @@
 // removed only once the database has the run (published or already there), so
 // a run finished while the database is unreachable is published later,
 // nothing lost and nothing twice. A refused run moves to outbox/rejected/.
+//
+// The outbox is capped at kOutboxMaxEntries entries (a file each). A run that
+// finishes with the outbox full gets no entry: it is appended as one line to
+// outbox/over-cap.jsonl (fsynced), enqueue() says so, and the daemon's hook
+// logs an error and writes "fleet.outbox_full" to the audit trail for it. The
+// run folder stays the source of truth: `rig runs prune` keeps such a run
+// (index::runs_waiting_to_publish), and flush_outbox() moves over-cap runs
+// back into the outbox, oldest first, as room frees up, so they are published
+// once the database is back. Nothing is dropped; what outgrows the cap costs
+// one ~200-byte line per run instead of a file.
 #include <libpq-fe.h>
 
 #include <filesystem>
@@ -86,16 +96,28 @@ public:
 /// Verifies `run_dir` with `key`, then inserts it (one transaction).
 PublishResult publish_run_dir(Db& db, const std::filesystem::path& run_dir, const PublicKey& key);
 
-/// Queues a run for publishing (`<state>/outbox/<run_id>.json`, written atomically).
-void enqueue(const std::filesystem::path& state_dir, const std::filesystem::path& run_dir);
+/// Entries the outbox holds at most: 2 000 runs finished while the database
+/// is unreachable (days of a busy rig's work).
+inline constexpr std::size_t kOutboxMaxEntries = 2000;
+
+enum class Enqueued { queued, over_cap };
+
+/// Queues a run for publishing (`<state>/outbox/<run_id>.json`, written
+/// atomically); with `max_entries` entries already waiting, appends it to
+/// outbox/over-cap.jsonl instead and returns over_cap. Throws on a failed write.
+Enqueued enqueue(const std::filesystem::path& state_dir, const std::filesystem::path& run_dir,
+                 std::size_t max_entries = kOutboxMaxEntries);
 
 struct FlushReport {
     std::size_t published = 0, already = 0, rejected = 0, pending = 0;
     std::string error;  // why the flush stopped (database unreachable), "" if it did not
 };
-/// Publishes every outbox entry, oldest first; stops at the first
-/// unreachable-database error (the entries stay). Never throws.
-FlushReport flush_outbox(const std::filesystem::path& state_dir, const std::string& url, const PublicKey& key);
+/// Moves over-cap runs into the outbox while it holds fewer than
+/// `max_entries`, then publishes every outbox entry, oldest first; stops at
+/// the first unreachable-database error (the entries stay). `pending` counts
+/// the over-cap runs too. Never throws.
+FlushReport flush_outbox(const std::filesystem::path& state_dir, const std::string& url, const PublicKey& key,
+                         std::size_t max_entries = kOutboxMaxEntries);
 
 /// The daemon's hook (--publish-db): queues a finished run and sends the
 /// outbox, verifying with `<state>/keys/rig.pub`. Logs; never throws (a run's

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,12 @@ struct PruneDecision {
 
 /// `<state_dir>/outbox/<run_id>.json`: a run waiting to be published.
 std::filesystem::path outbox_entry(const std::filesystem::path& state_dir, const std::string& run_id);
+/// `<state_dir>/outbox/over-cap.jsonl`: runs that found the outbox full (one
+/// JSON line each, {"run_id", "dir", "queued_utc"}); they wait to be published
+/// too (rig/fleet moves them into the outbox as room frees up).
+std::filesystem::path outbox_over_cap(const std::filesystem::path& state_dir);
+/// Every run waiting to be published: an outbox entry or a line of over-cap.jsonl.
+std::set<std::string> runs_waiting_to_publish(const std::filesystem::path& state_dir);
 
 /// Decides for every run of the index (newest first). `now_utc` is an ISO
 /// 8601 UTC time; `pending` says whether a run waits in the outbox.
