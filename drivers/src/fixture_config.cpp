@@ -36,6 +36,9 @@ void parse_calibration(const YAML::Node& list, const std::string& file, Diagnost
             c.scale = *v;
         }
         if (auto v = r.quantity("offset", dim, Need::optional)) c.offset = *v;
+        if (auto v = r.quantity("uncertainty", Dimension::ratio, Need::optional, Range{0.0, 0.1, "", "10 %"})) {
+            c.scale_uncertainty = *v;
+        }
         for (auto [key, dst] : {std::pair{"date", &c.date}, std::pair{"due", &c.due}}) {
             if (auto v = r.string(key)) {
                 if (!is_iso_date(*v)) {
@@ -103,6 +106,9 @@ std::optional<FixtureConfig> parse_fixture(YamlFile file, Diagnostics& diags) {
         }
         if (auto v = t->quantity("max_late_fraction", Dimension::ratio, Need::optional, Range{0.0, 1.0, "", ""})) {
             cfg.timing.max_late_fraction = *v;
+        }
+        if (auto v = t->quantity("clock_tolerance", Dimension::ratio, Need::optional, Range{0.0, 0.01, "", "1 %"})) {
+            cfg.timing.clock_tolerance = *v;
         }
         if (auto v = t->integer("max_missed_samples", Need::optional, 0, 1'000'000)) {
             cfg.timing.max_missed_samples = static_cast<std::uint32_t>(*v);

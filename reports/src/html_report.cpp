@@ -119,6 +119,7 @@ public:
         calibration();
         references();
         measurements();
+        uncertainty_budgets();
         instrument_checks();
         plots();
         timing();
@@ -313,6 +314,63 @@ private:
         }
     }
 
+    // U beside a value (and the decision rule's mark when it is within U of a
+    // limit); a value without U (ERROR has none) shows nothing here.
+    static std::string uncertainty_cell(const json& m) {
+        const json& u = sub(m, "uncertainty");
+        std::string out;
+        if (u.is_object() && sub(u, "U").is_number()) {
+            out += "<br><span class=\"unc\">± " + num(dbl(u, "U"), 3) + " (U, k = " + num(dbl(u, "k"), 2) + ")</span>";
+        }
+        const json& d = sub(m, "decision");
+        if (sub(d, "conditional").is_boolean() && sub(d, "conditional").get<bool>()) {
+            out += "<br><span class=\"nr\">conditional: within U of a limit (" + escape(str(d, "rule")) + " rule)</span>";
+        }
+        return out;
+    }
+
+    // Each value's uncertainty budget (GUM): its inputs with their figures,
+    // distributions, sensitivities and contributions, then u_c and U.
+    void uncertainty_budgets() {
+        const json& ms = sub(r_, "measurements");
+        o_ += "<h2 id=\"uncertainty\">Uncertainty budgets</h2>";
+        std::string rule;
+        for (const auto& m : ms) {
+            if (rule.empty()) rule = str(sub(m, "decision"), "rule");
+        }
+        o_ += "<p>Per JCGM 100 (GUM): u<sub>c</sub> = √Σ (c<sub>i</sub> u<sub>i</sub>)², U = k u<sub>c</sub>. "
+              "Decision rule: <b>" + escape(rule.empty() ? std::string("simple") : rule) +
+              "</b> (simple: the value alone is judged; guarded: a value within U of a limit is conditional and "
+              "judged FAIL). ERROR measurements have no value and no U.</p>";
+        bool any = false;
+        for (const auto& m : ms) {
+            const json& u = sub(m, "uncertainty");
+            if (!u.is_object()) continue;
+            any = true;
+            const std::string unit = str(m, "unit");
+            o_ += "<h3>" + svg::breakable(str(m, "id")) + " <span class=\"nr\">" + escape(str(m, "name")) + " = " +
+                  num(dbl(m, "value"), 6) + " ± " + num(dbl(u, "U"), 3) + " " + escape(unit) + "</span></h3>";
+            o_ += "<table class=\"measurements budget\"><thead><tr><th>input</th><th>type</th><th>distribution</th>"
+                  "<th>figure</th><th>divisor</th><th>u</th><th>sensitivity</th><th>contribution (" + escape(unit) +
+                  ")</th><th>basis</th></tr></thead><tbody>";
+            for (const auto& c : sub(u, "components")) {
+                const std::string cu = str(c, "unit");
+                o_ += "<tr><td>" + escape(str(c, "name")) + "</td><td>" + escape(str(c, "type")) + "</td><td>" +
+                      escape(str(c, "distribution")) + "</td><td class=\"num\">" + num(dbl(c, "value"), 4) + " " +
+                      escape(cu) + "</td><td class=\"num\">" + num(dbl(c, "divisor"), 4) + "</td><td class=\"num\">" +
+                      num(dbl(c, "u"), 4) + " " + escape(cu) + "</td><td class=\"num\">" + num(dbl(c, "sensitivity"), 4) +
+                      "</td><td class=\"num\">" + num(dbl(c, "contribution"), 4) + "</td><td>" +
+                      escape(str(c, "basis")) + "</td></tr>";
+            }
+            o_ += "<tr><td colspan=\"7\"><b>combined standard uncertainty u<sub>c</sub></b></td><td class=\"num\"><b>" +
+                  num(dbl(u, "u_c"), 4) + "</b></td><td></td></tr>";
+            o_ += "<tr><td colspan=\"7\"><b>expanded uncertainty U (k = " + num(dbl(u, "k"), 2) +
+                  ")</b></td><td class=\"num\"><b>" + num(dbl(u, "U"), 4) + "</b></td><td></td></tr>";
+            o_ += "</tbody></table>";
+        }
+        if (!any) o_ += "<p class=\"nr\">No measurement in this record has a value with an uncertainty.</p>";
+    }
+
     void measurements() {
         const json& ms = sub(r_, "measurements");
         std::size_t pass = 0, fail = 0, error = 0;
@@ -360,7 +418,7 @@ private:
                       (sub(m, "line").is_number() ? "<br><span class=\"nr\">line " + sub(m, "line").dump() + "</span>" : "") +
                       "</td><td class=\"num\">" + window + "</td><td class=\"num\"><b>" +
                       (v.is_number() ? num(v.get<double>(), 6) : std::string("<span class=\"nr\">no valid value</span>")) +
-                      "</b></td><td>" + escape(str(m, "unit")) + "</td><td class=\"num\">" + limits_text(m) + "</td><td>" +
+                      "</b>" + uncertainty_cell(m) + "</td><td>" + escape(str(m, "unit")) + "</td><td class=\"num\">" + limits_text(m) + "</td><td>" +
                       svg::breakable(str(m, "limits_source")) + "</td>" + outcome_cell(str(m, "outcome"));
                 if (sim)
                     o_ += "<td class=\"num\">" + (m.contains("truth") ? num(dbl(m, "truth"), 6) + " / " + num(dbl(m, "error"), 3) : "") +

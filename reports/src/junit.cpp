@@ -89,7 +89,9 @@ std::string junit_xml(const run_record::RunRecord& rec) {
         cases << "    <testcase name=\"" << esc(m.id) << "\" classname=\"" << esc(suite + "." + m.name) << "\" time=\""
               << seconds(m.evaluation) << "\"";
         const std::string what =
-            m.name + " = " + num(m.value) + " " + m.unit + ", limits " + limits(m) + " (" + m.limits_source + ")";
+            m.name + " = " + num(m.value) +
+            (m.uncertainty ? " +/- " + num(m.uncertainty->U) + " (U, k = " + num(m.uncertainty->k) + ")" : "") + " " +
+            m.unit + ", limits " + limits(m) + " (" + m.limits_source + ")";
         const std::string msg = what + (m.message.empty() ? "" : ": " + m.message);
         if (m.outcome == Outcome::fail) {
             ++failures;
@@ -104,7 +106,15 @@ std::string junit_xml(const run_record::RunRecord& rec) {
         }
         for (const auto& r : m.requirements) case_property(m, "requirement", r);
         if (m.truth) case_property(m, "truth", num(m.truth));
-        out << m.id << ": " << what << "\n";
+        // The value's expanded uncertainty and the decision rule it was judged
+        // under; ERROR carries no value, so no U.
+        if (m.uncertainty) {
+            case_property(m, "uncertainty_U", num(m.uncertainty->U) + " " + m.unit + " (k = " + num(m.uncertainty->k) + ")");
+        }
+        case_property(m, "decision_rule",
+                      std::string(to_string(m.decision_rule)) + (m.conditional ? " (conditional: within U of a limit)" : ""));
+        out << m.id << ": " << what << "
+";
     }
     const std::string& verdict = rec.verdict;
     int tests = static_cast<int>(ms.size());

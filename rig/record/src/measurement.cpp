@@ -17,6 +17,55 @@ Outcome outcome_from(std::string_view s) {
     return Outcome::error;
 }
 
+const char* to_string(DecisionRule d) { return d == DecisionRule::guarded ? "guarded" : "simple"; }
+
+std::optional<DecisionRule> decision_rule_from(std::string_view s) {
+    if (s == "simple") return DecisionRule::simple;
+    if (s == "guarded") return DecisionRule::guarded;
+    return std::nullopt;
+}
+
+namespace {
+nlohmann::json uncertainty_json(const Uncertainty& u) {
+    nlohmann::json cs = nlohmann::json::array();
+    for (const auto& c : u.components) {
+        cs.push_back({{"name", c.name},
+                      {"type", c.type},
+                      {"distribution", c.distribution},
+                      {"value", c.value},
+                      {"divisor", c.divisor},
+                      {"u", c.u},
+                      {"unit", c.unit},
+                      {"sensitivity", c.sensitivity},
+                      {"contribution", c.contribution},
+                      {"basis", c.basis}});
+    }
+    return {{"u_c", u.u_c}, {"k", u.k}, {"U", u.U}, {"components", std::move(cs)}};
+}
+
+Uncertainty uncertainty_from(const nlohmann::json& j) {
+    Uncertainty u;
+    u.u_c = j.value("u_c", 0.0);
+    u.k = j.value("k", 2.0);
+    u.U = j.value("U", 0.0);
+    for (const auto& c : j.value("components", nlohmann::json::array())) {
+        UncertaintyComponent x;
+        x.name = c.value("name", "");
+        x.type = c.value("type", "");
+        x.distribution = c.value("distribution", "");
+        x.value = c.value("value", 0.0);
+        x.divisor = c.value("divisor", 1.0);
+        x.u = c.value("u", 0.0);
+        x.unit = c.value("unit", "");
+        x.sensitivity = c.value("sensitivity", 1.0);
+        x.contribution = c.value("contribution", 0.0);
+        x.basis = c.value("basis", "");
+        u.components.push_back(std::move(x));
+    }
+    return u;
+}
+}  // namespace
+
 nlohmann::json Measurement::to_json() const {
     nlohmann::json j;
     j["id"] = id;
@@ -41,6 +90,8 @@ nlohmann::json Measurement::to_json() const {
         if (value) j["error"] = *value - *truth;
     }
     if (!truth_detail.empty()) j["truth_detail"] = truth_detail;
+    if (uncertainty) j["uncertainty"] = uncertainty_json(*uncertainty);
+    j["decision"] = {{"rule", to_string(decision_rule)}, {"conditional", conditional}};
     return j;
 }
 
@@ -79,6 +130,11 @@ Measurement Measurement::from_json(const nlohmann::json& j) {
     m.stats = j.value("stats", nlohmann::json::object());
     m.truth = opt_number(j, "truth");
     m.truth_detail = j.value("truth_detail", nlohmann::json::object());
+    if (const auto u = j.find("uncertainty"); u != j.end() && u->is_object()) m.uncertainty = uncertainty_from(*u);
+    if (const auto d = j.find("decision"); d != j.end() && d->is_object()) {
+        m.decision_rule = decision_rule_from(d->value("rule", "simple")).value_or(DecisionRule::simple);
+        m.conditional = d->value("conditional", false);
+    }
     return m;
 }
 

@@ -113,7 +113,11 @@ std::vector<Measurement> take_measurement(const Scenario& sc, std::size_t index,
         local = checks::run_start_checks(data.trace, data.events, data.spans);
         if (local.taken && local.end_ns <= at_ns) rs = &local;
     }
-    for (auto& r : out) checks::apply_instrument_checks(r, kind.instruments, rs, data.trace, c.window);
+    for (auto& r : out) {
+        checks::apply_instrument_checks(r, kind.instruments, rs, data.trace, c.window);
+        // Last: U is stated only for a value the checks left standing.
+        state_uncertainty(c, kind, rs, r);
+    }
     return timed(std::move(out));
 }
 
@@ -133,6 +137,7 @@ Measurement wait_timeout_measurement(const Scenario& sc, std::size_t index, std:
     r.high = r.value;
     r.limits_source = "inline";
     r.requirements = sc.requirements;
+    r.decision_rule = sc.spec.decision_rule;
     r.window_start_s = static_cast<double>(at_ns - p.duration.count()) * 1e-9;
     r.window_end_s = static_cast<double>(at_ns) * 1e-9;
     // The depth actuator is the rig's: its timeout is an ERROR, not the pen's FAIL.

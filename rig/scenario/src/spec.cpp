@@ -23,6 +23,10 @@ std::optional<PenSpec> parse_spec(YamlFile file, Diagnostics& diags) {
     if (auto v = r.string("model")) s.model = *v;
     if (auto v = r.string("version")) s.version = *v;
     if (auto v = r.string("manufacturer", Need::optional)) s.manufacturer = *v;
+    // How a value near a limit is judged given its U (README "How good is the rig?").
+    if (auto v = r.choice("decision_rule", {"simple", "guarded"}, Need::optional)) {
+        s.decision_rule = decision_rule_from(*v).value_or(DecisionRule::simple);
+    }
 
     if (auto lv = r.map("levels")) {
         for (const auto& kv : lv->node()) {

@@ -26,6 +26,10 @@ struct CalibrationRecord {
     std::string id;              // asset id of the instrument, e.g. "LC-0042"
     double scale = 1.0;          // SI units per raw count (N/count, m/count, A/count)
     double offset = 0.0;         // SI units added after scaling (N, m, A)
+    /// Expanded uncertainty (k = 2) of `scale` as the certificate states it,
+    /// relative (0.0005 = 0.05 %); 0 when the record states none. The
+    /// measurements' uncertainty budgets take it (README "How good is the rig?").
+    double scale_uncertainty = 0.0;
     std::string unit;            // SI unit of the instrument: "N", "m", "A"
     std::string date;            // calibration date, ISO 8601 (YYYY-MM-DD)
     std::string due;             // due date, ISO 8601
@@ -40,6 +44,10 @@ struct TimingBudget {
     std::chrono::nanoseconds lateness{std::chrono::microseconds(200)};  // per sample
     double max_late_fraction = 0.001;   // ratio of late samples tolerated in a window
     std::uint32_t max_missed_samples = 0;  // missed samples tolerated in a window
+    /// Half-width of the sample clock's frequency error (ratio; a Pi's
+    /// unsynchronised crystal: tens of ppm): the uncertainty budgets' time
+    /// base. 0 for the sim, whose clock is the model's.
+    double clock_tolerance = 0.0;
 };
 
 /// How a fixture finds the cartridge face in encoder counts for `reference:`

@@ -7,16 +7,12 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 
-namespace {
-std::string num(double v) {
-    std::ostringstream o;
-    o.precision(6);
-    o << v;
-    return o.str();
-}
-}  // namespace
+using kind_parts::num;
+
 
 analysis::TimingBudgetParams timing_budget(const FixtureConfig& fx) {
     analysis::TimingBudgetParams b;
@@ -43,6 +39,7 @@ Measurement MeasureContext::base(std::string_view name, std::string_view unit) c
     r.line = step.where.line;
     r.unit = std::string(unit);
     r.requirements = m.requirements;
+    r.decision_rule = sc.spec.decision_rule;
     r.window_start_s = static_cast<double>(window.begin_ns) * 1e-9;
     r.window_end_s = static_cast<double>(window.end_ns) * 1e-9;
     auto it = m.limits.find(r.name);

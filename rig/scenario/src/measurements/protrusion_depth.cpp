@@ -1,9 +1,13 @@
 // protrusion_depth: needle tip position at BDC relative to the cartridge-face
 // reference, mm, over the window; judged on the mean.
+#include <algorithm>
+#include <cmath>
+
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/face_reference.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
 #include "stroke_statistic.hpp"
 
 namespace rig {
@@ -14,8 +18,8 @@ constexpr Quantity kQuantities[] = {
 };
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
-    if (!st.depth_set) errors.emplace_back("measure protrusion_depth: no set_depth before this step");
-    if (!st.powered_ever) errors.emplace_back("measure protrusion_depth: the pen is never powered on before this step");
+    kind_parts::require_depth_set("protrusion_depth", st, errors);
+    kind_parts::require_powered("protrusion_depth", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState& st) {
@@ -42,6 +46,13 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     }
     nlohmann::json stats = {{"mean", d.mean_mm - face}, {"sd", d.sd_mm},        {"min", d.min_mm - face},
                             {"max", d.max_mm - face},   {"strokes", d.count}, {"dial", c.m.dial_mm}};
+    {
+        // The needle's travel over the window (the budget's interpolation term).
+        const auto range = analysis::index_range(c.data.trace, c.window);
+        const auto pos = c.data.trace.position_mm.subspan(range.begin, range.size());
+        const auto [lo, hi] = std::minmax_element(pos.begin(), pos.end());
+        stats["stroke_mm"] = pos.empty() ? 0.0 : *hi - *lo;
+    }
     if (ref != nullptr) {
         stats["reference"] = {{"id", ref->id}, {"valid", ref->valid}, {"t_s", ref->t_s},
                               {"face_mm", ref->value_mm ? nlohmann::json(*ref->value_mm) : nlohmann::json(nullptr)},
@@ -56,16 +67,44 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          // The encoder's own consistency over the window's strokes.
          .check = checks::depth_encoder_checks(c.data.trace, wm.strokes, c.encoder_count_mm(), ref),
          .stats = std::move(stats),
-         .of_truth = [](std::span<const analysis::Stroke> truth) {
-             const auto t = analysis::depth_stats(truth, window_stats_options());
-             return t.ok() ? std::optional<double>(t.mean_mm) : std::nullopt;
-         }})};
+         .of_truth = kind_parts::truth_of(&analysis::depth_stats, &analysis::DepthStats::mean_mm)})};
+}
+
+/// Depth = mean BDC reading - the face's reading. The BDC reading's
+/// quantisation averages over the strokes (the stroke rate is not locked to
+/// the sample clock, so each stroke's vertex is interpolated from samples at
+/// a different phase); the parabola through the
+/// three samples at the top misses a cosine's vertex by at most
+/// A (w T)^4 / 43 (A the half stroke, w the stroke's angular rate, T the
+/// sample period; computed over all phases): A (w T)^4 / 32 is stated. The
+/// face comes with its own U (face_reference.hpp). The scale error acts on
+/// the distance from the face. The window's spread over sqrt(n) bounds the
+/// random part of the readings that does average (noise, interpolation).
+Uncertainty budget(const BudgetInput& in) {
+    const auto& c = in.c;
+    const double v = *in.r.value;
+    const double count = c.encoder_count_mm();
+    const double sd = in.r.stats.value("sd", 0.0);
+    const double n = std::max(1.0, in.r.stats.value("strokes", 1.0));
+    const double span_s = std::max(1e-9, in.r.window_end_s - in.r.window_start_s);
+    const double w = 2.0 * 3.141592653589793 * static_cast<double>(in.r.strokes) / span_s;
+    const double wt = w / c.sc.fixture.sample_rate_hz;
+    const double half_stroke = in.r.stats.value("stroke_mm", 0.0) / 2.0;
+    Budget b;
+    b.rectangular("encoder resolution (BDC reading)", count / 2.0, "mm", 1.0 / std::sqrt(n),
+                  "half a count (calibration record), over sqrt(n) strokes: the BDC falls at a different phase of "
+                  "the samples each stroke, so the rounding of the interpolated vertex varies stroke to stroke");
+    b.rectangular("BDC interpolation (parabola at the top)", half_stroke * wt * wt * wt * wt / 32.0, "mm", 1.0,
+                  "A (w T)^4 / 32 at the window's stroke and rate");
+    add_scale_calibration(b, c.sc.fixture, "encoder", v);
+    const FaceReference* ref = reference_for(c.data.references, c.window.begin_ns);
+    b.certificate("cartridge-face reference", ref != nullptr ? ref->uncertainty_mm.value_or(0.0) : 0.0, 2.0, "mm",
+                  1.0, ref != nullptr ? "U (k = 2) of " + ref->id : std::string("no reference"));
+    b.type_a("statistical (window spread)", sd, std::sqrt(n), "mm", 1.0, "SD of the per-stroke depths / sqrt(n)");
+    return b.combine();
 }
 
 }  // namespace
-
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
 
 extern const MeasureKind kProtrusionDepth{
     .name = "protrusion_depth",
@@ -76,8 +115,9 @@ extern const MeasureKind kProtrusionDepth{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_depth",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
     .face_referenced = true,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -1,8 +1,11 @@
 // puncture_rate: 1 / (time between successive BDCs), Hz, over the window;
 // judged on the mean (SD, min, max recorded beside it).
+#include <algorithm>
+
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
 #include "stroke_statistic.hpp"
 
 namespace rig {
@@ -13,8 +16,8 @@ constexpr Quantity kQuantities[] = {
 };
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
-    if (st.rate_hz <= 0.0) errors.emplace_back("measure puncture_rate: no rate setpoint before this step");
-    if (!st.powered_ever) errors.emplace_back("measure puncture_rate: the pen is never powered on before this step");
+    kind_parts::require_rate("puncture_rate", st, errors);
+    kind_parts::require_powered("puncture_rate", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState& st) {
@@ -36,16 +39,26 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          .check = checks::encoder_consistency(c.data.trace, wm.strokes, c.encoder_count_mm()),
          .stats = {{"mean", rate.mean_hz}, {"sd", rate.sd_hz}, {"min", rate.min_hz}, {"max", rate.max_hz},
                    {"intervals", rate.count}, {"setpoint", c.m.setpoint_hz}},
-         .of_truth = [](std::span<const analysis::Stroke> truth) {
-             const auto t = analysis::puncture_rate(truth, window_stats_options());
-             return t.ok() ? std::optional<double>(t.mean_hz) : std::nullopt;
-         }})};
+         .of_truth = kind_parts::truth_of(&analysis::puncture_rate, &analysis::RateStats::mean_hz)})};
+}
+
+/// The mean of n per-interval rates: a BDC instant's error enters two
+/// neighbouring intervals with opposite signs, so over the window the
+/// instants' errors telescope to the first and last (r^2 (e_n - e_0) / n).
+/// The rates' SD over the window bounds the instants' part of their scatter
+/// (r^2 sqrt(2) sd(e) <= SD), hence SD / n: the type A input. The clock's
+/// frequency error scales every rate.
+Uncertainty budget(const BudgetInput& in) {
+    const double sd = in.r.stats.value("sd", 0.0);
+    const double n = std::max(1.0, in.r.stats.value("intervals", 1.0));
+    Budget b;
+    b.type_a("BDC instants (telescoped over the window)", sd, n, "Hz", 1.0,
+             "the per-interval rates' SD over the number of intervals");
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
 }
 
 }  // namespace
-
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
 
 extern const MeasureKind kPunctureRate{
     .name = "puncture_rate",
@@ -56,7 +69,8 @@ extern const MeasureKind kPunctureRate{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "rate_band",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -1,9 +1,12 @@
 // speed_regulation: (no-load rate - loaded rate) / loaded rate x 100 %, from
 // two earlier puncture_rate measurements.
 #include <algorithm>
+#include <cmath>
 
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
+
+#include "kind_parts.hpp"
 
 namespace rig {
 namespace {
@@ -48,10 +51,29 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return {r};
 }
 
-}  // namespace
+/// S = (nl - ld) / ld x 100 % from the two rates and their budgets: c_nl =
+/// 100 / ld, c_ld = -100 nl / ld^2. The time base is common to both rates and
+/// cancels in the ratio, so each rate enters with its budget less that input.
+Uncertainty budget(const BudgetInput& in) {
+    const auto& s = in.r.stats;
+    const std::string nl_id = s.value("no_load_id", ""), ld_id = s.value("loaded_id", "");
+    const double nl = s.value("no_load_hz", 0.0), ld = s.value("loaded_hz", 1.0);
+    Budget b;
+    for (const auto& e : in.c.earlier) {
+        if ((e.id != nl_id && e.id != ld_id) || !e.uncertainty) continue;
+        double ss = 0.0;
+        for (const auto& x : e.uncertainty->components) {
+            if (x.name.rfind("time base", 0) != 0) ss += x.contribution * x.contribution;
+        }
+        const bool no_load = e.id == nl_id;
+        b.certificate(no_load ? "no-load rate" : "loaded rate", 2.0 * std::sqrt(ss), 2.0, "Hz",
+                      no_load ? 100.0 / ld : -100.0 * nl / (ld * ld),
+                      "budget of " + e.id + " without its time base (common to both rates)");
+    }
+    return b.combine();
+}
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
+}  // namespace
 
 extern const MeasureKind kSpeedRegulation{
     .name = "speed_regulation",
@@ -63,7 +85,8 @@ extern const MeasureKind kSpeedRegulation{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
+    .budget = budget,
 };
 
 }  // namespace rig

@@ -8,6 +8,8 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 namespace {
 
@@ -140,10 +142,72 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return out;
 }
 
-}  // namespace
+/// Half-width of the gap between the needle's stillness and the rotor's stop.
+constexpr double kNeedleRotorGap_s = 0.7e-3;
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder", "current_sense"};
+/// Latency and retry delay are durations between instants found at samples
+/// (the still band's first sample, the current's crossings of the cut-off).
+/// Besides the samples' own quantisation: the onset is where the needle came
+/// within two counts of rest, before it stopped (the time it then took to
+/// settle, read from the trace); a retry is where the current crossed the
+/// cut-off, after the drive came back (the current's rise from its off level,
+/// read from the trace). The retry count is a count of discrete events.
+Uncertainty budget(const BudgetInput& in) {
+    Budget b;
+    const auto& c = in.c;
+    const auto& s = in.r.stats;
+    if (in.r.name == "stall_retries") {
+        b.rectangular("count of discrete events", 0.0, "count", 1.0, "a retry is seen or not");
+        return b.combine();
+    }
+    add_instant_pair(b, c, 1e3);
+    const auto& tr = c.data.trace;
+    const auto at_or_after = [&](double t_s) {
+        const auto r = analysis::index_range(tr, analysis::TimeWindow{std::llround(t_s * 1e9), c.window.end_ns});
+        return r.begin;
+    };
+    if (in.r.name == "stall_latency") {
+        // The needle enters the two-count band moving at v and stops within
+        // it; decelerating uniformly it takes 2 d / v for d = the band: the
+        // rotor's stop lies up to that after the onset. v: the needle's mean
+        // speed over the 0.5 ms before the onset.
+        const std::size_t i0 = std::min(at_or_after(s.value("onset_s", 0.0)), tr.t_ns.size() - 1);
+        std::size_t j = i0;
+        while (j > 0 && tr.t_ns[i0] - tr.t_ns[j] < 500'000) --j;
+        double stop_s = 0.0;
+        if (j < i0) {
+            const double v = std::abs(tr.position_mm[i0] - tr.position_mm[j]) /
+                             (static_cast<double>(tr.t_ns[i0] - tr.t_ns[j]) * 1e-9);
+            const double band = 2.0 * c.encoder_count_mm();
+            stop_s = v > 0.0 ? std::min(2.0 * band / v, 0.02) : 0.0;
+        }
+        b.rectangular("onset: still band before the needle's stop", stop_s, "s", 1e3,
+                      "2 x the two-count band / the needle's speed entering it (trace)");
+        // The needle can be still while the rotor still turns (the cam near a
+        // dead centre moves the needle little): the definition's onset is the
+        // needle's, the motor's stop can lie after it. Prior evaluation
+        // against the sim's rotor (README "Accuracy"): up to 0.64 ms.
+        b.rectangular("onset: needle still before the rotor stops", kNeedleRotorGap_s, "s", 1e3,
+                      "prior evaluation against the sim model's rotor stop (README \"Accuracy\")");
+    } else if (s.contains("retry_s") && s["retry_s"].is_number()) {
+        // Back to the last sample at the off level (a fifth of the cut-off:
+        // clear of the current's noise) before the upward crossing.
+        const double retry_s = s["retry_s"].get<double>();
+        const double off = 0.2 * s.value("threshold_a", 0.0);
+        const std::size_t k1 = at_or_after(retry_s);
+        std::size_t k = std::min(k1, tr.t_ns.size() - 1);
+        while (k > 0 && tr.current_a[k] >= off && static_cast<double>(tr.t_ns[k]) * 1e-9 > retry_s - 0.05) --k;
+        // A current rising linearly from zero takes a quarter of that again
+        // from zero to a fifth: 1.25 x the measured rise.
+        const double rise_s = 1.25 * std::max(0.0, retry_s - static_cast<double>(tr.t_ns[k]) * 1e-9);
+        b.rectangular("retry: current's rise to the cut-off", rise_s, "s", 1e3,
+                      "1.25 x the time from the last sample at a fifth of the cut-off to the crossing (trace)");
+    }
+    add_time_base(b, c.sc.fixture, *in.r.value);
+    return b.combine();
+}
+
+}  // namespace
 
 extern const MeasureKind kStallProtection{
     .name = "stall_protection",
@@ -156,7 +220,8 @@ extern const MeasureKind kStallProtection{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "stall_trace",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoderCurrent,
+    .budget = budget,
 };
 
 }  // namespace rig

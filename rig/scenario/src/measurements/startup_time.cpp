@@ -3,6 +3,8 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include "kind_parts.hpp"
+
 namespace rig {
 namespace {
 
@@ -14,7 +16,7 @@ bool anchor(const Scenario&, const Event& e) { return e.kind == EventKind::power
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
     if (!st.powered_ever) errors.emplace_back("measure startup_time: no 'power: on' before this step");
-    if (st.rate_hz <= 0.0) errors.emplace_back("measure startup_time: no rate setpoint before this step");
+    kind_parts::require_rate("startup_time", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
@@ -51,10 +53,19 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return {r};
 }
 
-}  // namespace
+/// Power-on is the loop tick's own stamp; the band entry is interpolated on
+/// the per-interval rates, where their scatter moves it by scatter / slope
+/// (the rate creeps into a 2 % band: a small slope); the clock's frequency
+/// error scales the duration.
+Uncertainty budget(const BudgetInput& in) {
+    Budget b;
+    const double t_entry_ns = static_cast<double>(in.c.window.begin_ns) + *in.r.value * 1e6;
+    add_rate_crossing(b, in.c, "band entry", t_entry_ns, std::chrono::nanoseconds(0), 1e3);
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
+}
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
+}  // namespace
 
 extern const MeasureKind kStartupTime{
     .name = "startup_time",
@@ -66,7 +77,8 @@ extern const MeasureKind kStartupTime{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "startup",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
+    .budget = budget,
 };
 
 }  // namespace rig

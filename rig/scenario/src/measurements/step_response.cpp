@@ -1,10 +1,13 @@
 // step_response: rise time 10-90 %, overshoot and settling time (2 % band) of
 // the puncture rate after a setpoint step, as MATLAB `stepinfo` defines them.
 #include <algorithm>
+#include <cmath>
 
 #include "rig/drivers/true_rate.hpp"
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
+
+#include "kind_parts.hpp"
 
 namespace rig {
 namespace {
@@ -147,10 +150,39 @@ std::vector<Measurement> measure(const MeasureContext& c) {
     return out;
 }
 
-}  // namespace
+/// Rise and settling times are durations between the step's instant (the
+/// loop tick's stamp) and crossings interpolated on the per-interval rates,
+/// which the rates' scatter moves by scatter / slope; overshoot is one rate
+/// sample (the peak) relative to the step.
+Uncertainty budget(const BudgetInput& in) {
+    Budget b;
+    const auto& s = in.r.stats;
+    if (in.r.name == "overshoot") {
+        // The peak is one rate sample: its scatter over the step.
+        const double step = std::abs(s.value("to_hz", 0.0) - s.value("from_hz", 0.0));
+        const auto rs = window_rate_samples(in.c, std::chrono::milliseconds(250));
+        b.type_a("peak rate sample (rate scatter)", rate_scatter_hz(rs.rate_hz), 1.0, "Hz",
+                 step > 0.0 ? 100.0 / step : 0.0, "the per-interval rates' scatter (second differences) over the step");
+        return b.combine();
+    }
+    // The step's instant is the loop tick's own stamp; the other end is a
+    // crossing on the per-interval rates (10 % and 90 % for the rise time).
+    const auto at = [&](const char* key) {
+        const auto it = s.find(key);
+        return it != s.end() && it->is_number() ? std::optional<double>(it->get<double>() * 1e9) : std::nullopt;
+    };
+    constexpr std::chrono::nanoseconds kLead(250'000'000);
+    if (in.r.name == "rise_time") {
+        if (const auto t = at("t10_s")) add_rate_crossing(b, in.c, "10 %", *t, kLead, 1e3);
+        if (const auto t = at("t90_s")) add_rate_crossing(b, in.c, "90 %", *t, kLead, 1e3);
+    } else if (const auto t = at("settled_s")) {
+        add_rate_crossing(b, in.c, "2 % band (last exit)", *t, kLead, 1e3);
+    }
+    add_time_base(b, in.c.sc.fixture, *in.r.value);
+    return b.combine();
+}
 
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder"};
+}  // namespace
 
 extern const MeasureKind kStepResponse{
     .name = "step_response",
@@ -163,7 +195,8 @@ extern const MeasureKind kStepResponse{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "step_response",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoder,
+    .budget = budget,
 };
 
 }  // namespace rig

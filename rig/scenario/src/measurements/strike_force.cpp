@@ -3,8 +3,12 @@
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/scenario.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include "rig/scenario/run_checks.hpp"
+
+#include "kind_parts.hpp"
 #include "stroke_statistic.hpp"
 
 namespace rig {
@@ -15,8 +19,8 @@ constexpr Quantity kQuantities[] = {
 };
 
 void preconditions(const MeasureSpec&, const PlanState& st, std::vector<std::string>& errors) {
-    if (!st.depth_set) errors.emplace_back("measure strike_force: no set_depth before this step");
-    if (!st.powered_ever) errors.emplace_back("measure strike_force: the pen is never powered on before this step");
+    kind_parts::require_depth_set("strike_force", st, errors);
+    kind_parts::require_powered("strike_force", st, errors);
 }
 
 void spec_limits(MeasureSpec& m, const PenSpec& spec, const FixtureConfig&, const PlanState&) {
@@ -51,16 +55,39 @@ std::vector<Measurement> measure(const MeasureContext& c) {
          .check = checks::load_cell_baseline(baselines, drift_limit),
          .stats = {{"mean", corrected}, {"raw_mean", f.mean_n}, {"sd", f.sd_n}, {"min", f.min_n}, {"max", f.max_n},
                    {"strokes", f.count}, {"baseline_n", n > 0 ? bsum / static_cast<double>(n) : 0.0}},
-         .of_truth = [](std::span<const analysis::Stroke> truth) {
-             const auto t = analysis::strike_force_stats(truth, window_stats_options());
-             return t.ok() ? std::optional<double>(t.mean_n) : std::nullopt;
-         }})};
+         .of_truth = kind_parts::truth_of(&analysis::strike_force_stats, &analysis::ForceStats::mean_n)})};
+}
+
+/// Force = mean (peak - the stroke's no-contact baseline). The largest of
+/// noisy samples is biased up, by +0.4 sigma at the sim's noise and +0.8
+/// sigma at 4x it (README "Accuracy", test_force_peak_bias): a bound of one
+/// sigma either side, sigma the load cell's noise at the run-start tare. The
+/// baselines' spread over the window bounds what the per-stroke baseline
+/// leaves of a drifting zero. ADC resolution: half a count for the peak and
+/// for the baseline.
+Uncertainty budget(const BudgetInput& in) {
+    const auto& c = in.c;
+    const double v = *in.r.value;
+    const auto* cal = c.sc.fixture.calibration_for("load_cell");
+    const double lsb = cal != nullptr ? std::abs(cal->scale) : 0.0;
+    const double noise = in.run_start != nullptr && in.run_start->taken ? in.run_start->tare_sd_n : 0.0;
+    const double sd = in.r.stats.value("sd", 0.0);
+    const double n = std::max(1.0, in.r.stats.value("strokes", 1.0));
+    double baseline_spread = 0.0;
+    for (const auto& k : in.r.stats.value("checks", nlohmann::json::array())) {
+        if (k.value("check", "") == "baseline_drift") baseline_spread = k.value("value", 0.0);
+    }
+    Budget b;
+    b.rectangular("ADC resolution (peak and baseline)", lsb, "N", 1.0, "one count of the calibration record");
+    b.rectangular("peak of noisy samples (bias)", noise, "N", 1.0, "load-cell noise SD at the run-start tare");
+    b.rectangular("tare (baseline drift over the window)", baseline_spread / 2.0, "N", 1.0,
+                  "half the no-contact baselines' range");
+    add_scale_calibration(b, c.sc.fixture, "load_cell", v);
+    b.type_a("statistical (window spread)", sd, std::sqrt(n), "N", 1.0, "SD of the per-stroke peaks / sqrt(n)");
+    return b.combine();
 }
 
 }  // namespace
-
-/// What its value depends on (the calibration gate).
-constexpr std::string_view kInstruments[] = {"encoder", "load_cell"};
 
 extern const MeasureKind kStrikeForce{
     .name = "strike_force",
@@ -71,7 +98,8 @@ extern const MeasureKind kStrikeForce{
     .spec_limits = spec_limits,
     .measure = measure,
     .plot = "per_stroke_force",
-    .instruments = kInstruments,
+    .instruments = kind_parts::kEncoderLoadCell,
+    .budget = budget,
 };
 
 }  // namespace rig

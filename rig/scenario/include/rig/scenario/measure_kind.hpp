@@ -30,6 +30,7 @@
 #include "rig/record/measurement.hpp"
 #include "rig/record/reference.hpp"
 #include "rig/scenario/spec.hpp"
+#include "rig/scenario/uncertainty.hpp"
 
 namespace rig {
 
@@ -173,6 +174,10 @@ struct MeasureKind {
     /// `reference:` step before it in the run (validation warns without one;
     /// the run gives ERROR).
     bool face_referenced = false;
+    /// The uncertainty budget of a measurement of this kind with a value
+    /// (uncertainty.hpp): its inputs, each with its figure, distribution and
+    /// sensitivity (r.name tells the quantity of a kind of several).
+    Uncertainty (*budget)(const BudgetInput& in) = nullptr;
 
     [[nodiscard]] const Quantity* quantity(std::string_view q) const;
     /// A kind of several quantities takes its inline limits per quantity

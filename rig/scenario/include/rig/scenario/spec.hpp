@@ -10,6 +10,7 @@
 
 #include "rig/core/diagnostics.hpp"
 #include "rig/core/yaml_reader.hpp"
+#include "rig/record/measurement.hpp"
 
 namespace rig {
 
@@ -39,6 +40,11 @@ struct PenSpec {
     AfterStall after_stall = AfterStall::retry;
     double retry_delay_s = 0.5;                 // expected delay from cut-off to retry
     double retry_tolerance_s = 0.1;
+    /// `decision_rule: simple | guarded` (ISO 14253-1 / ILAC-G8): simple (the
+    /// default) judges the value alone; guarded passes only a value at least
+    /// its U inside the limits and judges one within U of a limit FAIL
+    /// (conditional: conformance not proven).
+    DecisionRule decision_rule = DecisionRule::simple;
 
     /// The dial settings from depth_min to depth_max in dial steps.
     [[nodiscard]] std::vector<double> dial_settings_mm() const;
