@@ -66,6 +66,9 @@ resolve() {
     grep -Ev '^(libc-dev-bin|rpcsvc-proto|libtirpc-common)(:arm64)?$'
 }
 mapfile -t PKGS < <(resolve)
+# A purely virtual name (libc-dev, asked for by libpq-dev and provided by
+# libc6-dev, which is in the list) has no candidate: nothing to download.
+mapfile -t PKGS < <(apt-cache policy "${PKGS[@]}" | awk '/^[^ ]/ {p=$1; sub(/:$/, "", p)} /Candidate:/ && $2 != "(none)" {print p}')
 manifest=$(apt-cache policy "${PKGS[@]}" | awk '/^[^ ]/ {p=$1} /Candidate:/ {print p, $2}')
 if [[ ! -f $SYSROOT/.penrig-sysroot ]] || [[ "$(cat "$SYSROOT/.penrig-sysroot")" != "$manifest" ]]; then
   stamp "sysroot: ${#PKGS[@]} packages -> $SYSROOT"

@@ -16,10 +16,15 @@
 #
 # Usage: scripts/system-test.sh [path/to/penrig_<version>_amd64.deb]
 #   (default: build/deb/penrig_*_amd64.deb, built with the package preset if absent)
+#        scripts/system-test.sh --disk-ready path/to/penrig_<version>_amd64.deb
+#   exit 0 when the cached VM disk fits that package (no disk to make first),
+#   1 otherwise; nothing is installed, built or booted (.ci/run's budget rule).
 # Exit 0 when every check passed. Output: build/system-test/{console.log,results.txt,detail.log,journal.txt,security.txt}
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+DISK_READY_ONLY=0
+if [[ ${1:-} == --disk-ready ]]; then DISK_READY_ONLY=1; shift; fi
 OUT=$ROOT/build/system-test
 mkdir -p "$OUT"
 t0=$SECONDS
@@ -27,10 +32,13 @@ stamp() { printf '== [%4ds] %s\n' $((SECONDS - t0)) "$*"; }
 BOOT_TIMEOUT_S=${BOOT_TIMEOUT_S:-1200}   # whole VM run, boot to power-off
 
 # ---- host tools
-scripts/install-deps.sh --system-test
+((DISK_READY_ONLY)) || scripts/install-deps.sh --system-test
 
 # ---- the package
 DEB=${1:-}
+if ((DISK_READY_ONLY)) && [[ ! -f $DEB ]]; then
+  echo "--disk-ready needs the package" >&2; exit 2
+fi
 if [[ -z $DEB ]]; then
   DEB=$(ls -t build/deb/penrig_*_amd64.deb 2>/dev/null | head -1 || true)
   if [[ -z $DEB ]]; then
@@ -45,7 +53,7 @@ if [[ -z $DEB ]]; then
   fi
 fi
 DEB=$(realpath "$DEB")
-stamp "package $DEB"
+((DISK_READY_ONLY)) || stamp "package $DEB"
 
 # ---- the machine's disk: bookworm + systemd + kernel + the package's dependencies
 # (so that dpkg -i works offline), made once.
@@ -53,8 +61,12 @@ DEPS=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -E 's/\(.*\)//; s/\|.*//; 
 INCLUDE="systemd,systemd-sysv,udev,dbus,linux-image-amd64,passwd,procps,kmod,jq,$DEPS"
 KEY=$(printf '%s\n' "$INCLUDE" "$(sha256sum tests/system/vm-image-hook.sh)" | sha256sum | cut -c1-16)
 CACHE=${PENRIG_CACHE_DIR:-/var/cache/penrig}/system-test
-mkdir -p "$CACHE"
+((DISK_READY_ONLY)) || mkdir -p "$CACHE"
 IMG=$CACHE/rootfs.img
+if ((DISK_READY_ONLY)); then
+  [[ -f $IMG && "$(cat "$CACHE/rootfs.key" 2>/dev/null)" == "$KEY" ]]
+  exit
+fi
 if [[ ! -f $IMG || "$(cat "$CACHE/rootfs.key" 2>/dev/null)" != "$KEY" ]]; then
   stamp "making the VM disk (mmdebstrap bookworm: $INCLUDE)"
   rm -rf "$CACHE/rootfs" "$IMG" "$CACHE/rootfs.key"
