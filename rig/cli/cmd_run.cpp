@@ -175,13 +175,8 @@ void add_run_commands(CLI::App& app, Commands& cmds) {
                 ++diffs;
             }
             for (std::size_t i = 0; i < std::min(orig.size(), again.size()); ++i) {
-                auto a = again[i].to_json();
-                a.erase("truth");
-                a.erase("error");
-                auto b = orig[i];
-                b.erase("truth");
-                b.erase("error");
-                b.erase("truth_detail");
+                const auto a = Measurement::reproducible(again[i].to_json());
+                auto b = Measurement::reproducible(orig[i]);
                 const bool same = a == b;
                 std::cout << (same ? "same  " : "DIFF  ") << b.value("id", "") << "  " << b["value"].dump() << " "
                           << b.value("unit", "") << "  " << b.value("outcome", "") << "\n";

@@ -141,4 +141,9 @@ Measurement Measurement::from_json(const nlohmann::json& j) {
 void to_json(nlohmann::json& j, const Measurement& m) { j = m.to_json(); }
 void from_json(const nlohmann::json& j, Measurement& m) { m = Measurement::from_json(j); }
 
+nlohmann::json Measurement::reproducible(nlohmann::json j) {
+    for (const char* key : {"truth", "error", "truth_detail", "evaluation_s"}) j.erase(key);
+    return j;
+}
+
 }  // namespace rig

@@ -85,6 +85,10 @@ struct Measurement {
 
     [[nodiscard]] nlohmann::json to_json() const;
     static Measurement from_json(const nlohmann::json& j);
+    /// A measurement's JSON without what only the run itself knows (the sim's
+    /// truth and its error, and the evaluation's wall time): what a re-analysis
+    /// of the raw samples must reproduce exactly (`rig analyze`).
+    [[nodiscard]] static nlohmann::json reproducible(nlohmann::json j);
 };
 
 void to_json(nlohmann::json& j, const Measurement& m);
