@@ -109,12 +109,12 @@ std::string junit_xml(const run_record::RunRecord& rec) {
         // The value's expanded uncertainty and the decision rule it was judged
         // under; ERROR carries no value, so no U.
         if (m.uncertainty) {
-            case_property(m, "uncertainty_U", num(m.uncertainty->U) + " " + m.unit + " (k = " + num(m.uncertainty->k) + ")");
+            case_property(m, "uncertainty_U",
+                          num(m.uncertainty->U) + " " + m.unit + " (k = " + num(m.uncertainty->k) + ")");
         }
         case_property(m, "decision_rule",
                       std::string(to_string(m.decision_rule)) + (m.conditional ? " (conditional: within U of a limit)" : ""));
-        out << m.id << ": " << what << "
-";
+        out << m.id << ": " << what << "\n";
     }
     const std::string& verdict = rec.verdict;
     int tests = static_cast<int>(ms.size());
