@@ -278,6 +278,10 @@ td.outcome{font-weight:700;text-align:center}
 table.measurements{font-size:9pt}
 table.measurements td{overflow-wrap:break-word}
 table.refs{font-size:8pt;table-layout:fixed}
+table.budget{font-size:7.5pt;table-layout:fixed}
+table.budget th,table.budget td{overflow-wrap:anywhere}
+table.budget th:first-child{width:18%}
+table.budget th:last-child{width:28%}
 table.refs th,table.refs td{overflow-wrap:anywhere}
 td.mid{font-family:"DejaVu Sans Mono",monospace;font-size:8.5pt}
 .header{display:grid;grid-template-columns:1fr auto;gap:12px;align-items:start;border:2px solid var(--ink);padding:10px 12px}
