@@ -8,7 +8,7 @@
 //                 viscous_friction, coulomb_friction}
 //     mechanism: {strokes_per_rev, stroke, needle_mass, spring_stiffness,
 //                 spring_preload, brake_torque, dial_time_per_mm}
-//     phantom:   {enabled, stiffness, damping, seating_sd}
+//     phantom:   {enabled, stiffness, damping, seating_offset, seating_sd}
 //     firmware:  {speed_control, max_rate, loop_rate, boot_delay, ramp_time,
 //                 speed_gain, integral_time, speed_filter, resistance_estimate,
 //                 stall_rate, stall_detection, after_stall, retry_delay}
@@ -62,6 +62,7 @@ void parse_phantom(MapReader& r, SimParams& p) {
     if (auto v = r.boolean("enabled", Need::optional)) p.phantom_enabled = *v;
     read(r, "stiffness", Dimension::stiffness, non_negative(), p.phantom_stiffness_n_per_m);
     read(r, "damping", Dimension::damping, non_negative(), p.phantom_damping_n_s_per_m);
+    read(r, "seating_offset", Dimension::length, Range{-1e-3, 1e-3, "", ""}, p.phantom_seating_offset_m);
     read(r, "seating_sd", Dimension::length, Range{0.0, 1e-3, "", ""}, p.phantom_seating_sd_m);
     r.finish();
 }

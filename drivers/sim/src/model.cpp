@@ -34,10 +34,11 @@ SimModel::SimModel(const FixtureConfig& cfg, std::uint64_t seed, std::int64_t tr
     period_ns_ = std::max<std::int64_t>(1, std::llround(1e9 / cfg.sample_rate_hz));
     max_depth_m_ = cfg.max_depth_mm * 1e-3;
     brake_torque_n_m_ = p_.brake_torque_n_m;
+    phantom_face_m_ = p_.phantom_seating_offset_m;
     if (p_.phantom_seating_sd_m > 0.0) {
         // Its own stream: a seating draw does not shift the sensors' noise.
         Rng seating(seed ^ 0xa54ff53a5f1d36f1ULL);
-        phantom_face_m_ = p_.phantom_seating_sd_m * seating.gauss();
+        phantom_face_m_ += p_.phantom_seating_sd_m * seating.gauss();
     }
     detection_ticks_ = ticks_for(p_.stall_detection_s);
     retry_ticks_ = ticks_for(p_.retry_delay_s);

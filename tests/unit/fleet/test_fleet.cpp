@@ -187,16 +187,19 @@ fs::path golden_run(const TempDir& tmp, const fs::path& fixture, const std::stri
 }
 }  // namespace
 
-TEST_CASE("compare-rigs: a rig whose encoder reads 4 % short drifts against the fleet, on the index and the database",
+TEST_CASE("compare-rigs: a rig whose phantom sits 60 um proud drifts against the fleet, on the index and the database",
           "[fleet][postgres][compare]") {
     if (!PgServer::available()) PENRIG_SKIP("PostgreSQL binaries not installed (scripts/install-deps.sh --test)");
     PgServer pg;
     TempDir tmp;
-    // rig-c's encoder really moves 1.04 um per count while its calibration says 1 um: depth reads ~4 % short.
+    // rig-c's phantom pad sits 60 um proud of the cartridge face in every
+    // set-up: its touch-off finds the pad, so every depth it measures is off
+    // by that much, a bias no self-check of a run can see (an encoder scale
+    // error, by contrast, is caught by the touch-off's scale check: ERROR).
     auto text = read_file(source_dir() / "fixtures/sim.yaml");
-    const auto at = text.find("\n      scale: 1 um\n");
+    const auto at = text.find("\n  phantom:");
     REQUIRE(at != std::string::npos);
-    text.replace(at, 19, "\n      scale: 1.04 um\n");
+    text.insert(text.find('\n', at + 1) + 1, "    seating_offset: 60 um\n");
     write_file_atomic(tmp / "sim-biased.yaml", text);
     const auto sim = source_dir() / "fixtures/sim.yaml";
     golden_run(tmp, sim, "rig-a", 1);
@@ -247,11 +250,11 @@ TEST_CASE("compare-rigs: a rig whose encoder reads 4 % short drifts against the 
         const bool c = r.at("rig_id") == "rig-c";
         INFO(r.dump());
         CHECK(r.at("drift") == c);
-        // 1.5 mm read with a 4 % long count: about -0.058 mm, a fifth of the 0.3 mm limit span.
-        if (c) CHECK(r.at("bias").get<double>() == Approx(-0.058).margin(0.015));
+        // 60 um: a fifth of the 0.3 mm limit span, beyond the 0.1 drift fraction.
+        if (c) CHECK(std::abs(r.at("bias").get<double>()) == Approx(0.060).margin(0.015));
         else CHECK(std::abs(r.at("bias").get<double>()) < 0.01);
     }
-    // Rate is not touched by the encoder's scale: no rig drifts there.
+    // Rate is not touched by the phantom's seating: no rig drifts there.
     for (const auto& r : find(js_i, "rate").at("rigs")) CHECK(r.at("drift") == false);
     // The SQL view says the same for dashboards.
     const auto v = db.exec("SELECT bias, bias_fraction FROM rig_bias WHERE dut = 'GOLDEN-1' AND measurement_id = "

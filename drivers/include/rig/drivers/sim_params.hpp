@@ -47,6 +47,11 @@ struct SimParams {
     // finds the phantom's surface, not the face, so this error passes into
     // every depth; 0 = the phantom seats at the face (a rigid, keyed mount).
     double phantom_seating_sd_m = 0.0;
+    // A fixed part of that offset (a rig whose phantom pad sits proud, + , or
+    // behind the face, -, every set-up alike): a bias of this rig's depths
+    // that no self-check of the run can see; comparing rigs on a golden pen
+    // does (rig compare-rigs).
+    double phantom_seating_offset_m = 0.0;
 
     // --- pen firmware (the device under test; reference pen firmware settings) ---
     SpeedControl speed_control = SpeedControl::closed_loop;  // open_loop: duty = rate / max_rate
