@@ -1,14 +1,12 @@
-# penrig_library(<layer> SOURCES <src>... [PUBLIC <dep>...] [PRIVATE <dep>...] [EXACT_FP])
+# penrig_library(<layer> SOURCES <src>... [PUBLIC <dep>...] [PRIVATE <dep>...])
 #
 # One library of a layer, set up the same way everywhere: the target
 # rig_<layer> with its alias rig::<layer> (what every link line names), its
 # public headers (include/ beside the calling CMakeLists.txt, when there is
 # one), its dependencies as stated, and the project's warnings and sanitizer
-# flags (penrig_target). EXACT_FP: results must reproduce bit for bit across
-# machines (x86 CI vs. the aarch64 Pi, the online run vs. `rig analyze`):
-# never fuse a*b+c into an FMA behind our back, never reassociate.
+# flags (penrig_target: warnings, sanitizers, exact floating point).
 function(penrig_library layer)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "EXACT_FP" "" "SOURCES;PUBLIC;PRIVATE")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;PUBLIC;PRIVATE")
   if(arg_UNPARSED_ARGUMENTS OR NOT arg_SOURCES)
     message(FATAL_ERROR "penrig_library(${layer}): SOURCES required; unknown: ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -19,10 +17,5 @@ function(penrig_library layer)
     target_include_directories(${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
   endif()
   target_link_libraries(${name} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE})
-  if(arg_EXACT_FP)
-    target_compile_options(${name} PRIVATE ${PENRIG_EXACT_FP_FLAGS})
-  endif()
   penrig_target(${name})
 endfunction()
-
-set(PENRIG_EXACT_FP_FLAGS -ffp-contract=off -fno-fast-math)

@@ -43,7 +43,18 @@ elseif(PENRIG_SANITIZE)
   target_link_options(penrig_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
 
+# Exact floating point everywhere: results reproduce bit for bit across
+# machines (x86 CI vs. the aarch64 Pi) and between code paths that compute
+# the same thing (the online BDC tracker vs. detect_strokes, the run vs.
+# `rig analyze`). GCC fuses a*b+c into an FMA in C++ by default wherever the
+# target has one (aarch64 does, baseline x86-64 does not): an inline function
+# of a header then rounds differently in two translation units. Never fuse,
+# never reassociate. (Found by the arm64 suite under qemu: the online tracker
+# and detect_strokes differed in the last bit of a depth.)
+add_library(penrig_exact_fp INTERFACE)
+target_compile_options(penrig_exact_fp INTERFACE -ffp-contract=off -fno-fast-math)
+
 # penrig_target(<name>): the project's flags on one target.
 function(penrig_target name)
-  target_link_libraries(${name} PRIVATE penrig_warnings penrig_sanitizers)
+  target_link_libraries(${name} PRIVATE penrig_warnings penrig_sanitizers penrig_exact_fp)
 endfunction()
