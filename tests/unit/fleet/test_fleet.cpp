@@ -255,7 +255,8 @@ TEST_CASE("compare-rigs: a rig whose phantom sits 60 um proud drifts against the
         else CHECK(std::abs(r.at("bias").get<double>()) < 0.01);
     }
     // Rate is not touched by the phantom's seating: no rig drifts there.
-    for (const auto& r : find(js_i, "rate").at("rigs")) CHECK(r.at("drift") == false);
+    const auto rate = find(js_i, "rate");
+    for (const auto& r : rate.at("rigs")) CHECK(r.at("drift") == false);
     // The SQL view says the same for dashboards.
     const auto v = db.exec("SELECT bias, bias_fraction FROM rig_bias WHERE dut = 'GOLDEN-1' AND measurement_id = "
                            "'depth' AND rig_id = 'rig-c'");

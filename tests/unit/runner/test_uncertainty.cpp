@@ -106,7 +106,8 @@ TEST_CASE("guarded acceptance: a value within U of a limit is FAIL, marked condi
     lim << ", limits: {low: " << *m0.value - m0.uncertainty->U / 2.0 << " Hz}";
     SECTION("simple: PASS, marked conditional") {
         SimRun r;
-        const auto& m = find(r.run(scenario("simple", lim.str())), "rate");
+        const auto res = r.run(scenario("simple", lim.str()));
+        const auto& m = find(res, "rate");
         CHECK(m.outcome == Outcome::pass);
         CHECK(m.conditional);
         CHECK(m.decision_rule == DecisionRule::simple);
@@ -124,7 +125,8 @@ TEST_CASE("guarded acceptance: a value within U of a limit is FAIL, marked condi
     }
     SECTION("guarded, value well inside: PASS") {
         SimRun r;
-        const auto& m = find(r.run(scenario("guarded", "")), "rate");
+        const auto res = r.run(scenario("guarded", ""));
+        const auto& m = find(res, "rate");
         CHECK(m.outcome == Outcome::pass);
         CHECK(!m.conditional);
     }
