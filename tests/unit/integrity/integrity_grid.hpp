@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/runner/runner.hpp"
-#include "rig/sim/sim_fixture.hpp"
+#include "scenario_text_run.hpp"
 #include "temp_dir.hpp"
 
 namespace rig::test {
@@ -111,19 +110,8 @@ inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::ui
         "  - stall: {for: 400 ms}\n  - hold: 1.2 s\n  - measure: {what: stall_protection, id: stall}\n"
         "  - power: off\n"
         "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n  - reference: touch_off\n";
-    const auto file = dir / ("grid-" + std::to_string(seed) + ".yaml");
-    std::ofstream(file) << text;
-    Diagnostics d;
-    auto sc = load_scenario(file, d);
-    if (!sc) throw std::runtime_error("grid scenario does not load: " + fault.yaml);
-    auto fx = make_sim_fixture(sc->fixture, seed);
-    std::atomic<bool> abort{false};
-    RunOptions o;
-    o.runs_root = dir.path();
-    o.operator_id = {"grid", "test"};
-    o.seed = seed;
-    Runner r(*sc, *fx, o, abort, nullptr);
-    const auto res = r.run();
+    const auto res =
+        run_scenario_text(dir / ("grid-" + std::to_string(seed) + ".yaml"), text, seed, dir.path(), "grid");
     GridRun g;
     g.verdict = res.verdict;
     for (const auto& m : res.measurements) {
