@@ -66,11 +66,12 @@ void check_needs(const MeasureSpec&, const PlanState& st, std::vector<std::strin
 /// static members carry MeasureKind's field names, so that a kind's file
 /// states only what is its own.
 ///   Required: description, quantities, measure, budget (a `Budget` of the
-///   measurement's inputs; combined here).
+///   measurement's inputs; combined here), instruments (every calibrated
+///   instrument its value depends on, an empty list for none: no default,
+///   because the calibration gate counts only these, and a kind that forgot
+///   its load cell would run on an expired one).
 ///   Optional, with their defaults: name (a kind of one quantity is named
-///   after it), instruments (the encoder, which every motion and rate reading
-///   comes from; a kind that also reads another instrument lists all it
-///   reads, one that reads none an empty list), anchor (none: the window is
+///   after it), anchor (none: the window is
 ///   the previous step's span), ref_keys with refs_kind (no earlier
 ///   measurements), preconditions (none; or `needs`, a Needs, when those
 ///   are all), spec_limits (none: inline limits
@@ -82,10 +83,9 @@ constexpr MeasureKind describe() {
         .description = K::description,
         .quantities = K::quantities,
         .measure = &K::measure,
-        .instruments = kEncoder,
+        .instruments = K::instruments,
         .budget = &combined_budget<K>,
     };
-    if constexpr (requires { K::instruments; }) k.instruments = K::instruments;
     if constexpr (requires { &K::anchor; }) k.anchor = &K::anchor;
     if constexpr (requires { K::ref_keys; }) {
         k.ref_keys = K::ref_keys;

@@ -108,6 +108,7 @@ struct ProtrusionDepth {
 
     static constexpr std::string_view plot = "per_stroke_depth";
     static constexpr bool face_referenced = true;
+    static constexpr std::span<const std::string_view> instruments = kind_parts::kEncoder;
 };
 
 }  // namespace

@@ -61,6 +61,7 @@ struct PunctureRate {
     }
 
     static constexpr std::string_view plot = "rate_band";
+    static constexpr std::span<const std::string_view> instruments = kind_parts::kEncoder;
 };
 
 }  // namespace

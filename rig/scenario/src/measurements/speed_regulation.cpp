@@ -82,6 +82,7 @@ struct SpeedRegulation {
         return b;
     }
 
+    static constexpr std::span<const std::string_view> instruments = kind_parts::kEncoder;
 };
 
 }  // namespace

@@ -71,6 +71,7 @@ struct StartupTime {
     }
 
     static constexpr std::string_view plot = "startup";
+    static constexpr std::span<const std::string_view> instruments = kind_parts::kEncoder;
 };
 
 }  // namespace

@@ -205,6 +205,7 @@ struct StepResponse {
 
     static constexpr std::string_view name = "step_response";
     static constexpr std::string_view plot = "step_response";
+    static constexpr std::span<const std::string_view> instruments = kind_parts::kEncoder;
 };
 
 }  // namespace
