@@ -38,9 +38,16 @@ namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+/// RSS when the phase's process started: a forked child's RSS counts the
+/// parent's pages it inherited (the list of N folders among them), so the
+/// phase's own memory is its RSS above this.
+double g_start_rss_mib = 0.0;
+
 void print_phase(const char* what, std::size_t n, double s) {
-    std::printf("%-34s %6zu runs  %8.2f s  %9.1f runs/s  RSS %6.1f MiB  peak RSS %6.1f MiB\n", what, n, s,
-                static_cast<double>(n) / s, vm_status_mib(::getpid(), "VmRSS"), vm_status_mib(::getpid(), "VmHWM"));
+    const double rss = vm_status_mib(::getpid(), "VmRSS");
+    std::printf("%-34s %6zu runs  %8.2f s  %9.1f runs/s  RSS %6.1f MiB (%+.1f MiB over its start)  peak RSS %6.1f MiB\n",
+                what, n, s, static_cast<double>(n) / s, rss, rss - g_start_rss_mib,
+                vm_status_mib(::getpid(), "VmHWM"));
     std::fflush(stdout);
 }
 
@@ -50,6 +57,7 @@ bool in_child(F fn) {
     std::fflush(stdout);
     const pid_t pid = ::fork();
     if (pid == 0) {
+        g_start_rss_mib = vm_status_mib(::getpid(), "VmRSS");
         int rc = 0;
         try {
             rc = fn();
