@@ -6,22 +6,22 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rig/core/enum_names.hpp"
 #include "rig/drivers/fixture.hpp"
 
 namespace rig {
 
-std::string_view to_string(ReferenceMethod m) {
-    switch (m) {
-        case ReferenceMethod::touch_off: return "touch_off";
-        case ReferenceMethod::index: return "index";
-    }
-    return "?";
-}
+namespace {
+constexpr EnumName<ReferenceMethod> kReferenceMethods[] = {
+    {ReferenceMethod::touch_off, "touch_off"},
+    {ReferenceMethod::index, "index"},
+};
+}  // namespace
+
+std::string_view to_string(ReferenceMethod m) { return enum_name(kReferenceMethods, m); }
 
 std::optional<ReferenceMethod> reference_method_from_string(std::string_view s) {
-    if (s == "touch_off") return ReferenceMethod::touch_off;
-    if (s == "index") return ReferenceMethod::index;
-    return std::nullopt;
+    return enum_from_name(kReferenceMethods, s);
 }
 
 bool ReferenceConfig::supports(ReferenceMethod m) const {

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "rig/core/atomic_file.hpp"
+#include "rig/core/enum_names.hpp"
 #include "rig/reports/html_report.hpp"
 #include "rig/reports/json_schema.hpp"
 #include "rig/reports/utc_time.hpp"
@@ -12,20 +13,18 @@ namespace rig {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const char* to_string(SignatureMeaning m) {
-    switch (m) {
-        case SignatureMeaning::review: return "review";
-        case SignatureMeaning::approval: return "approval";
-        case SignatureMeaning::responsibility: return "responsibility";
-    }
-    return "?";
-}
+namespace {
+constexpr EnumName<SignatureMeaning> kMeanings[] = {
+    {SignatureMeaning::review, "review"},
+    {SignatureMeaning::approval, "approval"},
+    {SignatureMeaning::responsibility, "responsibility"},
+};
+}  // namespace
+
+const char* to_string(SignatureMeaning m) { return enum_name(kMeanings, m).data(); }
 
 std::optional<SignatureMeaning> signature_meaning_from_string(std::string_view s) {
-    if (s == "review") return SignatureMeaning::review;
-    if (s == "approval") return SignatureMeaning::approval;
-    if (s == "responsibility") return SignatureMeaning::responsibility;
-    return std::nullopt;
+    return enum_from_name(kMeanings, s);
 }
 
 // signatures.json entries; a missing key reads as the member's default.

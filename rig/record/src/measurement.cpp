@@ -1,29 +1,29 @@
 #include "rig/record/measurement.hpp"
 
+#include "rig/core/enum_names.hpp"
+
 namespace rig {
 
-const char* to_string(Outcome o) {
-    switch (o) {
-        case Outcome::pass: return "PASS";
-        case Outcome::fail: return "FAIL";
-        case Outcome::error: return "ERROR";
-    }
-    return "?";
-}
+namespace {
+constexpr EnumName<Outcome> kOutcomes[] = {
+    {Outcome::pass, "PASS"},
+    {Outcome::fail, "FAIL"},
+    {Outcome::error, "ERROR"},
+};
+constexpr EnumName<DecisionRule> kDecisionRules[] = {
+    {DecisionRule::simple, "simple"},
+    {DecisionRule::guarded, "guarded"},
+};
+}  // namespace
 
-Outcome outcome_from(std::string_view s) {
-    if (s == "PASS") return Outcome::pass;
-    if (s == "FAIL") return Outcome::fail;
-    return Outcome::error;
-}
+const char* to_string(Outcome o) { return enum_name(kOutcomes, o).data(); }
 
-const char* to_string(DecisionRule d) { return d == DecisionRule::guarded ? "guarded" : "simple"; }
+// Anything that is not PASS or FAIL reads as ERROR: never a pass by default.
+Outcome outcome_from(std::string_view s) { return enum_from_name(kOutcomes, s).value_or(Outcome::error); }
 
-std::optional<DecisionRule> decision_rule_from(std::string_view s) {
-    if (s == "simple") return DecisionRule::simple;
-    if (s == "guarded") return DecisionRule::guarded;
-    return std::nullopt;
-}
+const char* to_string(DecisionRule d) { return enum_name(kDecisionRules, d).data(); }
+
+std::optional<DecisionRule> decision_rule_from(std::string_view s) { return enum_from_name(kDecisionRules, s); }
 
 namespace {
 nlohmann::json uncertainty_json(const Uncertainty& u) {

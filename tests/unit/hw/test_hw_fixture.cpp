@@ -10,11 +10,7 @@
 #include "hw_bench.hpp"
 
 using namespace rig;
-using rig::test::FakeGpio;
-using rig::test::GpioRecord;
-using rig::test::sysfs_value;
-using rig::test::Bench;
-using rig::test::pi4_config;
+using namespace rig::test;
 
 TEST_CASE("hardware fixture: safe outputs first, then chips, homing last", "[hw][fixture]") {
     Bench b;
