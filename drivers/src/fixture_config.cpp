@@ -121,7 +121,7 @@ std::optional<FixtureConfig> parse_fixture(YamlFile file, Diagnostics& diags) {
                 if (auto k = reference_method_from_string(m)) {
                     cfg.reference.methods.push_back(*k);
                 } else {
-                    ref->error("methods", "reference.methods: unknown method '" + m + "' (known: touch_off)");
+                    ref->error("methods", "reference.methods: unknown method '" + m + "' (known: touch_off, index)");
                 }
             }
         }
@@ -155,6 +155,38 @@ std::optional<FixtureConfig> parse_fixture(YamlFile file, Diagnostics& diags) {
             }
             t->finish();
         }
+        const bool wants_index = cfg.reference.supports(ReferenceMethod::index);
+        if (auto x = ref->map("index", Need::optional)) {
+            auto& p = cfg.reference.index;
+            // The mark's calibration: where the tip is relative to the face
+            // when the latch fires (+ = beyond the face), its U and record.
+            if (auto v = x->quantity("protrusion", Dimension::length, Need::required, Range{-20e-3, 20e-3, "-20 mm", "20 mm"})) {
+                p.protrusion_m = *v;
+            }
+            if (auto v = x->quantity("uncertainty", Dimension::length, Need::required, Range{0.0, 0.1e-3, "", "0.1 mm"})) {
+                p.uncertainty_m = *v;
+            }
+            if (auto v = x->string("calibration", Need::required)) {
+                if (v->empty()) x->error("calibration", "reference.index: 'calibration' must name the mark's calibration record");
+                p.calibration = *v;
+            }
+            if (auto v = x->quantity("pass_rate", Dimension::frequency, Need::optional, Range{0.5, 50.0, "", ""})) {
+                p.pass_rate_hz = *v;
+            }
+            if (auto v = x->quantity("pass_time", Dimension::time, Need::optional, Range{0.1, 60.0, "", ""})) {
+                p.pass_time = seconds_to_ns(*v);
+            }
+            if (auto v = x->quantity("spin_down", Dimension::time, Need::optional, Range{10e-3, 10.0, "10 ms", ""})) {
+                p.spin_down = seconds_to_ns(*v);
+            }
+            if (!wants_index) {
+                ref->error("index", "reference.index given but reference.methods does not list 'index'");
+            }
+            x->finish();
+        } else if (wants_index) {
+            ref->error("methods", "reference.methods lists 'index' but there is no reference.index block (the mark's "
+                                  "protrusion, uncertainty and calibration record)");
+        }
         ref->finish();
     }
     if (r.has("calibration")) {
@@ -163,6 +195,11 @@ std::optional<FixtureConfig> parse_fixture(YamlFile file, Diagnostics& diags) {
         r.accept({"calibration"});
     }
     const bool is_sim = cfg.backend == Backend::sim;
+    if (is_sim && cfg.reference.supports(ReferenceMethod::index)) {
+        // The index latch is the LS7366R's (MDR0 bits 5:4); the model has no mark.
+        r.error("reference", "reference.methods: 'index' needs the hardware backend's LS7366R index input (the sim "
+                             "has touch_off)");
+    }
     if (is_sim) {
         if (auto s = r.map("sim", Need::optional)) {
             parse_sim_section(*s, cfg.sim, cfg.faults);

@@ -13,17 +13,29 @@ namespace rig {
 std::string_view to_string(ReferenceMethod m) {
     switch (m) {
         case ReferenceMethod::touch_off: return "touch_off";
+        case ReferenceMethod::index: return "index";
     }
     return "?";
 }
 
 std::optional<ReferenceMethod> reference_method_from_string(std::string_view s) {
     if (s == "touch_off") return ReferenceMethod::touch_off;
+    if (s == "index") return ReferenceMethod::index;
     return std::nullopt;
 }
 
 bool ReferenceConfig::supports(ReferenceMethod m) const {
     return std::find(methods.begin(), methods.end(), m) != methods.end();
+}
+
+std::chrono::nanoseconds IndexReferenceParams::time_bound() const {
+    // The pass (ends at the latch or pass_time), then the spin-down with the
+    // pen off, and one spin-down's margin for the ticks between them.
+    return pass_time + 2 * spin_down;
+}
+
+std::chrono::nanoseconds ReferenceConfig::time_bound(ReferenceMethod m) const {
+    return m == ReferenceMethod::index ? index.time_bound() : touch_off.time_bound();
 }
 
 std::chrono::nanoseconds TouchOffParams::time_bound() const {
@@ -103,6 +115,7 @@ namespace {
 class NoReferenceDrive final : public FaceReferenceDrive {
 public:
     bool start_touch_off(std::int64_t) noexcept override { return false; }
+    bool start_index(std::int64_t) noexcept override { return false; }
     bool busy(std::int64_t, std::optional<double>) noexcept override { return false; }
     [[nodiscard]] bool contact_found() const noexcept override { return false; }
     void stop() noexcept override {}

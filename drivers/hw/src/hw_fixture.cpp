@@ -158,6 +158,70 @@ void HwFixture::safe_state() noexcept {
     if (estop_ && !estop_->active()) inhibit_.store(false);
 }
 
+bool HwFixture::IndexReference::start_index(std::int64_t now_ns) noexcept {
+    HwFixture& f = *f_;
+    if (phase_ != Phase::idle || !f.config_.reference.supports(ReferenceMethod::index) || !f.encoder_ || !f.power_ ||
+        !f.speed_ || f.power_->is_on()) {
+        return false;
+    }
+    latched_mm_.reset();
+    if (!f.encoder_->begin_index_latch()) return false;
+    rate_before_hz_ = f.speed_->rate_hz();
+    phase_ = Phase::pass;
+    since_ns_ = now_ns;
+    if (!f.speed_->set_rate_hz(f.config_.reference.index.pass_rate_hz) || !f.power_->set(true)) {
+        stop();
+        return false;
+    }
+    return true;
+}
+
+void HwFixture::IndexReference::end_pass(std::int64_t now_ns) noexcept {
+    HwFixture& f = *f_;
+    f.power_->set(false);
+    f.speed_->set_rate_hz(rate_before_hz_);
+    // Index disabled before the loop reads the counter again; if that fails
+    // the encoder is faulted (its reads fail, the run ends ERROR) and the
+    // latch is not trusted either.
+    if (!f.encoder_->end_index_latch()) latched_mm_.reset();
+    phase_ = Phase::spin_down;
+    since_ns_ = now_ns;
+}
+
+bool HwFixture::IndexReference::busy(std::int64_t now_ns, std::optional<double>) noexcept {
+    HwFixture& f = *f_;
+    const auto& p = f.config_.reference.index;
+    switch (phase_) {
+        case Phase::idle: return false;
+        case Phase::pass:
+            // The loop's encoder reads (the watchdog's heartbeat) are
+            // suspended; the pass's own ticks stand for them.
+            f.heartbeat_.fetch_add(1, std::memory_order_relaxed);
+            if (auto c = f.encoder_->poll_index_latch()) {
+                latched_mm_ = f.encoder_->reading_mm(*c);
+                end_pass(now_ns);
+            } else if (now_ns - since_ns_ >= p.pass_time.count()) {
+                end_pass(now_ns);  // no mark: no reference
+            }
+            return true;
+        case Phase::spin_down:
+            if (now_ns - since_ns_ < p.spin_down.count()) return true;
+            phase_ = Phase::idle;
+            return false;
+    }
+    return false;
+}
+
+void HwFixture::IndexReference::stop() noexcept {
+    HwFixture& f = *f_;
+    if (phase_ == Phase::pass) {
+        if (f.power_) f.power_->set(false);
+        if (f.speed_) f.speed_->set_rate_hz(0.0);
+        if (f.encoder_ && !f.encoder_->end_index_latch()) latched_mm_.reset();
+    }
+    phase_ = Phase::idle;
+}
+
 }  // namespace rig::hw
 
 namespace rig {

@@ -115,7 +115,45 @@ std::optional<double> Ls7366rEncoder::read_mm() noexcept {
     // way round, so a wrap in either direction is one small step.
     position_counts_ += static_cast<std::int32_t>(raw - last_raw_);
     last_raw_ = raw;
-    return static_cast<double>(position_counts_) * scale_mm_per_count_ + offset_mm_;
+    return reading_mm(position_counts_);
+}
+
+bool Ls7366rEncoder::begin_index_latch() noexcept {
+    if (fault_) return false;
+    // RD CNTR: the count up to date, and OTR = CNTR = last_raw_ (Table 1),
+    // the value poll_index_latch() compares against.
+    auto c = chip_.read_counter();
+    if (!c) return false;
+    const auto raw = static_cast<std::uint32_t>(*c);
+    position_counts_ += static_cast<std::int32_t>(raw - last_raw_);
+    last_raw_ = raw;
+    try {
+        chip_.set_index_mode(ls7366r::IndexMode::load_otr);
+    } catch (...) {
+        (void)end_index_latch();
+        return false;
+    }
+    return true;
+}
+
+std::optional<std::int64_t> Ls7366rEncoder::poll_index_latch() noexcept {
+    if (fault_) return std::nullopt;
+    auto otr = chip_.read_latched();
+    if (!otr) return std::nullopt;
+    const auto raw = static_cast<std::uint32_t>(*otr);
+    if (raw == last_raw_) return std::nullopt;
+    // Counted modulo 2^32 from the last read, as read_mm() does.
+    return position_counts_ + static_cast<std::int32_t>(raw - last_raw_);
+}
+
+bool Ls7366rEncoder::end_index_latch() noexcept {
+    try {
+        chip_.set_index_mode(ls7366r::IndexMode::disabled);
+        return true;
+    } catch (...) {
+        fault_ = true;
+        return false;
+    }
 }
 
 }  // namespace rig::hw

@@ -15,6 +15,7 @@ const char* to_string(EventKind k) {
         case EventKind::mark: return "mark";
         case EventKind::prompt: return "prompt";
         case EventKind::estop: return "estop";
+        case EventKind::index_latched: return "index_latched";
     }
     return "?";
 }

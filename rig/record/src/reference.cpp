@@ -20,6 +20,7 @@ nlohmann::json FaceReference::to_json() const {
     j["method"] = method;
     j["instrument"] = instrument;
     j["calibration_id"] = calibration_id;
+    if (!mark_calibration.empty()) j["mark_calibration"] = mark_calibration;
     j["start_s"] = start_s;
     j["t_s"] = t_s;
     j["valid"] = valid;
@@ -51,6 +52,7 @@ FaceReference FaceReference::from_json(const nlohmann::json& j) {
     r.method = j.value("method", "");
     r.instrument = j.value("instrument", "encoder");
     r.calibration_id = j.value("calibration_id", "");
+    r.mark_calibration = j.value("mark_calibration", "");
     r.start_s = j.value("start_s", 0.0);
     r.t_s = j.value("t_s", 0.0);
     r.valid = j.value("valid", false);  // a reference not stated valid is not one

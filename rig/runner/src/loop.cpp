@@ -23,6 +23,7 @@ const char* to_string(LoopEventKind k) {
         case LoopEventKind::brake_released: return "brake_released";
         case LoopEventKind::fault_injected: return "fault_injected";
         case LoopEventKind::mark: return "mark";
+        case LoopEventKind::index_latched: return "index_latched";
         case LoopEventKind::prompt: return "prompt";
         case LoopEventKind::wait_timeout: return "wait_timeout";
         case LoopEventKind::estop: return "estop";
@@ -106,7 +107,10 @@ bool AcquisitionLoop::start_step(std::size_t i) noexcept {
         case StepKind::mark: emit(LoopEventKind::mark, si); break;
         case StepKind::reference:
             // Validation allows it only with the pen off and a fixture that has the method.
-            if (!fx_.reference().start_touch_off(now_)) return false;
+            if (!(p.method == ReferenceMethod::index ? fx_.reference().start_index(now_)
+                                                      : fx_.reference().start_touch_off(now_))) {
+                return false;
+            }
             break;
         case StepKind::hold:
         case StepKind::wait_until:
@@ -176,7 +180,13 @@ bool AcquisitionLoop::tick_step(std::size_t i) noexcept {
             return false;
         case StepKind::prompt: return prompt_ack_.load(std::memory_order_acquire);
         case StepKind::reference:
-            if (!fx_.reference().busy(now_, last_force_)) return true;
+            if (!fx_.reference().busy(now_, last_force_)) {
+                if (p.method == ReferenceMethod::index) {
+                    // The latch goes into the record as an event (take_reference reads it there).
+                    if (const auto mm = fx_.reference().index_latched_mm()) emit(LoopEventKind::index_latched, si, *mm);
+                }
+                return true;
+            }
             if (elapsed > p.duration.count()) {
                 // Longer than the sequence can take: the drive is stuck (rig fault).
                 fx_.reference().stop();
@@ -259,7 +269,10 @@ std::int64_t AcquisitionLoop::run() noexcept {
         Sample s;
         s.t_ns = now_;
         s.lateness_ns = lateness;
-        const auto pos = fx_.encoder().read_mm();
+        // An index reference's pass: the counter is not read (its latch).
+        const bool enc_suspended = fx_.reference().encoder_suspended();
+        const auto pos = enc_suspended ? std::nullopt : fx_.encoder().read_mm();
+        if (enc_suspended) flags |= sample_encoder_suspended;
         const auto force = fx_.load_cell().read_n();
         const auto cur = fx_.current().read_a();
         if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
@@ -337,10 +350,11 @@ std::int64_t AcquisitionLoop::run() noexcept {
         // (sample_*_clipped), the run goes on.
         const bool force_failed = !force && !adc_t[0].clipped;
         const bool current_failed = !cur && !adc_t[1].clipped;
-        if (!pos || force_failed || current_failed) {
+        const bool encoder_failed = !pos && !enc_suspended;
+        if (encoder_failed || force_failed || current_failed) {
             if (sensor_fail_since_ < 0) sensor_fail_since_ = now_;
             if (now_ - sensor_fail_since_ >= kSensorTimeoutNs) {
-                emit(LoopEventKind::sensor_timeout, cur_step, !pos ? 0.0 : force_failed ? 1.0 : 2.0);
+                emit(LoopEventKind::sensor_timeout, cur_step, encoder_failed ? 0.0 : force_failed ? 1.0 : 2.0);
                 break;
             }
         } else {

@@ -152,6 +152,7 @@ EventKind public_kind(LoopEventKind k, bool& keep) {
         case LoopEventKind::brake_released: return EventKind::brake_released;
         case LoopEventKind::fault_injected: return EventKind::fault_injected;
         case LoopEventKind::mark: return EventKind::mark;
+        case LoopEventKind::index_latched: return EventKind::index_latched;
         case LoopEventKind::prompt: return EventKind::prompt;
         case LoopEventKind::estop: return EventKind::estop;
         default: keep = false; return EventKind::mark;

@@ -5,11 +5,42 @@
 #include <sstream>
 
 #include "rig/analysis/touch_off.hpp"
+#include "rig/core/units.hpp"
 
 namespace rig {
 namespace {
 using analysis::format_um;
 std::string reference_id(std::size_t step) { return "reference@" + std::to_string(step); }
+
+/// An index reference (drivers/hw/README.md "Cartridge-face reference"): the
+/// loop's index_latched event of this step holds the encoder's reading at the
+/// mark; face = that reading - the mark's calibrated protrusion; U = the
+/// mark's calibration U and one count in quadrature.
+void take_index_reference(const Scenario& sc, std::size_t index, const RunData& data, FaceReference& r) {
+    const auto& ix = sc.fixture.reference.index;
+    r.mark_calibration = ix.calibration;
+    const double q = encoder_count_mm(sc.fixture);
+    const Event* latch = nullptr;
+    for (const auto& e : data.events) {
+        if (e.kind == EventKind::index_latched && e.step_index == index) latch = &e;
+    }
+    if (latch == nullptr || !std::isfinite(latch->value)) {
+        const std::string dev = sc.fixture.hardware.encoder_spi.device;
+        r.reason = "encoder: no index mark latched within the pass (" +
+                   format_quantity(std::chrono::duration<double>(ix.pass_time).count(), "s", 3) + " at " +
+                   format_quantity(ix.pass_rate_hz, "Hz", 3) + "; LS7366R" + (dev.empty() ? "" : " on " + dev) +
+                   "): no cartridge-face reference";
+        return;
+    }
+    r.valid = true;
+    r.value_mm = latch->value - ix.protrusion_m * 1e3;
+    r.uncertainty_mm = std::hypot(ix.uncertainty_m * 1e3, q);
+    r.points = 1;
+    r.uncertainty_counts = *r.uncertainty_mm / q;
+    if (const auto* enc = sc.fixture.calibration_for("encoder"); enc != nullptr && enc->scale != 0.0) {
+        r.value_counts = (*r.value_mm * 1e-3 - enc->offset) / enc->scale;
+    }
+}
 }  // namespace
 
 double scale_limit(const FixtureConfig& fx) {
@@ -28,6 +59,10 @@ FaceReference take_reference(const Scenario& sc, std::size_t index, const RunDat
     const StepSpan span = data.spans[index];
     r.start_s = static_cast<double>(span.start_ns) * 1e-9;
     r.t_s = static_cast<double>(span.end_ns) * 1e-9;
+    if (p.method == ReferenceMethod::index) {
+        take_index_reference(sc, index, data, r);
+        return r;
+    }
     analysis::TouchOffParams ap;
     ap.dwell = sc.fixture.reference.touch_off.dwell;
     ap.stop_force_n = sc.fixture.reference.touch_off.stop_force_n;

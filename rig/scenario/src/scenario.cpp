@@ -462,7 +462,7 @@ private:
         if (!text_value(v, "reference: expected a method such as 'reference: touch_off'")) return;
         const auto method = reference_method_from_string(v.Scalar());
         if (!method) {
-            diags_.error(at(v), "reference: unknown method '" + v.Scalar() + "' (known: touch_off)");
+            diags_.error(at(v), "reference: unknown method '" + v.Scalar() + "' (known: touch_off, index)");
             return;
         }
         // Ask the fixture what it can do (its file's `reference.methods`).
@@ -474,14 +474,17 @@ private:
             return;
         }
         if (st_.power) {
-            diags_.error(at(item), "reference: the pen must be off (power: off) for a touch-off: the needle is "
-                                   "moved onto the face gauge with the cam at rest");
+            diags_.error(at(item), *method == ReferenceMethod::index
+                                       ? "reference: the pen must be off (power: off) for an index reference: the "
+                                         "step runs the pen itself at the fixture's pass rate and switches it off"
+                                       : "reference: the pen must be off (power: off) for a touch-off: the needle is "
+                                         "moved onto the face gauge with the cam at rest");
             return;
         }
         if (st_.brake) diags_.error(at(item), "reference: release the brake first");
         auto& p = push(StepKind::reference, item, a.label + " " + v.Scalar());
         p.method = *method;
-        p.duration = fixture_cfg_.reference.touch_off.time_bound();
+        p.duration = fixture_cfg_.reference.time_bound(*method);
         duration += p.duration;
         st_.referenced = true;
     }

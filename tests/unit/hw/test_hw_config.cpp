@@ -126,3 +126,60 @@ TEST_CASE("a prompt depth actuator needs no stepper lines", "[hw][config]") {
     REQUIRE(cfg);
     CHECK(cfg->hardware.depth_actuator == DepthActuatorKind::prompt);
 }
+
+TEST_CASE("reference.index: the mark's calibration, checked with file:line errors", "[hw][config][index]") {
+    const std::string block = "\nreference:\n  methods: [index]\n  index:\n    protrusion: -0.25 mm\n"
+                              "    uncertainty: 2 um\n    calibration: IDX-0001\n";
+    auto text_with = [&](const std::string& b) { return pi4_with("calibration:\n", b + "calibration:\n"); };
+    {
+        Diagnostics d;
+        auto cfg = parse(text_with(block), d);
+        INFO(print(d));
+        REQUIRE(cfg);
+        CHECK(cfg->reference.supports(ReferenceMethod::index));
+        CHECK(cfg->reference.index.protrusion_m == Approx(-0.25e-3));
+        CHECK(cfg->reference.index.uncertainty_m == Approx(2e-6));
+        CHECK(cfg->reference.index.calibration == "IDX-0001");
+        CHECK(cfg->reference.time_bound(ReferenceMethod::index) == cfg->reference.index.time_bound());
+    }
+    struct Bad {
+        std::string text, message;
+    };
+    const Bad bad[] = {
+        {"\nreference:\n  methods: [index]\n", "fx.yaml:"},  // line checked below
+        {"\nreference:\n  methods: [index]\n  index:\n    protrusion: -0.25 mm\n    calibration: IDX-0001\n",
+         "uncertainty"},
+        {"\nreference:\n  methods: [index]\n  index:\n    protrusion: -0.25 mm\n    uncertainty: 2 um\n",
+         "calibration"},
+        {"\nreference:\n  methods: [touch_off]\n  index:\n    protrusion: -0.25 mm\n    uncertainty: 2 um\n"
+         "    calibration: IDX-0001\n",
+         "does not list 'index'"},
+        {"\nreference:\n  methods: [index]\n  index:\n    protrusion: 30 mm\n    uncertainty: 2 um\n"
+         "    calibration: IDX-0001\n",
+         "protrusion"},
+    };
+    for (const auto& b : bad) {
+        INFO(b.text);
+        Diagnostics d;
+        CHECK_FALSE(parse(text_with(b.text), d));
+        CHECK_THAT(print(d), Catch::Contains(b.message) && Catch::Contains("fx.yaml:"));
+    }
+    {
+        Diagnostics d;
+        CHECK_FALSE(parse(text_with("\nreference:\n  methods: [index]\n"), d));
+        CHECK_THAT(print(d), Catch::Contains("no reference.index block"));
+    }
+    {
+        // The sim has no index input.
+        std::ifstream in(rig::test::source_dir() / "fixtures" / "sim.yaml");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string text = ss.str();
+        const auto at = text.find("  methods: [touch_off]");
+        REQUIRE(at != std::string::npos);
+        text.replace(at, 22, "  methods: [touch_off, index]\n  index: {protrusion: 0 mm, uncertainty: 1 um, calibration: X}");
+        Diagnostics d;
+        CHECK_FALSE(parse(text, d));
+        CHECK_THAT(print(d), Catch::Contains("needs the hardware backend"));
+    }
+}

@@ -104,32 +104,26 @@ TEST_CASE("guarded acceptance: a value within U of a limit is FAIL, marked condi
     std::ostringstream lim;
     lim.precision(12);
     lim << ", limits: {low: " << *m0.value - m0.uncertainty->U / 2.0 << " Hz}";
-    SECTION("simple: PASS, marked conditional") {
+    // A run under `rule` with `limits`: its rate measurement judged with
+    // `outcome`, `conditional` or not, by that rule.
+    const auto judged = [&](const std::string& rule, const std::string& limits, Outcome outcome, bool conditional) {
         SimRun r;
-        const auto res = r.run(scenario("simple", lim.str()));
+        auto res = r.run(scenario(rule, limits));
         const auto& m = find(res, "rate");
-        CHECK(m.outcome == Outcome::pass);
-        CHECK(m.conditional);
-        CHECK(m.decision_rule == DecisionRule::simple);
-    }
+        CHECK(m.outcome == outcome);
+        CHECK(m.conditional == conditional);
+        CHECK(m.decision_rule == (rule == "guarded" ? DecisionRule::guarded : DecisionRule::simple));
+        return res;
+    };
+    SECTION("simple: PASS, marked conditional") { judged("simple", lim.str(), Outcome::pass, true); }
     SECTION("guarded: FAIL, conditional, and the run is not PASS") {
-        SimRun r;
-        const auto res = r.run(scenario("guarded", lim.str()));
+        const auto res = judged("guarded", lim.str(), Outcome::fail, true);
         const auto& m = find(res, "rate");
-        CHECK(m.outcome == Outcome::fail);
-        CHECK(m.conditional);
-        CHECK(m.decision_rule == DecisionRule::guarded);
         CHECK(m.message.find("conditional") != std::string::npos);
         CHECK(res.verdict != Verdict::pass);
         CHECK(m.to_json()["decision"]["rule"] == "guarded");
     }
-    SECTION("guarded, value well inside: PASS") {
-        SimRun r;
-        const auto res = r.run(scenario("guarded", ""));
-        const auto& m = find(res, "rate");
-        CHECK(m.outcome == Outcome::pass);
-        CHECK(!m.conditional);
-    }
+    SECTION("guarded, value well inside: PASS") { judged("guarded", "", Outcome::pass, false); }
 }
 
 TEST_CASE("every registered measurement kind states an uncertainty budget", "[uncertainty]") {

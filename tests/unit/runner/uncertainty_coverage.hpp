@@ -13,8 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "rig/runner/runner.hpp"
-#include "rig/sim/sim_fixture.hpp"
+#include "scenario_text_run.hpp"
 #include "temp_dir.hpp"
 
 namespace rig::test {
@@ -62,23 +61,8 @@ struct Coverage {
 /// Runs the coverage scenario under `fault` with `seed`, adding each result to `by_quantity`.
 inline void run_coverage_case(const TempDir& dir, const std::string& fault, std::uint64_t seed,
                               std::map<std::string, Coverage>& by_quantity) {
-    const auto file = dir / ("coverage-" + std::to_string(seed) + ".yaml");
-    std::ofstream(file) << coverage_scenario_text(fault);
-    Diagnostics d;
-    auto sc = load_scenario(file, d);
-    if (!sc) {
-        std::ostringstream o;
-        d.print(o);
-        throw std::runtime_error("coverage scenario does not load: " + o.str());
-    }
-    auto fx = make_sim_fixture(sc->fixture, seed);
-    std::atomic<bool> abort{false};
-    RunOptions o;
-    o.runs_root = dir.path();
-    o.operator_id = {"coverage", "test"};
-    o.seed = seed;
-    Runner r(*sc, *fx, o, abort, nullptr);
-    const auto res = r.run();
+    const auto res = run_scenario_text(dir / ("coverage-" + std::to_string(seed) + ".yaml"),
+                                             coverage_scenario_text(fault), seed, dir.path(), "coverage");
     for (const auto& m : res.measurements) {
         if (!m.value || !m.truth || !m.uncertainty) continue;
         auto& c = by_quantity[m.name];

@@ -56,6 +56,8 @@ struct TimingBudget {
 /// face must be found on the fixture before depth means anything.
 enum class ReferenceMethod {
     touch_off,  // the needle is moved slowly onto the face gauge (the phantom) until the load cell sees contact
+    index,      // the pen runs slowly across an index mark on the encoder scale, calibrated against the face;
+                // the LS7366R latches the count at the mark (hardware fixture; drivers/hw/README.md)
 };
 std::string_view to_string(ReferenceMethod m);
 std::optional<ReferenceMethod> reference_method_from_string(std::string_view s);
@@ -77,9 +79,28 @@ struct TouchOffParams {
     [[nodiscard]] std::chrono::nanoseconds time_bound() const;
 };
 
+/// The index-mark reference (drivers/hw/README.md "Cartridge-face
+/// reference"): the pen runs at `pass_rate` with the counter set to latch
+/// its count into OTR at the INDEX edge; face = the reading at the latch -
+/// `protrusion`. The mark's position relative to the face is a fixture
+/// calibration (`calibration` names its record), never a value the rig finds.
+struct IndexReferenceParams {
+    double protrusion_m = 0.0;   // needle tip beyond the face (+ = out of the pen) when the latch fires
+    double uncertainty_m = 0.0;  // U (k = 2) of protrusion_m, from the calibration
+    std::string calibration;     // the mark's calibration record (id, who, when)
+    double pass_rate_hz = 5.0;   // the pen's rate while it crosses the mark
+    std::chrono::nanoseconds pass_time{std::chrono::seconds(2)};  // no latch within this: no reference
+    std::chrono::nanoseconds spin_down{std::chrono::milliseconds(500)};  // pen off, cam coming to rest
+    /// The longest the step can take (the plan's duration, the loop's timeout).
+    [[nodiscard]] std::chrono::nanoseconds time_bound() const;
+};
+
 struct ReferenceConfig {
     std::vector<ReferenceMethod> methods;  // what this fixture can do (empty: none)
     TouchOffParams touch_off;
+    IndexReferenceParams index;            // methods lists index
+    /// The step's time bound for method `m`.
+    [[nodiscard]] std::chrono::nanoseconds time_bound(ReferenceMethod m) const;
     [[nodiscard]] bool supports(ReferenceMethod m) const;
 };
 

@@ -115,6 +115,20 @@ public:
     /// Starts a touch-off at `now_ns`. Returns false if refused (the fixture
     /// has no such drive, the pen is powered, a driver error).
     virtual bool start_touch_off(std::int64_t now_ns) noexcept = 0;
+    /// Starts an index reference at `now_ns` (drivers/hw/README.md
+    /// "Cartridge-face reference"): the pen runs slowly across the encoder's
+    /// index mark with the counter latching its count at the mark, then is
+    /// switched off. Returns false if refused (no index on this fixture, the
+    /// pen powered, a driver error); the default refuses.
+    virtual bool start_index(std::int64_t /*now_ns*/) noexcept { return false; }
+    /// True while the encoder must not be read: a counter read would destroy
+    /// the latch (LS7366R: RD CNTR transfers CNTR to OTR, datasheet Table 1).
+    /// The loop then takes no position; those samples are invalid.
+    [[nodiscard]] virtual bool encoder_suspended() const noexcept { return false; }
+    /// After an index reference: the encoder's reading (counts x scale +
+    /// offset, mm, on the same count as read_mm()) at the mark, or nullopt
+    /// when no mark was latched within the pass.
+    [[nodiscard]] virtual std::optional<double> index_latched_mm() const noexcept { return std::nullopt; }
     /// Advances it; true while the sequence is still running. `force_n`:
     /// the latest load-cell reading (std::nullopt: no valid reading).
     virtual bool busy(std::int64_t now_ns, std::optional<double> force_n) noexcept = 0;

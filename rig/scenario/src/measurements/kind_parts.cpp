@@ -17,16 +17,10 @@ void need(bool ok, std::string_view kind, const char* what, std::vector<std::str
 }
 }  // namespace
 
-void require_powered(std::string_view kind, const PlanState& st, std::vector<std::string>& errors) {
-    need(st.powered_ever, kind, "the pen is never powered on before this step", errors);
-}
-
-void require_depth_set(std::string_view kind, const PlanState& st, std::vector<std::string>& errors) {
-    need(st.depth_set, kind, "no set_depth before this step", errors);
-}
-
-void require_rate(std::string_view kind, const PlanState& st, std::vector<std::string>& errors) {
-    need(st.rate_hz > 0.0, kind, "no rate setpoint before this step", errors);
+void require(std::string_view kind, Needs needs, const PlanState& st, std::vector<std::string>& errors) {
+    if (needs.rate) need(st.rate_hz > 0.0, kind, "no rate setpoint before this step", errors);
+    if (needs.depth_set) need(st.depth_set, kind, "no set_depth before this step", errors);
+    if (needs.powered) need(st.powered_ever, kind, "the pen is never powered on before this step", errors);
 }
 
 }  // namespace rig::kind_parts

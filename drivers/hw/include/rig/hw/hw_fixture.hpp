@@ -72,6 +72,9 @@ public:
     LoadCell& load_cell() override { return *load_cell_; }
     CurrentSense& current() override { return *current_; }
     EStop& estop() override { return *estop_; }
+    /// The index reference when the fixture file lists it (reference.index);
+    /// otherwise refuses every start (depth on this fixture is then ERROR).
+    FaceReferenceDrive& reference() override { return index_reference_; }
 
     void safe_state() noexcept override;
     bool inject_fault(const FaultInjection&) noexcept override { return false; }
@@ -104,6 +107,32 @@ private:
         HwFixture* f_;
     };
 
+    // The index reference (drivers/hw/README.md "Cartridge-face reference"):
+    // pen on at the pass rate with the LS7366R latching at the INDEX edge,
+    // OTR polled (RD OTR leaves it) until it latched or pass_time passed,
+    // then pen off, index disabled, encoder reads resumed, a spin-down with
+    // the pen off. Loop thread only (stop() too: it talks SPI).
+    class IndexReference final : public FaceReferenceDrive {
+    public:
+        explicit IndexReference(HwFixture& f) : f_(&f) {}
+        bool start_touch_off(std::int64_t) noexcept override { return false; }
+        bool start_index(std::int64_t now_ns) noexcept override;
+        [[nodiscard]] bool encoder_suspended() const noexcept override { return phase_ == Phase::pass; }
+        [[nodiscard]] std::optional<double> index_latched_mm() const noexcept override { return latched_mm_; }
+        bool busy(std::int64_t now_ns, std::optional<double> force_n) noexcept override;
+        [[nodiscard]] bool contact_found() const noexcept override { return latched_mm_.has_value(); }
+        void stop() noexcept override;
+
+    private:
+        enum class Phase { idle, pass, spin_down };
+        void end_pass(std::int64_t now_ns) noexcept;
+        HwFixture* f_;
+        Phase phase_ = Phase::idle;
+        std::int64_t since_ns_ = 0;
+        double rate_before_hz_ = 0.0;
+        std::optional<double> latched_mm_;
+    };
+
     // Declaration order is construction order; destruction runs backwards, so
     // the safe outputs (pen power, brake) are released last.
     FixtureConfig config_;
@@ -111,6 +140,7 @@ private:
     SafeInhibit inhibit_{false};  // set while the E-stop is active: the pen cannot be powered
     std::atomic<std::uint64_t> heartbeat_{0};
     HeartbeatEncoder heartbeat_encoder_{*this};
+    IndexReference index_reference_{*this};
     std::unique_ptr<GpioChip> chip_;
     std::unique_ptr<GpioPenPower> power_;
     std::unique_ptr<GpioBrake> brake_;

@@ -111,6 +111,30 @@ public:
 
     std::optional<double> read_mm() noexcept override;
     [[nodiscard]] bool faulted() const noexcept { return fault_; }
+
+    // Index latch (the index reference, drivers/hw/README.md "Cartridge-face
+    // reference"). Between begin_index_latch() and end_index_latch() nothing
+    // may call read_mm(): RD CNTR transfers CNTR to OTR (datasheet Table 1)
+    // and would overwrite the latched count.
+
+    /// Reads the counter once more (OTR = CNTR now, the count is brought up
+    /// to date), then sets MDR0's index function to "load OTR" (bits 5:4 =
+    /// 11) and reads MDR0 back. False on a transfer error or a read-back
+    /// that differs (the mode is then restored, best effort).
+    bool begin_index_latch() noexcept;
+    /// RD OTR (no transfer from CNTR): the accumulated count at the mark once
+    /// an INDEX edge has loaded OTR, i.e. once OTR differs from the count
+    /// begin_index_latch() left in it; std::nullopt before that or on a
+    /// transfer error. A mark latched at exactly that count is not seen (the
+    /// reference is then invalid, never wrong).
+    std::optional<std::int64_t> poll_index_latch() noexcept;
+    /// Restores MDR0 (index disabled) and reads it back; a failure is a
+    /// latched sensor fault (the counter's configuration is not known).
+    bool end_index_latch() noexcept;
+    /// The reading (mm) of an accumulated count: counts x scale + offset.
+    [[nodiscard]] double reading_mm(std::int64_t counts) const noexcept {
+        return static_cast<double>(counts) * scale_mm_per_count_ + offset_mm_;
+    }
     /// Accumulated count since configuration.
     [[nodiscard]] std::int64_t counts() const noexcept { return position_counts_; }
 

@@ -28,7 +28,11 @@ enum SampleFlag : std::uint32_t {
     // (the force / current fault flag is set too).
     sample_force_clipped = 1u << 8,
     sample_current_clipped = 1u << 9,
-    // Bits 10-31 are free for further per-sample conditions (samples.bin
+    // The encoder was deliberately not read (an index reference's pass: a
+    // counter read would destroy the LS7366R's latch); the sample has no
+    // position and sample_encoder_fault is set too, so no analysis uses it.
+    sample_encoder_suspended = 1u << 10,
+    // Bits 11-31 are free for further per-sample conditions (samples.bin
     // stores all 32 bits).
 };
 
@@ -71,6 +75,7 @@ enum class EventKind : std::uint8_t {
     mark,            // a scenario `mark:` (text = its name)
     prompt,          // operator prompt shown (text = the prompt)
     estop,
+    index_latched,   // an index reference's latch: the encoder's reading at the mark, mm
 };
 
 struct Event {

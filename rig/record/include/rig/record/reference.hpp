@@ -20,6 +20,7 @@ struct FaceReference {
     std::string method;             // "touch_off"
     std::string instrument = "encoder";  // whose counts the face is in
     std::string calibration_id;     // the encoder's calibration record in force
+    std::string mark_calibration;   // method index: the mark's calibration record (fixture reference.index)
     double start_s = 0.0, t_s = 0.0;  // the step's span; the reference is in force from t_s
     bool valid = false;
     std::string reason;             // why not valid (names the instrument and the evidence)

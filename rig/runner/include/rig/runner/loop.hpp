@@ -47,6 +47,7 @@ enum class LoopEventKind : std::uint8_t {
     brake_released,
     fault_injected,
     mark,
+    index_latched,   // index reference: the encoder's reading at the mark, mm (none: no mark seen)
     prompt,          // waiting for the recorder to acknowledge (Loop::acknowledge_prompt)
     wait_timeout,    // a wait_until timed out (value: condition index)
     estop,           // E-stop pressed: run ends ABORTED

@@ -7,9 +7,13 @@
 // limits come from the pen spec, the analysis that takes it, how the truth is
 // found on the sim, and which plot the report draws for it.
 //
-// Adding a kind: one file under rig/scenario/src/measurements/ defining a
-// `const MeasureKind`, one line in the table (rig/scenario/src/measure_kinds.cpp),
-// and tests (README "How to add a measurement").
+// Adding a kind: one file under rig/scenario/src/measurements/ with a struct
+// whose static members carry this descriptor's field names (its quantities,
+// measure, budget, description and what else differs from the defaults) and
+// `extern const MeasureKind kX = kind_parts::describe<X>();`
+// (measurements/kind_parts.hpp), one line in the table
+// (rig/scenario/src/measure_kinds.cpp), and tests (README "How to add a
+// measurement").
 //
 // Thread-safety: descriptors are immutable; every function is pure.
 
