@@ -24,6 +24,16 @@ namespace rig::test {
 
 using namespace std::chrono_literals;
 
+#ifndef PENRIG_TEST_TIME_SCALE
+#define PENRIG_TEST_TIME_SCALE 1
+#endif
+/// A bound on a child's time as the test states it natively, scaled under an
+/// emulator (tests/CMakeLists.txt sets the factor: qemu-aarch64 runs the same
+/// work several times slower). Only bounds scale: a test's own timing does not.
+inline std::chrono::milliseconds scaled(std::chrono::milliseconds bound) {
+    return bound * PENRIG_TEST_TIME_SCALE;
+}
+
 inline std::string slurp(const std::filesystem::path& p) {
     std::ifstream f(p);
     std::stringstream s;
@@ -83,7 +93,7 @@ public:
     /// Exit status, or nullopt if it is still running after `timeout`.
     std::optional<Exit> wait(std::chrono::milliseconds timeout) {
         if (pid_ <= 0) return exit_;
-        const auto until = std::chrono::steady_clock::now() + timeout;
+        const auto until = std::chrono::steady_clock::now() + scaled(timeout);
         for (;;) {
             int status = 0;
             const pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -107,7 +117,7 @@ private:
 
 /// Waits until the child's stdout contains `text`.
 inline bool wait_for_output(const Proc& p, const std::string& text, std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
+    const auto until = std::chrono::steady_clock::now() + scaled(timeout);
     while (std::chrono::steady_clock::now() < until) {
         if (p.out().find(text) != std::string::npos) return true;
         std::this_thread::sleep_for(20ms);

@@ -57,14 +57,13 @@ Budget& Budget::type_a(std::string name, double sd, double divisor, std::string 
 }
 
 Uncertainty Budget::combine(double k) const {
-    Uncertainty u;
-    u.components = components_;
     double ss = 0.0;
     for (const auto& x : components_) ss += x.contribution * x.contribution;
-    u.u_c = std::sqrt(ss);
-    u.k = k;
-    u.U = k * u.u_c;
-    return u;
+    const double u_c = std::sqrt(ss);
+    // Made in one piece, the components copy-constructed: copy-assigning them
+    // into a default-made Uncertainty draws GCC 12's -Wnull-dereference at -O3
+    // for aarch64 (a false positive inside vector::operator=).
+    return Uncertainty{components_, u_c, k, k * u_c};
 }
 
 void add_scale_calibration(Budget& b, const FixtureConfig& fx, std::string_view instrument, double value) {
