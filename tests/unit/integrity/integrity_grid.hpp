@@ -21,6 +21,9 @@ struct GridFault {
     std::string label;
     bool instrument = false;
     bool after_reference = false;  // injected once the pen runs (after the face was referenced), not at t = 0
+    /// Injected 150 ms after `yaml` (with after_reference): a fault that
+    /// undoes it inside the depth's window (a counter that walks back).
+    std::string then_yaml = {};
 };
 
 /// The rig's stated accuracy per measurement (README "Accuracy"), in the
@@ -69,6 +72,12 @@ inline std::vector<GridFault> grid_faults() {
         g.push_back({std::string("{encoder_count_loss: ") + v + "}", std::string("encoder_count_loss mid-run ") + v,
                      true, true});
     }
+    // The counter walks away and back inside the depth's window (20 counts
+    // for 150 ms of its 500 ms): the window's first and last quarter and the
+    // closing reference agree, the depth reads ~6 um deep; the per-stroke top
+    // check against the reference top makes it ERROR.
+    g.push_back({"{encoder_zero_error: 20 um}", "encoder walk away and back 20 um", true, true,
+                 "{encoder_zero_error: -20 um}"});
     g.push_back({"{load_cell_offset: 0.1 N}", "load_cell_offset 0.1 N", true});
     for (const char* v : {"10 mA", "30 mA"}) g.push_back({std::string("{current_noise: ") + v + "}", std::string("current_noise ") + v, true});
     for (const char* v : {"5 mA", "-30 mA"}) g.push_back({std::string("{current_offset: ") + v + "}", std::string("current_offset ") + v, true});
@@ -102,10 +111,16 @@ inline GridRun run_grid_case(const TempDir& dir, const GridFault& fault, std::ui
         "  - reference: touch_off\n"
         "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
         "  - wait_until: {condition: rate_stable, timeout: 2 s}\n";
-    if (!fault.yaml.empty() && fault.after_reference) text += "  - fault: " + fault.yaml + "\n";
+    if (fault.then_yaml.empty()) {
+        if (!fault.yaml.empty() && fault.after_reference) text += "  - fault: " + fault.yaml + "\n";
+        text += "  - hold: 200 ms\n  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n";
+    } else {
+        // The same 500 ms window, with the fault and its undoing inside it.
+        text += "  - mark: w\n  - hold: 150 ms\n  - fault: " + fault.yaml + "\n  - hold: 150 ms\n  - fault: " +
+                fault.then_yaml + "\n  - hold: 200 ms\n  - measure: {what: puncture_rate, id: rate, window: {since: w}}\n";
+    }
     text +=
-        "  - hold: 200 ms\n"
-        "  - measure: {what: puncture_rate, id: rate, window: 500 ms}\n"
+
         "  - measure: {what: protrusion_depth, id: depth, window: previous}\n"
         "  - measure: {what: strike_force, id: force, window: previous}\n"
         // As STALL-01: the brake stops the needle, the firmware must cut the

@@ -74,13 +74,15 @@ TEST_CASE("depth without a reference is ERROR naming the encoder, never a value"
 TEST_CASE("an encoder zero that moves after the reference: the closing check makes depth ERROR",
           "[runner][sim][reference]") {
     SimRun run;
-    // The zero jumps mid-run (the counter lost 80 counts at once): the depth
-    // reads 80 um off; the next reference finds the face 80 um away.
+    // The zero jumps after the depth's window (the counter lost 80 counts at
+    // once): nothing in the window shows it (its strokes' tops agree with
+    // the reference top); the next reference finds the face 80 um away, so
+    // the depth measured on the first one is in doubt.
     const std::string body = "steps:\n" + kOpen +
                              "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
-                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n"
-                             "  - fault: {encoder_zero_error: 80 um}\n  - hold: 200 ms\n"
-                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n  - power: off\n" +
+                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
+                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n"
+                             "  - fault: {encoder_zero_error: 80 um}\n  - hold: 100 ms\n  - power: off\n" +
                              kClose;
     const auto sc = load_text(run.dir, body);
     const auto& res = run.run(sc);
@@ -100,6 +102,55 @@ TEST_CASE("an encoder zero that moves after the reference: the closing check mak
         if (m.id != "depth") continue;
         found = true;
         CHECK(m.outcome == Outcome::error);
+        CHECK(m.message == d.message);
+    }
+    CHECK(found);
+}
+
+TEST_CASE("a counter that walks away and back inside the window: the per-stroke top check makes depth ERROR",
+          "[runner][sim][reference][integrity]") {
+    SimRun run;
+    // Known answer: the zero moves +20 um (20 counts) for 150 ms in the middle
+    // of the depth's 500 ms window, then back. The first and last quarter of
+    // the window's strokes agree (top_position_drift sees nothing), the
+    // closing reference finds the face where it was (net walk 0), and the
+    // window mean reads ~6 um deep; only each stroke's top against the
+    // reference top shows the walk.
+    const std::string body = "steps:\n" + kOpen +
+                             "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - mark: w\n  - hold: 150 ms\n"
+                             "  - fault: {encoder_zero_error: 20 um}\n  - hold: 150 ms\n"
+                             "  - fault: {encoder_zero_error: -20 um}\n  - hold: 200 ms\n"
+                             "  - measure: {what: protrusion_depth, id: depth, window: {since: w}}\n  - power: off\n" +
+                             kClose;
+    const auto sc = load_text(run.dir, body);
+    const auto& res = run.run(sc);
+    const auto& d = find(res, "depth");
+    INFO(d.message);
+    CHECK(d.outcome == Outcome::error);
+    CHECK_FALSE(d.value);
+    CHECK(d.message.find("encoder: stroke ") != std::string::npos);
+    CHECK(d.message.find("from the reference top") != std::string::npos);
+    bool drift_ok = false, walk_failed = false;
+    for (const auto& c : d.stats.at("checks")) {
+        if (c.at("check") == "top_position_drift") drift_ok = c.at("outcome") == "ok";
+        if (c.at("check") == "top_position_reference") {
+            walk_failed = c.at("outcome") == "failed";
+            CHECK(c.at("instrument") == "encoder");
+            CHECK(c.at("value").get<double>() == Approx(0.020).margin(0.002));  // the walk, 20 counts
+            CHECK(c.at("limit").get<double>() == Approx(0.003));                // 3 counts of 1 um
+        }
+    }
+    CHECK(drift_ok);  // the gap this check closes
+    CHECK(walk_failed);
+    REQUIRE(res.run_record.references.size() == 2);
+    REQUIRE(res.run_record.references[0].drift_to_next_mm);
+    CHECK(std::abs(*res.run_record.references[0].drift_to_next_mm) < 0.002);  // walked back: the closing check passes
+    const auto again = reanalyze(res.dir);
+    bool found = false;
+    for (const auto& m : again) {
+        if (m.id != "depth") continue;
+        found = true;
         CHECK(m.message == d.message);
     }
     CHECK(found);

@@ -1,6 +1,7 @@
 #include "instrument_checks.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -79,9 +80,68 @@ CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis:
     return r;
 }
 
+std::optional<double> reference_top(analysis::TraceView v, std::span<const analysis::Stroke> strokes) {
+    double sum = 0.0;
+    std::size_t n = 0;
+    for (const auto& s : strokes) {
+        if (!s.valid()) continue;
+        sum += top_of(v, s);
+        if (++n == kReferenceTopStrokes) return sum / static_cast<double>(n);
+    }
+    return std::nullopt;
+}
+
+CheckResult top_against_reference(analysis::TraceView v, std::span<const analysis::Stroke> strokes,
+                                  std::optional<double> reference_top_mm, double count_mm) {
+    CheckResult r;
+    if (!reference_top_mm) return r;
+    // Each stroke's deviation, then the median over it and its neighbours: a
+    // walk is an offset of the counter that stays until counts come back, so
+    // it shows on consecutive strokes; one stroke's top read wrong does not
+    // (a late sample at the top: the parabola through three unevenly timed
+    // samples can miss the vertex by ~15 um, seen with 110 us lateness).
+    std::vector<double> dev;
+    std::vector<std::size_t> at;
+    for (std::size_t k = 0; k < strokes.size(); ++k) {
+        if (!strokes[k].valid()) continue;
+        dev.push_back(top_of(v, strokes[k]) - *reference_top_mm);
+        at.push_back(k + 1);
+    }
+    if (dev.empty()) return r;
+    double worst = 0.0, worst_dev = 0.0;
+    std::size_t worst_k = 0;
+    for (std::size_t i = 0; i < dev.size(); ++i) {
+        double d = dev[i];
+        if (dev.size() >= 3) {
+            const std::size_t c = std::clamp<std::size_t>(i, 1, dev.size() - 2);
+            std::array<double, 3> w{dev[c - 1], dev[c], dev[c + 1]};
+            std::sort(w.begin(), w.end());
+            d = w[1];
+        }
+        if (std::abs(d) > worst) worst = std::abs(d), worst_dev = d, worst_k = at[i];
+    }
+    const double limit = kTopWalkLimitCounts * count_mm;
+    std::optional<std::string> reason;
+    if (worst > limit) {
+        std::ostringstream m;
+        m << "encoder: stroke " << worst_k << " of " << strokes.size() << " in the window has its top (retracted) "
+          << "position (median with its neighbours) " << (worst_dev > 0 ? "+" : "") << worst_dev * 1e3 << " um ("
+          << worst_dev / count_mm << " counts) from the reference top taken after the face reference / dial "
+          << "setting (limit " << limit * 1e3 << " um, " << kTopWalkLimitCounts
+          << " counts): the counter lost or gained counts";
+        reason = m.str();
+        r.failure = reason;
+    }
+    r.record.push_back(entry("encoder", "top_position_reference", worst, limit, "mm", reason));
+    return r;
+}
+
 CheckResult depth_encoder_checks(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm,
-                                 const FaceReference* ref) {
+                                 const FaceReference* ref, std::optional<double> reference_top_mm) {
     CheckResult r = encoder_consistency(v, strokes, count_mm);
+    auto walk = top_against_reference(v, strokes, reference_top_mm, count_mm);
+    for (auto& e : walk.record) r.record.push_back(std::move(e));
+    if (!r.failure) r.failure = walk.failure;
     if (ref == nullptr || !ref->scale_error || !ref->scale_limit) return r;
     std::optional<std::string> reason;
     if (std::abs(*ref->scale_error) > *ref->scale_limit) {

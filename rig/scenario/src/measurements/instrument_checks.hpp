@@ -17,6 +17,15 @@
 //   tens of counts). Hardware reads the LS7366R status too (drivers/hw).
 // - encoder / stroke_length_drift: BDC - top per stroke, the same way and
 //   limit (counts gained and lost within a stroke).
+// - encoder / top_position_reference: each stroke's top against the reference
+//   top for the same dial setting: the mean top of the first
+//   kReferenceTopStrokes strokes after the face reference, or after the last
+//   set_depth before the window when that came later (the dial moves the
+//   top). The largest |top - reference top| of the window's strokes is within
+//   kTopWalkLimitCounts counts. This is what bounds a counter that walks away
+//   and back between two references: the drift checks compare strokes
+//   within one window, the scale and closing checks see a loss only while it
+//   is still there at a reference.
 // - encoder / scale: the scale check of the reference the depth is measured
 //   from (touch_off.hpp: the encoder's speed against the touch-off drive's
 //   known speed), copied from the reference so the depth's record shows it;
@@ -33,6 +42,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,10 +51,29 @@
 #include "rig/analysis/strokes.hpp"
 #include "rig/analysis/trace.hpp"
 #include "rig/record/reference.hpp"
+#include "rig/scenario/face_reference.hpp"
 
 namespace rig::checks {
 
 inline constexpr double kEncoderTopLimitCounts = 10.0;
+/// Strokes whose mean top is the reference top (the sampling scatter of one
+/// stroke's top averages over them).
+inline constexpr std::size_t kReferenceTopStrokes = 8;
+/// One stroke's top may lie this many counts from the reference top.
+/// Derivation: counts lost or gained walk the whole counter, so a stroke's
+/// BDC reading (its depth) is off by the same counts as its top. The stated
+/// depth accuracy is kDepthAccuracyCounts = 2 counts (face_reference.hpp,
+/// README "Accuracy"): a walk beyond it puts that stroke's depth outside the
+/// stated accuracy. One stroke's top is read to within kTopReadingCounts
+/// (parabola vertex through integer-count samples ~20 counts apart near the
+/// top at 5 kHz: rounding of +/-0.5 count on each sample moves the vertex by
+/// under 0.5 count; measured on nominal sim runs, smoke/nightly/grid, seeds
+/// 1-3: at most 0.6 count from the reference top), so the limit is 2 + 1 = 3
+/// counts: no nominal stroke reaches it, and a walk that passes is at most
+/// 3 + 1 = 4 counts on one stroke; the window mean, which the depth is
+/// judged on, averages it with the others.
+inline constexpr double kTopReadingCounts = 1.0;
+inline constexpr double kTopWalkLimitCounts = kDepthAccuracyCounts + kTopReadingCounts;
 inline constexpr double kClearBandMm = 0.3;
 inline constexpr double kBaselineDriftFraction = 0.05;
 inline constexpr double kBaselineDriftN = 0.05;
@@ -61,9 +90,19 @@ nlohmann::json entry(const char* instrument, const char* check, double value, do
 /// Encoder consistency over the strokes (count_mm: one count, mm).
 CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm);
 
-/// encoder_consistency plus the scale check of `ref` (when it has one).
+/// encoder_consistency, the per-stroke top against `reference_top_mm`
+/// (top_against_reference) and the scale check of `ref` (when it has one).
 CheckResult depth_encoder_checks(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm,
-                                 const FaceReference* ref);
+                                 const FaceReference* ref, std::optional<double> reference_top_mm);
+
+/// The reference top (mm): mean top of the first kReferenceTopStrokes valid
+/// strokes of `strokes`; nullopt with fewer.
+std::optional<double> reference_top(analysis::TraceView v, std::span<const analysis::Stroke> strokes);
+
+/// encoder / top_position_reference: each valid stroke's top against
+/// `reference_top_mm` (no check without one: too few strokes to take it).
+CheckResult top_against_reference(analysis::TraceView v, std::span<const analysis::Stroke> strokes,
+                                  std::optional<double> reference_top_mm, double count_mm);
 
 /// Per-stroke no-contact baselines (N), in stroke order; NaN for a stroke
 /// without a sample near its top.

@@ -2,6 +2,9 @@
 // reference, mm, over the window; judged on the mean.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "rig/scenario/measure_kind.hpp"
 #include "rig/scenario/face_reference.hpp"
@@ -12,6 +15,43 @@
 
 namespace rig {
 namespace {
+
+/// The reference top for the window's dial setting (instrument_checks.hpp,
+/// top_position_reference): the first strokes after the later of the face
+/// reference in force and the last set_depth step that ended before the
+/// window (the dial moves the top), but no earlier than kTopLookback before
+/// the window: the recording of a long run keeps only that much before a
+/// window's step (recording.hpp, its retention lead), and the run and its
+/// re-analysis must find the same strokes. Searched in bounded chunks from
+/// there, up to the window's end, until kReferenceTopStrokes strokes are
+/// found.
+std::optional<double> reference_top(const MeasureContext& c, const FaceReference* ref) {
+    constexpr std::int64_t kTopLookback = 1'000'000'000;
+    std::int64_t from = ref != nullptr ? std::llround(ref->t_s * 1e9) : 0;
+    for (std::size_t i = 0; i < c.index && i < c.sc.plan.size() && i < c.data.spans.size(); ++i) {
+        const auto& span = c.data.spans[i];
+        if (c.sc.plan[i].kind == StepKind::set_depth && span.end_ns >= 0 && span.end_ns <= c.window.begin_ns) {
+            from = std::max(from, span.end_ns);
+        }
+    }
+    from = std::max(from, c.window.begin_ns - kTopLookback);
+    constexpr std::int64_t kChunkNs = 500'000'000;  // 500 ms: ~75 strokes at 150 Hz
+    constexpr std::int64_t kOverlapNs = 100'000'000;  // longer than a stroke at the slowest level
+    const auto opt = c.stroke_options();
+    std::int64_t start = from;
+    for (std::int64_t end = from + kChunkNs;; end += kChunkNs) {
+        end = std::min(end, c.window.end_ns);
+        const auto range = analysis::index_range(c.data.trace, {start, end});
+        const auto strokes = range.size() < 2 ? std::vector<analysis::Stroke>{}
+                                              : analysis::detect_strokes(c.data.trace, range.begin, range.end, opt);
+        if (auto top = checks::reference_top(c.data.trace, strokes)) return top;
+        if (end >= c.window.end_ns) break;
+        // No stroke yet (the pen not running): look on from near this chunk's
+        // end; some: keep them and widen (the first strokes are the reference).
+        if (strokes.empty()) start = std::max(start, end - kOverlapNs);
+    }
+    return std::nullopt;
+}
 
 struct ProtrusionDepth {
     static constexpr Quantity quantities[] = {
@@ -67,7 +107,8 @@ struct ProtrusionDepth {
              .value = d.mean_mm - face,
              .invalid = invalid,
              // The encoder's own consistency over the window's strokes.
-             .check = checks::depth_encoder_checks(c.data.trace, wm.strokes, c.encoder_count_mm(), ref),
+             .check = checks::depth_encoder_checks(c.data.trace, wm.strokes, c.encoder_count_mm(), ref,
+                                                    reference_top(c, ref)),
              .stats = std::move(stats),
              .of_truth = kind_parts::truth_of(&analysis::depth_stats, &analysis::DepthStats::mean_mm)})};
     }
