@@ -271,11 +271,20 @@ std::int64_t AcquisitionLoop::run() noexcept {
         s.lateness_ns = lateness;
         // An index reference's pass: the counter is not read (its latch).
         const bool enc_suspended = fx_.reference().encoder_suspended();
-        const auto pos = enc_suspended ? std::nullopt : fx_.encoder().read_mm();
+        // (Read into a plain value: GCC 12 sees the optional of a
+        // `cond ? nullopt : read` as maybe uninitialised where it is read.)
+        bool have_pos = false;
+        double pos_mm = 0.0;
+        if (!enc_suspended) {
+            if (const auto p = fx_.encoder().read_mm()) {
+                have_pos = true;
+                pos_mm = *p;
+            }
+        }
         if (enc_suspended) flags |= sample_encoder_suspended;
         const auto force = fx_.load_cell().read_n();
         const auto cur = fx_.current().read_a();
-        if (pos) s.position_mm = *pos; else flags |= sample_encoder_fault;
+        if (have_pos) s.position_mm = pos_mm; else flags |= sample_encoder_fault;
         if (force) s.force_n = *force; else flags |= sample_force_fault;
         last_force_ = force;
         if (cur) s.current_a = *cur; else flags |= sample_current_fault;
@@ -317,8 +326,8 @@ std::int64_t AcquisitionLoop::run() noexcept {
         stats_.heartbeat.fetch_add(1, std::memory_order_release);
 
         // Online stroke tracking (progress and wait_until only).
-        if (pos) {
-            const double x = *pos;
+        if (have_pos) {
+            const double x = pos_mm;
             if (std::abs(x - last_pos_) > kStillBandMm) {
                 last_pos_ = x;
                 last_move_t_ = now_;
@@ -350,7 +359,7 @@ std::int64_t AcquisitionLoop::run() noexcept {
         // (sample_*_clipped), the run goes on.
         const bool force_failed = !force && !adc_t[0].clipped;
         const bool current_failed = !cur && !adc_t[1].clipped;
-        const bool encoder_failed = !pos && !enc_suspended;
+        const bool encoder_failed = !have_pos && !enc_suspended;
         if (encoder_failed || force_failed || current_failed) {
             if (sensor_fail_since_ < 0) sensor_fail_since_ = now_;
             if (now_ - sensor_fail_since_ >= kSensorTimeoutNs) {
