@@ -18,6 +18,18 @@ const std::string kBody =
     "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n  - power: off\n";
 const std::string kClose =
     "  - wait_until: {condition: stopped, timeout: 3 s}\n  - set_depth: 0 mm\n  - reference: touch_off\n";
+
+/// `rig analyze` of the run folder gives the recorded ERROR of `rec` again.
+void check_reanalysis_same_error(const std::filesystem::path& dir, const Measurement& rec) {
+    bool found = false;
+    for (const auto& m : reanalyze(dir)) {
+        if (m.id != rec.id) continue;
+        found = true;
+        CHECK(m.outcome == Outcome::error);
+        CHECK(m.message == rec.message);
+    }
+    CHECK(found);
+}
 }  // namespace
 
 TEST_CASE("depth from the reference: accurate against the truth with the encoder's zero anywhere",
@@ -96,15 +108,7 @@ TEST_CASE("an encoder zero that moves after the reference: the closing check mak
     REQUIRE(res.run_record.references[0].drift_to_next_mm);
     CHECK(*res.run_record.references[0].drift_to_next_mm == Approx(0.08).margin(0.003));
     // `rig analyze` gives the same from the samples.
-    const auto again = reanalyze(res.dir);
-    bool found = false;
-    for (const auto& m : again) {
-        if (m.id != "depth") continue;
-        found = true;
-        CHECK(m.outcome == Outcome::error);
-        CHECK(m.message == d.message);
-    }
-    CHECK(found);
+    check_reanalysis_same_error(res.dir, d);
 }
 
 TEST_CASE("a counter that walks away and back inside the window: the per-stroke top check makes depth ERROR",
@@ -146,14 +150,7 @@ TEST_CASE("a counter that walks away and back inside the window: the per-stroke 
     REQUIRE(res.run_record.references.size() == 2);
     REQUIRE(res.run_record.references[0].drift_to_next_mm);
     CHECK(std::abs(*res.run_record.references[0].drift_to_next_mm) < 0.002);  // walked back: the closing check passes
-    const auto again = reanalyze(res.dir);
-    bool found = false;
-    for (const auto& m : again) {
-        if (m.id != "depth") continue;
-        found = true;
-        CHECK(m.message == d.message);
-    }
-    CHECK(found);
+    check_reanalysis_same_error(res.dir, d);
 }
 
 TEST_CASE("validation: a reference step needs the pen off and a fixture that can do it", "[scenario][reference]") {
