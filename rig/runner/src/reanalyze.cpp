@@ -99,6 +99,7 @@ std::vector<Measurement> reanalyze(const std::filesystem::path& run_dir, Reanaly
             data.spans = spans;
             data.references = references;
             data.run_start = run_start ? &*run_start : nullptr;
+            data.reference_tops = recording.reference_tops();
             if (t.reference) {
                 references.push_back(take_reference(*sc, t.step, data));
                 close_reference(references, out, sc->fixture);

@@ -80,6 +80,7 @@ void Recording::add(const Sample& s) {
     trace_.push_back(s);
     timing_.add(s.t_ns, s.lateness_ns, s.flags);
     peak_ = std::max(peak_, trace_.size());
+    track_reference_tops();
 }
 
 void Recording::add(std::span<const Sample> samples) {
@@ -90,6 +91,28 @@ void Recording::add(std::span<const Sample> samples) {
     trace_.append(samples);
     for (const Sample& s : samples) timing_.add(s.t_ns, s.lateness_ns, s.flags);
     peak_ = std::max(peak_, trace_.size());
+    track_reference_tops();
+}
+
+void Recording::track_reference_tops() {
+    if (trace_.size() == 0 || trace_.step_index.size() != trace_.size()) return;
+    if (tops_.empty()) tops_.emplace_back(ReferenceTopSearch::kRunStart, first_t_ns_);
+    // A reference or set_depth step is an anchor once a sample of a later
+    // step is in: its search starts at the first of those.
+    const std::size_t newest_step = trace_.step_index.back();
+    for (; next_anchor_ < sc_.plan.size() && next_anchor_ < newest_step; ++next_anchor_) {
+        const auto kind = sc_.plan[next_anchor_].kind;
+        if (kind != StepKind::reference && kind != StepKind::set_depth) continue;
+        const auto after = std::upper_bound(trace_.step_index.begin(), trace_.step_index.end(),
+                                            static_cast<std::uint32_t>(next_anchor_));
+        tops_.emplace_back(next_anchor_, trace_.t_ns[static_cast<std::size_t>(after - trace_.step_index.begin())]);
+    }
+    // Searches decide in about the order they start (each within its
+    // give-up span): the decided ones before the first open one are skipped.
+    while (first_open_ < tops_.size() && !tops_[first_open_].open()) ++first_open_;
+    for (std::size_t i = first_open_; i < tops_.size(); ++i) {
+        if (tops_[i].open()) tops_[i].advance(trace_.view(), stroke_opt_, last_t_ns());
+    }
 }
 
 void Recording::trim(std::size_t unfinished_step) {
@@ -107,8 +130,12 @@ void Recording::trim(std::size_t unfinished_step) {
         std::lower_bound(trace_.step_index.begin(), trace_.step_index.end(), static_cast<std::uint32_t>(first)) -
         trace_.step_index.begin());
     // (No sample of that step yet: it is still to come; keep only the lead.)
-    const std::int64_t keep_from =
+    std::int64_t keep_from =
         (from_step < trace_.size() ? trace_.t_ns[from_step] : trace_.t_ns.back()) - 1'000'000'000;
+    // And what an open reference-top search still reads.
+    for (std::size_t i = first_open_; i < tops_.size(); ++i) {
+        if (tops_[i].open()) keep_from = std::min(keep_from, tops_[i].retain_from_ns());
+    }
     const auto cut = static_cast<std::size_t>(
         std::lower_bound(trace_.t_ns.begin(), trace_.t_ns.end(), keep_from) - trace_.t_ns.begin());
     // Drop in large pieces only (amortised O(1) per sample).

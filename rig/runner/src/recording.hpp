@@ -18,6 +18,11 @@
 //    kMaxStrokePoints points (every other point dropped when full, and every
 //    2nd, 4th, ... stroke taken from then on: a sample of the strokes, not a
 //    min/max envelope; the record has no field for one yet).
+//  - The reference top of every dial setting (rig/scenario/reference_top.hpp)
+//    is searched for as the samples arrive, one search per reference or
+//    set_depth step (and the run's start), and kept for the run: a depth
+//    window long after its anchor checks its strokes against it. trim() keeps
+//    the samples an open search still reads (at most its give-up span).
 //
 // One path for the run and its re-analysis: the runner feeds a Recording as
 // it drains the rings (writing samples.bin), and `rig analyze` feeds one the
@@ -38,6 +43,7 @@
 #include "rig/analysis/analysis.hpp"
 #include "rig/record/record.hpp"
 #include "rig/runner/samples_file.hpp"
+#include "rig/scenario/reference_top.hpp"
 #include "rig/scenario/scenario.hpp"
 
 namespace rig {
@@ -70,6 +76,8 @@ public:
 
     /// The whole run's timing health.
     [[nodiscard]] run_record::Timing timing(std::uint64_t loop_missed) const;
+    /// The reference-top searches so far, one per anchor, in plan order.
+    [[nodiscard]] std::span<const ReferenceTopSearch> reference_tops() const { return tops_; }
     /// The per-stroke series (detects over what is still retained).
     run_record::Strokes strokes();
     /// Finishes samples.bin; returns its SHA-256 (std::logic_error without a samples file).
@@ -78,6 +86,7 @@ public:
 private:
     std::size_t add_strokes(std::size_t end_index, bool last);
     void decimate();
+    void track_reference_tops();
 
     const Scenario& sc_;
     std::optional<SamplesWriter> writer_;  // none in re-analysis
@@ -92,6 +101,9 @@ private:
     std::size_t stride_ = 1, skipped_ = 0;
     std::size_t peak_ = 0;
     std::int64_t first_t_ns_ = 0;
+    std::vector<ReferenceTopSearch> tops_;  // one per anchor: bounded by the plan's length
+    std::size_t next_anchor_ = 0;           // the first plan step not yet looked at as an anchor
+    std::size_t first_open_ = 0;            // tops_ before it are decided
 };
 
 }  // namespace rig

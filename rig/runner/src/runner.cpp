@@ -292,6 +292,7 @@ RunResult Runner::run() {
         d.truth_offset_ns = stats.t0_ns.load(std::memory_order_acquire);
         d.references = references;
         d.run_start = run_start ? &*run_start : nullptr;
+        d.reference_tops = recording.reference_tops();
         return d;
     };
 

@@ -153,6 +153,80 @@ TEST_CASE("a counter that walks away and back inside the window: the per-stroke 
     check_reanalysis_same_error(res.dir, d);
 }
 
+TEST_CASE("a counter walked away long before the window and back before the closing reference: depth is ERROR",
+          "[runner][sim][reference][integrity]") {
+    SimRun run;
+    // Known answer: the zero moves +20 um (20 counts) 1.5 s before the
+    // depth's window, stays through it, and moves back before the closing
+    // reference. Every stroke of the window agrees with its neighbours and
+    // the first and last quarter agree (drift checks), the closing reference
+    // finds the face where the first one did (net walk 0), and the mean reads
+    // 20 um deep: only the reference top taken after the dial's setting,
+    // 1.5 s before the window, shows it.
+    const std::string body = "steps:\n" + kOpen +
+                             "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
+                             "  - fault: {encoder_zero_error: 20 um}\n  - hold: 1500 ms\n"
+                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n"
+                             "  - fault: {encoder_zero_error: -20 um}\n  - hold: 100 ms\n  - power: off\n" +
+                             kClose;
+    const auto sc = load_text(run.dir, body);
+    const auto& res = run.run(sc);
+    const auto& d = find(res, "depth");
+    INFO(d.message);
+    CHECK(d.outcome == Outcome::error);
+    CHECK_FALSE(d.value);
+    CHECK(d.message.find("from the reference top") != std::string::npos);
+    bool drift_ok = false, walk_failed = false;
+    for (const auto& c : d.stats.at("checks")) {
+        if (c.at("check") == "top_position_drift") drift_ok = c.at("outcome") == "ok";
+        if (c.at("check") == "top_position_reference") {
+            walk_failed = c.at("outcome") == "failed";
+            CHECK(c.at("value").get<double>() == Approx(0.020).margin(0.002));
+        }
+    }
+    CHECK(drift_ok);
+    CHECK(walk_failed);
+    REQUIRE(res.run_record.references.size() == 2);
+    REQUIRE(res.run_record.references[0].drift_to_next_mm);
+    CHECK(std::abs(*res.run_record.references[0].drift_to_next_mm) < 0.002);
+    check_reanalysis_same_error(res.dir, d);
+}
+
+TEST_CASE("the reference top outlives a long run's bounded recording: a walk 40 s before the window is ERROR",
+          "[runner][sim][reference][integrity][long]") {
+    SimRun run;
+    // The same walk with 40 s between the dial's setting and the window: the
+    // recording has dropped the samples the reference top came from (it
+    // keeps a window and 1 s before it) long before the window; the search
+    // kept for the run still has it. `rig analyze` reads the run back in
+    // bounded memory and gives the same ERROR.
+    const std::string body = "steps:\n" + kOpen +
+                             "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
+                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
+                             "  - fault: {encoder_zero_error: 20 um}\n  - hold: 40 s\n"
+                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n"
+                             "  - fault: {encoder_zero_error: -20 um}\n  - hold: 100 ms\n  - power: off\n" +
+                             kClose;
+    const auto sc = load_text(run.dir, body);
+    const auto& res = run.run(sc);
+    const auto& d = find(res, "depth");
+    INFO(d.message);
+    CHECK(d.outcome == Outcome::error);
+    CHECK(d.message.find("from the reference top") != std::string::npos);
+    ReanalysisStats stats;
+    bool found = false;
+    for (const auto& m : reanalyze(res.dir, &stats)) {
+        if (m.id != d.id) continue;
+        found = true;
+        CHECK(m.outcome == Outcome::error);
+        CHECK(m.message == d.message);
+    }
+    CHECK(found);
+    // The recording never held the 40 s from the dial's setting to the window.
+    CHECK(static_cast<double>(stats.peak_retained_samples) < 40.0 * sc.fixture.sample_rate_hz);
+}
+
 TEST_CASE("validation: a reference step needs the pen off and a fixture that can do it", "[scenario][reference]") {
     TempDir dir;
     const auto spec = (source_dir() / "scenarios" / "specs" / "novapen-x2.yaml").string();

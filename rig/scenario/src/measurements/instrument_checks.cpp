@@ -7,12 +7,7 @@
 #include <sstream>
 
 namespace rig::checks {
-namespace {
 
-/// The stroke's top (retracted) position: the vertex of the parabola through
-/// the lowest sample and its neighbours on their real timestamps, as the BDC
-/// is found (the cam's top is smooth): a sample minimum alone is biased by
-/// the sampling (at 5 kHz and 200 Hz by up to ~12 um).
 double top_of(analysis::TraceView v, const analysis::Stroke& s) {
     std::size_t m = s.begin_index;
     for (std::size_t k = s.begin_index; k < s.end_index; ++k) {
@@ -31,8 +26,6 @@ double top_of(analysis::TraceView v, const analysis::Stroke& s) {
     const double tau = std::clamp(-slope / (2.0 * curv), a, c);
     return x1 + slope * tau + curv * tau * tau;
 }
-
-}  // namespace
 
 nlohmann::json entry(const char* instrument, const char* check, double value, double limit, const char* unit,
                      const std::optional<std::string>& reason) {
@@ -78,17 +71,6 @@ CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis:
     check("top_position_drift", "stroke's top (retracted) position", drift(tops));
     check("stroke_length_drift", "stroke length", drift(lengths));
     return r;
-}
-
-std::optional<double> reference_top(analysis::TraceView v, std::span<const analysis::Stroke> strokes) {
-    double sum = 0.0;
-    std::size_t n = 0;
-    for (const auto& s : strokes) {
-        if (!s.valid()) continue;
-        sum += top_of(v, s);
-        if (++n == kReferenceTopStrokes) return sum / static_cast<double>(n);
-    }
-    return std::nullopt;
 }
 
 CheckResult top_against_reference(analysis::TraceView v, std::span<const analysis::Stroke> strokes,

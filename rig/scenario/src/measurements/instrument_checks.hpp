@@ -21,8 +21,8 @@
 //   top for the same dial setting: the mean top of the first
 //   kReferenceTopStrokes strokes after the face reference, or after the last
 //   set_depth before the window when that came later (the dial moves the
-//   top), no earlier than 1 s before the window (a long run's recording
-//   keeps no more; protrusion_depth.cpp). The largest |top - reference top| of the window's strokes is within
+//   top), however long before the window (rig/scenario/reference_top.hpp:
+//   run-level state the recording keeps). The largest |top - reference top| of the window's strokes is within
 //   kTopWalkLimitCounts counts. This is what bounds a counter that walks away
 //   and back between two references: the drift checks compare strokes
 //   within one window, the scale and closing checks see a loss only while it
@@ -100,9 +100,11 @@ CheckResult encoder_consistency(analysis::TraceView v, std::span<const analysis:
 CheckResult depth_encoder_checks(analysis::TraceView v, std::span<const analysis::Stroke> strokes, double count_mm,
                                  const FaceReference* ref, std::optional<double> reference_top_mm);
 
-/// The reference top (mm): mean top of the first kReferenceTopStrokes valid
-/// strokes of `strokes`; nullopt with fewer.
-std::optional<double> reference_top(analysis::TraceView v, std::span<const analysis::Stroke> strokes);
+/// The stroke's top (retracted) position: the vertex of the parabola through
+/// the lowest sample and its neighbours on their real timestamps, as the BDC
+/// is found (the cam's top is smooth): a sample minimum alone is biased by
+/// the sampling (at 5 kHz and 200 Hz by up to ~12 um).
+double top_of(analysis::TraceView v, const analysis::Stroke& s);
 
 /// encoder / top_position_reference: each valid stroke's top against
 /// `reference_top_mm` (no check without one: too few strokes to take it).

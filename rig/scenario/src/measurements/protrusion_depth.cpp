@@ -17,40 +17,28 @@ namespace rig {
 namespace {
 
 /// The reference top for the window's dial setting (instrument_checks.hpp,
-/// top_position_reference): the first strokes after the later of the face
-/// reference in force and the last set_depth step that ended before the
-/// window (the dial moves the top), but no earlier than kTopLookback before
-/// the window: the recording of a long run keeps only that much before a
-/// window's step (recording.hpp, its retention lead), and the run and its
-/// re-analysis must find the same strokes. Searched in bounded chunks from
-/// there, up to the window's end, until kReferenceTopStrokes strokes are
-/// found.
-std::optional<double> reference_top(const MeasureContext& c, const FaceReference* ref) {
-    constexpr std::int64_t kTopLookback = 1'000'000'000;
-    std::int64_t from = ref != nullptr ? std::llround(ref->t_s * 1e9) : 0;
+/// top_position_reference; reference_top.hpp): the search anchored at the
+/// last reference or set_depth step that ended before the window (the run's
+/// start without one), as the recording ran it; without the recording's
+/// searches, the same search over the trace.
+std::optional<double> reference_top(const MeasureContext& c) {
+    std::size_t anchor = ReferenceTopSearch::kRunStart;
     for (std::size_t i = 0; i < c.index && i < c.sc.plan.size() && i < c.data.spans.size(); ++i) {
+        const auto kind = c.sc.plan[i].kind;
         const auto& span = c.data.spans[i];
-        if (c.sc.plan[i].kind == StepKind::set_depth && span.end_ns >= 0 && span.end_ns <= c.window.begin_ns) {
-            from = std::max(from, span.end_ns);
+        if ((kind == StepKind::set_depth || kind == StepKind::reference) && span.end_ns >= 0 &&
+            span.end_ns <= c.window.begin_ns) {
+            anchor = i;
         }
     }
-    from = std::max(from, c.window.begin_ns - kTopLookback);
-    constexpr std::int64_t kChunkNs = 500'000'000;  // 500 ms: ~75 strokes at 150 Hz
-    constexpr std::int64_t kOverlapNs = 100'000'000;  // longer than a stroke at the slowest level
     const auto opt = c.stroke_options();
-    std::int64_t start = from;
-    for (std::int64_t end = from + kChunkNs;; end += kChunkNs) {
-        end = std::min(end, c.window.end_ns);
-        const auto range = analysis::index_range(c.data.trace, {start, end});
-        const auto strokes = range.size() < 2 ? std::vector<analysis::Stroke>{}
-                                              : analysis::detect_strokes(c.data.trace, range.begin, range.end, opt);
-        if (auto top = checks::reference_top(c.data.trace, strokes)) return top;
-        if (end >= c.window.end_ns) break;
-        // No stroke yet (the pen not running): look on from near this chunk's
-        // end; some: keep them and widen (the first strokes are the reference).
-        if (strokes.empty()) start = std::max(start, end - kOverlapNs);
+    for (const auto& s : c.data.reference_tops) {
+        if (s.anchor_step() == anchor) return s.top_for(c.data.trace, opt, c.window.end_ns);
     }
-    return std::nullopt;
+    const std::int64_t from = anchor != ReferenceTopSearch::kRunStart ? c.data.spans[anchor].end_ns
+                              : c.data.trace.t_ns.empty()             ? 0
+                                                                      : c.data.trace.t_ns.front();
+    return ReferenceTopSearch(anchor, from).top_for(c.data.trace, opt, c.window.end_ns);
 }
 
 struct ProtrusionDepth {
@@ -108,7 +96,7 @@ struct ProtrusionDepth {
              .invalid = invalid,
              // The encoder's own consistency over the window's strokes.
              .check = checks::depth_encoder_checks(c.data.trace, wm.strokes, c.encoder_count_mm(), ref,
-                                                    reference_top(c, ref)),
+                                                    reference_top(c)),
              .stats = std::move(stats),
              .of_truth = kind_parts::truth_of(&analysis::depth_stats, &analysis::DepthStats::mean_mm)})};
     }

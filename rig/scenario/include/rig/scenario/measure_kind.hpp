@@ -33,6 +33,7 @@
 #include "rig/drivers/ground_truth.hpp"
 #include "rig/record/measurement.hpp"
 #include "rig/record/reference.hpp"
+#include "rig/scenario/reference_top.hpp"
 #include "rig/scenario/spec.hpp"
 #include "rig/scenario/uncertainty.hpp"
 
@@ -89,6 +90,9 @@ struct RunData {
     /// power-on has happened; null before (or when the caller leaves them to
     /// take_measurement, which then takes them from `trace`).
     const checks::RunStartChecks* run_start = nullptr;
+    /// The reference-top searches of the run, one per anchor (reference_top.hpp),
+    /// kept by the recording; empty: protrusion_depth runs the search over `trace`.
+    std::span<const ReferenceTopSearch> reference_tops;
 };
 
 /// What a kind's analysis gets: the scenario, its measure step, the resolved
