@@ -7,9 +7,11 @@
 # not allow beside the amd64 one. CPack packages whatever the build tree
 # holds, so the native and the cross build make their package the same way:
 #
-#   cmake --preset package && cmake --build --preset package --target rig
-#   cd build/package && cpack -G DEB          # penrig_<version>_amd64.deb
+#   scripts/deb-amd64.sh                      # penrig_<version>_amd64.deb from build/release
 #   scripts/cross-arm64.sh                    # both, into build/deb/
+#
+# The amd64 package is made from the release tree (hardened, prefix /usr):
+# the binary the whole native suite ran on is the one that ships.
 #
 # Depends: is computed by dpkg-shlibdeps at package time (the libraries the
 # binary really links, with the versions their symbols files ask for), for a

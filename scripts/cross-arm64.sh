@@ -8,12 +8,12 @@
 #   3. cmake --preset cross-arm64 (cmake/toolchain-aarch64-linux-gnu.cmake) and build;
 #   4. ctest on the arm64 executables under qemu-aarch64 (user-mode emulation);
 #   5. penrig_<version>_arm64.deb, and penrig_<version>_amd64.deb from the
-#      native package build (cmake --preset package), into build/deb/.
+#      native release tree (scripts/deb-amd64.sh), into build/deb/.
 #
 # Usage: scripts/cross-arm64.sh [--tests all|short|none] [--no-amd64]
 #   --tests all    every ctest test under emulation (default)
 #   --tests short  every test but the few longest under emulation
-#                  (LONG_UNDER_EMULATION below: minutes each under qemu, each
+#                  (LONG_UNDER_EMULATION below: the seven that take 1-15 min each under qemu, each
 #                  also run natively by scripts/test.sh); what CI runs
 #                  (README "What runs where")
 #   --tests none   build and package only
@@ -124,7 +124,7 @@ file build/cross-arm64/rig/cli/rig | grep -q 'ARM aarch64' || { echo "rig is not
 # many runs or a long one, seconds natively, several minutes under
 # qemu-aarch64. --tests short leaves them out; the rest of their executables'
 # tests (the same code paths on shorter runs) still run.
-LONG_UNDER_EMULATION='the shipped soak scenario passes|no false PASS over faults x magnitudes x seeds|rig analyze streams a long run|every shipped scenario passes on the nominal simulated pen|rig msa: a crossed study on the sim|rig msa: the noisy fixture variant'
+LONG_UNDER_EMULATION='the shipped soak scenario passes|the truth lies within U in about 95 % of results|no false PASS over faults x magnitudes x seeds|rig analyze streams a long run|every shipped scenario passes on the nominal simulated pen|rig msa: a crossed study on the sim|rig msa: the noisy fixture variant'
 case "$TESTS" in
   all)   stamp "ctest (arm64, qemu-aarch64): all tests"
          ctest --preset cross-arm64 -j "$JOBS" ;;
@@ -140,10 +140,8 @@ mkdir -p build/deb
 stamp "package arm64"
 (cd build/cross-arm64 && cpack -G DEB -B "$ROOT/build/deb" >/dev/null)
 if ((AMD64)); then
-  stamp "build + package amd64"
-  cmake --preset package >/dev/null
-  cmake --build --preset package -j "$JOBS"
-  (cd build/package && cpack -G DEB -B "$ROOT/build/deb" >/dev/null)
+  stamp "package amd64 (from the release tree)"
+  JOBS=$JOBS scripts/deb-amd64.sh >/dev/null
 fi
 rm -rf build/deb/_CPack_Packages
 ls -l build/deb/*.deb

@@ -15,7 +15,7 @@
 # when /dev/kvm works, plain emulation (TCG) otherwise.
 #
 # Usage: scripts/system-test.sh [path/to/penrig_<version>_amd64.deb]
-#   (default: build/deb/penrig_*_amd64.deb, built with the package preset if absent)
+#   (default: build/deb/penrig_*_amd64.deb, made by scripts/deb-amd64.sh if absent)
 #        scripts/system-test.sh --disk-ready path/to/penrig_<version>_amd64.deb
 #   exit 0 when the cached VM disk fits that package (no disk to make first),
 #   1 otherwise; nothing is installed, built or booted (.ci/run's budget rule).
@@ -44,12 +44,7 @@ if [[ -z $DEB ]]; then
   if [[ -z $DEB ]]; then
     stamp "building the amd64 package"
     scripts/install-deps.sh
-    cmake --preset package >/dev/null
-    cmake --build --preset package -j "$(nproc)"
-    mkdir -p build/deb
-    (cd build/package && cpack -G DEB -B "$ROOT/build/deb" >/dev/null)
-    rm -rf build/deb/_CPack_Packages
-    DEB=$(ls -t build/deb/penrig_*_amd64.deb | head -1)
+    DEB=$(scripts/deb-amd64.sh)
   fi
 fi
 DEB=$(realpath "$DEB")
