@@ -111,25 +111,33 @@ TEST_CASE("an encoder zero that moves after the reference: the closing check mak
     check_reanalysis_same_error(res.dir, d);
 }
 
-TEST_CASE("a counter that walks away and back inside the window: the per-stroke top check makes depth ERROR",
-          "[runner][sim][reference][integrity]") {
+namespace {
+/// A run whose encoder zero moves +20 um (20 counts) and back; `before` runs
+/// after the pen is stable, `walk` holds the moved zero. Returns the depth.
+struct WalkRun {
     SimRun run;
-    // Known answer: the zero moves +20 um (20 counts) for 150 ms in the middle
-    // of the depth's 500 ms window, then back. The first and last quarter of
-    // the window's strokes agree (top_position_drift sees nothing), the
-    // closing reference finds the face where it was (net walk 0), and the
-    // window mean reads ~6 um deep; only each stroke's top against the
-    // reference top shows the walk.
+    Scenario sc;
+    const RunResult* res = nullptr;
+    const Measurement* depth = nullptr;
+};
+
+void run_walk(WalkRun& w, const std::string& before, const std::string& walk, const std::string& measure) {
     const std::string body = "steps:\n" + kOpen +
                              "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
-                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - mark: w\n  - hold: 150 ms\n"
-                             "  - fault: {encoder_zero_error: 20 um}\n  - hold: 150 ms\n"
-                             "  - fault: {encoder_zero_error: -20 um}\n  - hold: 200 ms\n"
-                             "  - measure: {what: protrusion_depth, id: depth, window: {since: w}}\n  - power: off\n" +
-                             kClose;
-    const auto sc = load_text(run.dir, body);
-    const auto& res = run.run(sc);
-    const auto& d = find(res, "depth");
+                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n" +
+                             before + "  - fault: {encoder_zero_error: 20 um}\n" + walk +
+                             "  - fault: {encoder_zero_error: -20 um}\n" + measure + "  - power: off\n" + kClose;
+    w.sc = load_text(w.run.dir, body);
+    w.run.run(w.sc);
+    w.res = &w.run.result;
+    w.depth = &find(*w.res, "depth");
+}
+
+/// The depth is ERROR by top_position_reference alone (the 20-count walk, 3
+/// counts of 1 um the limit), the drift check saw nothing, the closing
+/// reference found the face where it was, and `rig analyze` agrees.
+void check_caught_by_reference_top(const WalkRun& w) {
+    const auto& d = *w.depth;
     INFO(d.message);
     CHECK(d.outcome == Outcome::error);
     CHECK_FALSE(d.value);
@@ -147,84 +155,56 @@ TEST_CASE("a counter that walks away and back inside the window: the per-stroke 
     }
     CHECK(drift_ok);  // the gap this check closes
     CHECK(walk_failed);
-    REQUIRE(res.run_record.references.size() == 2);
-    REQUIRE(res.run_record.references[0].drift_to_next_mm);
-    CHECK(std::abs(*res.run_record.references[0].drift_to_next_mm) < 0.002);  // walked back: the closing check passes
-    check_reanalysis_same_error(res.dir, d);
+    const auto& refs = w.res->run_record.references;
+    REQUIRE(refs.size() == 2);
+    REQUIRE(refs[0].drift_to_next_mm);
+    CHECK(std::abs(*refs[0].drift_to_next_mm) < 0.002);  // walked back: the closing check passes
+    check_reanalysis_same_error(w.res->dir, d);
+}
+}  // namespace
+
+TEST_CASE("a counter that walks away and back inside the window: the per-stroke top check makes depth ERROR",
+          "[runner][sim][reference][integrity]") {
+    // Known answer: the walk lasts 150 ms in the middle of the depth's 500 ms
+    // window. The first and last quarter of the window's strokes agree, the
+    // net walk at the closing reference is 0, and the window mean reads ~6
+    // um deep; only each stroke's top against the reference top shows it.
+    WalkRun w;
+    run_walk(w, "  - mark: w\n  - hold: 150 ms\n", "  - hold: 150 ms\n",
+             "  - hold: 200 ms\n  - measure: {what: protrusion_depth, id: depth, window: {since: w}}\n");
+    check_caught_by_reference_top(w);
 }
 
 TEST_CASE("a counter walked away long before the window and back before the closing reference: depth is ERROR",
           "[runner][sim][reference][integrity]") {
-    SimRun run;
-    // Known answer: the zero moves +20 um (20 counts) 1.5 s before the
-    // depth's window, stays through it, and moves back before the closing
-    // reference. Every stroke of the window agrees with its neighbours and
-    // the first and last quarter agree (drift checks), the closing reference
-    // finds the face where the first one did (net walk 0), and the mean reads
-    // 20 um deep: only the reference top taken after the dial's setting,
-    // 1.5 s before the window, shows it.
-    const std::string body = "steps:\n" + kOpen +
-                             "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
-                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
-                             "  - fault: {encoder_zero_error: 20 um}\n  - hold: 1500 ms\n"
-                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n"
-                             "  - fault: {encoder_zero_error: -20 um}\n  - hold: 100 ms\n  - power: off\n" +
-                             kClose;
-    const auto sc = load_text(run.dir, body);
-    const auto& res = run.run(sc);
-    const auto& d = find(res, "depth");
-    INFO(d.message);
-    CHECK(d.outcome == Outcome::error);
-    CHECK_FALSE(d.value);
-    CHECK(d.message.find("from the reference top") != std::string::npos);
-    bool drift_ok = false, walk_failed = false;
-    for (const auto& c : d.stats.at("checks")) {
-        if (c.at("check") == "top_position_drift") drift_ok = c.at("outcome") == "ok";
-        if (c.at("check") == "top_position_reference") {
-            walk_failed = c.at("outcome") == "failed";
-            CHECK(c.at("value").get<double>() == Approx(0.020).margin(0.002));
-        }
-    }
-    CHECK(drift_ok);
-    CHECK(walk_failed);
-    REQUIRE(res.run_record.references.size() == 2);
-    REQUIRE(res.run_record.references[0].drift_to_next_mm);
-    CHECK(std::abs(*res.run_record.references[0].drift_to_next_mm) < 0.002);
-    check_reanalysis_same_error(res.dir, d);
+    // Known answer: the walk starts 1.5 s before the depth's window and lasts
+    // through it. Every stroke of the window agrees with its neighbours and
+    // the first and last quarter agree, the net walk at the closing reference
+    // is 0, and the mean reads 20 um deep: only the reference top taken after
+    // the dial's setting shows it.
+    WalkRun w;
+    run_walk(w, "  - hold: 200 ms\n",
+             "  - hold: 1500 ms\n  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n",
+             "  - hold: 100 ms\n");
+    check_caught_by_reference_top(w);
 }
 
 TEST_CASE("the reference top outlives a long run's bounded recording: a walk 40 s before the window is ERROR",
           "[runner][sim][reference][integrity][long]") {
-    SimRun run;
-    // The same walk with 40 s between the dial's setting and the window: the
-    // recording has dropped the samples the reference top came from (it
-    // keeps a window and 1 s before it) long before the window; the search
-    // kept for the run still has it. `rig analyze` reads the run back in
-    // bounded memory and gives the same ERROR.
-    const std::string body = "steps:\n" + kOpen +
-                             "  - set_depth: 1.0 mm\n  - set_level: 3\n  - power: on\n"
-                             "  - wait_until: {condition: rate_stable, timeout: 2 s}\n  - hold: 200 ms\n"
-                             "  - fault: {encoder_zero_error: 20 um}\n  - hold: 40 s\n"
-                             "  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n"
-                             "  - fault: {encoder_zero_error: -20 um}\n  - hold: 100 ms\n  - power: off\n" +
-                             kClose;
-    const auto sc = load_text(run.dir, body);
-    const auto& res = run.run(sc);
-    const auto& d = find(res, "depth");
-    INFO(d.message);
-    CHECK(d.outcome == Outcome::error);
-    CHECK(d.message.find("from the reference top") != std::string::npos);
+    // The same with 40 s between the dial's setting and the window: the
+    // recording dropped the samples the reference top came from (it keeps a
+    // window and 1 s before it) long before the window; the search kept for
+    // the run still has it. `rig analyze` reads the run back in bounded
+    // memory and gives the same ERROR.
+    WalkRun w;
+    run_walk(w, "  - hold: 200 ms\n",
+             "  - hold: 40 s\n  - measure: {what: protrusion_depth, id: depth, window: 500 ms}\n",
+             "  - hold: 100 ms\n");
+    check_caught_by_reference_top(w);
     ReanalysisStats stats;
-    bool found = false;
-    for (const auto& m : reanalyze(res.dir, &stats)) {
-        if (m.id != d.id) continue;
-        found = true;
-        CHECK(m.outcome == Outcome::error);
-        CHECK(m.message == d.message);
-    }
-    CHECK(found);
+    (void)reanalyze(w.res->dir, &stats);
     // The recording never held the 40 s from the dial's setting to the window.
-    CHECK(static_cast<double>(stats.peak_retained_samples) < 40.0 * sc.fixture.sample_rate_hz);
+    CHECK(static_cast<double>(stats.peak_retained_samples) < 40.0 * w.sc.fixture.sample_rate_hz);
 }
 
 TEST_CASE("validation: a reference step needs the pen off and a fixture that can do it", "[scenario][reference]") {
