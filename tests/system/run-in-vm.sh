@@ -7,7 +7,7 @@
 # Every wait is bounded. Ends by powering the machine off.
 set -u
 T=${T:-/mnt/payload}
-R=$T/results.txt
+readonly R=$T/results.txt
 : >"$R"
 PASSED=0
 FAILED=0
@@ -157,9 +157,9 @@ V=$(verdict_of "$RUN"); log "watchdog verdict $V"
 # The daemon closes the run itself as ERROR ("acquisition loop stuck") when its
 # heartbeat check trips, before systemd's watchdog kills it; a run it could not
 # close is found INCOMPLETE on restart. Never PASS.
-R=$(runuser -u qa -- rig status "$RUN" --json | jq -r '.run.reason // empty')
-check "the interrupted run is ERROR (loop stuck) or INCOMPLETE, never PASS ($V: $R)" sh -c \
-    "[ '${V%%/*}' = INCOMPLETE ] || { [ '${V%%/*}' = ERROR ] && echo '$R' | grep -q stuck; }"
+WHY=$(runuser -u qa -- rig status "$RUN" --json | jq -r '.run.reason // empty')
+check "the interrupted run is ERROR (loop stuck) or INCOMPLETE, never PASS ($V: $WHY)" sh -c \
+    "[ '${V%%/*}' = INCOMPLETE ] || { [ '${V%%/*}' = ERROR ] && echo '$WHY' | grep -q stuck; }"
 
 # ---- systemctl stop during a run
 daemon_up
