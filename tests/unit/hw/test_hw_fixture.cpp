@@ -74,18 +74,28 @@ TEST_CASE("hardware fixture: the E-stop is watched during homing", "[hw][fixture
     Bench b;
     int pulses = 0;
     auto dial = b.gpio.on_write[22];
+    // At the 100th step the E-stop opens; the homing thread (inside this
+    // write) waits until the watcher's safe state has run: pen power (17)
+    // and then the brake (27) written, the stepper told to stop right after
+    // (20 ms for that one store). From then on homing must not step again:
+    // the step in progress ends, the next one is refused. (A bound on the
+    // steps taken while the safe state runs would time the watcher thread,
+    // which under emulation writes sysfs PWM slowly.)
     b.gpio.on_write[22] = [&](bool high) {
         dial(high);
         if (high && ++pulses == 100) {
-            const auto before = b.gpio.of(17).size();
+            const auto power_before = b.gpio.of(17).size();
+            const auto brake_before = b.gpio.of(27).size();
             b.gpio.drive_input(25, true);
-            for (int i = 0; i < 2000 && b.gpio.of(17).size() == before; ++i) {
+            for (int i = 0; i < 2000 && (b.gpio.of(17).size() == power_before || b.gpio.of(27).size() == brake_before);
+                 ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
             }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     };
     CHECK_THROWS_WITH(b.make(), Catch::Contains("homing stopped"));
-    CHECK(pulses < 110);
+    CHECK(pulses == 100);
     for (unsigned line : {17u, 27u, 22u, 23u, 24u, 25u, 5u}) CHECK_FALSE(b.gpio.is_requested(line));
 }
 
