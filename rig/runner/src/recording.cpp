@@ -101,8 +101,7 @@ void Recording::track_reference_tops() {
     // step is in: its search starts at the first of those.
     const std::size_t newest_step = trace_.step_index.back();
     for (; next_anchor_ < sc_.plan.size() && next_anchor_ < newest_step; ++next_anchor_) {
-        const auto kind = sc_.plan[next_anchor_].kind;
-        if (kind != StepKind::reference && kind != StepKind::set_depth) continue;
+        if (!anchors_reference_top(sc_.plan[next_anchor_])) continue;
         const auto after = std::upper_bound(trace_.step_index.begin(), trace_.step_index.end(),
                                             static_cast<std::uint32_t>(next_anchor_));
         tops_.emplace_back(next_anchor_, trace_.t_ns[static_cast<std::size_t>(after - trace_.step_index.begin())]);

@@ -24,10 +24,8 @@ namespace {
 std::optional<double> reference_top(const MeasureContext& c) {
     std::size_t anchor = ReferenceTopSearch::kRunStart;
     for (std::size_t i = 0; i < c.index && i < c.sc.plan.size() && i < c.data.spans.size(); ++i) {
-        const auto kind = c.sc.plan[i].kind;
         const auto& span = c.data.spans[i];
-        if ((kind == StepKind::set_depth || kind == StepKind::reference) && span.end_ns >= 0 &&
-            span.end_ns <= c.window.begin_ns) {
+        if (anchors_reference_top(c.sc.plan[i]) && span.end_ns >= 0 && span.end_ns <= c.window.begin_ns) {
             anchor = i;
         }
     }

@@ -3,9 +3,15 @@
 #include <algorithm>
 #include <vector>
 
+#include "rig/scenario/scenario.hpp"
+
 #include "instrument_checks.hpp"
 
 namespace rig {
+
+bool anchors_reference_top(const PlanStep& step) {
+    return step.kind == StepKind::reference || step.kind == StepKind::set_depth;
+}
 
 void ReferenceTopSearch::examine(analysis::TraceView v, const analysis::StrokeOptions& o, std::int64_t end_ns,
                                  bool last) {

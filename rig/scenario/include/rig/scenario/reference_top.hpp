@@ -40,6 +40,12 @@
 
 namespace rig {
 
+struct PlanStep;
+
+/// Whether a plan step anchors a reference top: a `reference` step (the face
+/// reference in force) or a `set_depth` step (the dial moves the top).
+bool anchors_reference_top(const PlanStep& step);
+
 class ReferenceTopSearch {
 public:
     /// The anchor of a window with no reference or set_depth step before it.
@@ -51,7 +57,7 @@ public:
     /// A search from the first sample at or after `anchor_ns` (the end of
     /// plan step `anchor_step`, or kRunStart).
     ReferenceTopSearch(std::size_t anchor_step, std::int64_t anchor_ns)
-        : step_(anchor_step), anchor_ns_(anchor_ns), start_ns_(anchor_ns), next_end_ns_(anchor_ns + kChunkNs) {}
+        : step_(anchor_step), start_ns_(anchor_ns), next_end_ns_(anchor_ns + kChunkNs) {}
 
     /// Examines every chunk that ends at or before `upto_ns` (the caller has
     /// every sample before it in `v`) until the search is decided.
@@ -67,14 +73,13 @@ public:
     /// The earliest sample the search can still read.
     [[nodiscard]] std::int64_t retain_from_ns() const { return start_ns_; }
     [[nodiscard]] std::size_t anchor_step() const { return step_; }
-    [[nodiscard]] std::int64_t anchor_ns() const { return anchor_ns_; }
 
 private:
     /// One chunk [start, end_ns): decides the search, or moves it on.
     void examine(analysis::TraceView v, const analysis::StrokeOptions& o, std::int64_t end_ns, bool last);
 
     std::size_t step_;
-    std::int64_t anchor_ns_, start_ns_, next_end_ns_;
+    std::int64_t start_ns_, next_end_ns_;
     bool decided_ = false;
     std::optional<double> top_mm_;
     std::int64_t top_end_ns_ = 0;  // when the last of its strokes ended
